@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Declarations shared by the parts of xen-gntalloc.  The design is
+ * described at the top of gntalloc-main.c.
+ */
+
+#ifndef _GNTALLOC_COMMON_H
+#define _GNTALLOC_COMMON_H
+
+#include <linux/atomic.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/xarray.h>
+#include <xen/grant_table.h>
+#include <xen/interface/event_channel.h>
+
+struct file_operations;
+struct attribute_group;
+struct vm_area_struct;
+struct file;
+
+/* struct gntalloc_grant.flags */
+#define GNTALLOC_GRANT_OWNED	0x1	/* not yet deallocated by its file */
+#define GNTALLOC_GRANT_MAPPED	0x2	/* inserted into a user mapping */
+
+/*
+ * One granted page.
+ *
+ * While its file holds it (until DEALLOC/close and the last munmap), it sits
+ * in the file's xarray at its page offset and everything but @node is
+ * covered by the file's lock.  Once released it belongs to whoever released
+ * it: it is freed at once, or, if the peer still maps it, it moves to the
+ * global pending list (gntalloc-grant.c) until the peer lets go.
+ *
+ * Kept small on purpose: it is the driver's whole cost per grant beyond the
+ * page itself (the xarray slot adds about 9 bytes).
+ */
+struct gntalloc_grant {
+	struct list_head node;		/* on a local batch or the pending list */
+	struct page *page;
+	grant_ref_t gref;
+	evtchn_port_t notify_port;	/* valid with UNMAP_NOTIFY_SEND_EVENT */
+	domid_t domid;
+	u16 notify_offset;		/* byte to clear, with UNMAP_NOTIFY_CLEAR_BYTE */
+	u8 notify_action;		/* UNMAP_NOTIFY_* */
+	u8 flags;			/* GNTALLOC_GRANT_* */
+};
+
+/*
+ * One open file of the device.  Indexes (page offsets of the file's mmap
+ * space) are handed out in increasing order and never reused, so a stale
+ * index can never name somebody else's grant.
+ */
+struct gntalloc_file {
+	struct mutex lock;		/* covers everything below and the grants */
+	struct xarray grants;		/* page offset -> struct gntalloc_grant */
+	unsigned long next_pgoff;	/* first page offset of the next ALLOC */
+};
+
+/*
+ * Global counters, read through sysfs.  Plain atomics: no operation takes a
+ * global lock to update them, so unrelated files never serialise.
+ */
+struct gntalloc_stats {
+	atomic_long_t in_use;		/* pages counted against the limit */
+	atomic_long_t pending;		/* released, still mapped by the peer */
+	atomic_long_t mapped;		/* pages in at least one user mapping */
+	atomic_long_t open_files;
+	atomic_long_t peak;		/* high-water mark of in_use */
+	atomic_long_t allocated_total;
+	atomic_long_t freed_total;
+	atomic_long_t limit_hits;	/* ALLOCs refused for the limit */
+	atomic_long_t alloc_failures;	/* ALLOCs failed for memory or grants */
+};
+
+extern struct gntalloc_stats gntalloc_stats;
+extern unsigned int gntalloc_limit;
+
+/* gntalloc-grant.c: the life of a grant, from allocation to reclaim */
+int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
+			  struct list_head *grants);
+void gntalloc_grants_commit(unsigned int count);
+void gntalloc_grants_abort(struct list_head *grants);
+void gntalloc_grants_release(struct list_head *grants);
+int gntalloc_grants_init(void);
+void gntalloc_grants_exit(void);
+
+/* gntalloc-file.c: open files and their ioctls */
+extern const struct file_operations gntalloc_fops;
+bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
+			      unsigned long count);
+
+/* gntalloc-mmap.c: user mappings of the grants */
+int gntalloc_mmap(struct file *filp, struct vm_area_struct *vma);
+
+/* gntalloc-sysfs.c: the limit and the counters */
+extern const struct attribute_group *gntalloc_groups[];
+
+#endif /* _GNTALLOC_COMMON_H */

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Open files of /dev/xen/gntalloc and their ioctls.
+ *
+ * Every handler follows one pattern: copy the argument in, validate all of
+ * it, then change state under the file's lock, and never touch user memory
+ * while holding that lock (a fault would take mmap_lock, which ranks above
+ * it: see gntalloc-mmap.c).  An ioctl that fails changes nothing.
+ */
+
+#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <xen/events.h>
+#include <xen/interface/xen.h>
+#include <xen/gntalloc.h>
+
+#include "gntalloc-common.h"
+
+/* The ABI libxengnttab was built against; see include/uapi/xen/gntalloc.h. */
+static_assert(IOCTL_GNTALLOC_ALLOC_GREF == 0x00184705);
+static_assert(IOCTL_GNTALLOC_DEALLOC_GREF == 0x00104706);
+static_assert(IOCTL_GNTALLOC_SET_UNMAP_NOTIFY == 0x00104707);
+static_assert(sizeof(struct ioctl_gntalloc_alloc_gref) == 24);
+static_assert(offsetof(struct ioctl_gntalloc_alloc_gref, index) == 8);
+static_assert(offsetof(struct ioctl_gntalloc_alloc_gref, gref_ids) == 16);
+static_assert(sizeof(struct ioctl_gntalloc_dealloc_gref) == 16);
+static_assert(sizeof(struct ioctl_gntalloc_unmap_notify) == 16);
+
+/*
+ * Page offsets stay below this so that every byte index fits in the
+ * signed 64-bit file offset that mmap() takes.
+ */
+#define GNTALLOC_MAX_PGOFF	(LLONG_MAX >> PAGE_SHIFT)
+
+/**
+ * gntalloc_file_owns_range() - does @file hold @count pages from @pgoff?
+ * @file: the open file, locked
+ * @pgoff: first page offset
+ * @count: number of pages, at least 1
+ *
+ * Return: true if every page of the range is allocated in @file and not yet
+ * deallocated.  Costs O(log n + count).
+ */
+bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
+			      unsigned long count)
+{
+	struct gntalloc_grant *grant;
+	unsigned long index, expect = pgoff;
+
+	lockdep_assert_held(&file->lock);
+
+	if (count > GNTALLOC_MAX_PGOFF || pgoff > GNTALLOC_MAX_PGOFF - count)
+		return false;
+
+	xa_for_each_range(&file->grants, index, grant, pgoff, pgoff + count - 1) {
+		if (index != expect || !(grant->flags & GNTALLOC_GRANT_OWNED))
+			return false;
+		expect++;
+	}
+	return expect == pgoff + count;
+}
+
+static int gntalloc_open(struct inode *inode, struct file *filp)
+{
+	struct gntalloc_file *file;
+
+	file = kzalloc(sizeof(*file), GFP_KERNEL_ACCOUNT);
+	if (!file)
+		return -ENOMEM;
+
+	mutex_init(&file->lock);
+	xa_init(&file->grants);
+	filp->private_data = file;
+	atomic_long_inc(&gntalloc_stats.open_files);
+	return 0;
+}
+
+/*
+ * Every mapping holds a reference to the file, so by now no process maps
+ * any of its grants: all of them are released.
+ */
+static int gntalloc_release(struct inode *inode, struct file *filp)
+{
+	struct gntalloc_file *file = filp->private_data;
+	struct gntalloc_grant *grant;
+	unsigned long index;
+	LIST_HEAD(release);
+
+	xa_for_each(&file->grants, index, grant) {
+		if (WARN_ON_ONCE(page_mapped(grant->page)))
+			continue;	/* leak rather than free a mapped page */
+		if (grant->flags & GNTALLOC_GRANT_MAPPED)
+			atomic_long_dec(&gntalloc_stats.mapped);
+		list_add_tail(&grant->node, &release);
+	}
+	xa_destroy(&file->grants);
+	gntalloc_grants_release(&release);
+
+	mutex_destroy(&file->lock);
+	kfree(file);
+	atomic_long_dec(&gntalloc_stats.open_files);
+	return 0;
+}
+
+/* Make @grants (from gntalloc_grants_alloc()) visible at @pgoff onwards. */
+static int gntalloc_file_publish(struct gntalloc_file *file,
+				 unsigned long pgoff, struct list_head *grants)
+{
+	struct gntalloc_grant *grant;
+	unsigned long index = pgoff;
+	int ret = 0;
+
+	mutex_lock(&file->lock);
+	list_for_each_entry(grant, grants, node) {
+		ret = xa_insert(&file->grants, index, grant, GFP_KERNEL);
+		if (ret)
+			break;
+		index++;
+	}
+	while (ret && index-- > pgoff)
+		xa_erase(&file->grants, index);
+	mutex_unlock(&file->lock);
+	return ret;
+}
+
+static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
+				 struct ioctl_gntalloc_alloc_gref __user *arg)
+{
+	struct ioctl_gntalloc_alloc_gref op;
+	struct gntalloc_grant *grant;
+	u32 __user *ids = arg->gref_ids;
+	unsigned long pgoff;
+	LIST_HEAD(grants);
+	bool exhausted;
+	int ret;
+
+	if (copy_from_user(&op, arg, offsetof(typeof(op), gref_ids)))
+		return -EFAULT;
+	if (!op.count || op.flags & ~GNTALLOC_FLAG_WRITABLE ||
+	    op.domid >= DOMID_FIRST_RESERVED)
+		return -EINVAL;
+	if (!access_ok(ids, (unsigned long)op.count * sizeof(*ids)))
+		return -EFAULT;
+
+	mutex_lock(&file->lock);
+	pgoff = file->next_pgoff;
+	exhausted = op.count > GNTALLOC_MAX_PGOFF - pgoff;
+	if (!exhausted)
+		file->next_pgoff += op.count;
+	mutex_unlock(&file->lock);
+	if (exhausted)
+		return -ENOSPC;	/* this file's index space is used up */
+
+	ret = gntalloc_grants_alloc(op.domid,
+				    !(op.flags & GNTALLOC_FLAG_WRITABLE),
+				    op.count, &grants);
+	if (ret)
+		return ret;
+
+	/*
+	 * Tell userspace before publishing: if its buffer faults, nobody can
+	 * have used the grants yet and they simply go away again.
+	 */
+	ret = -EFAULT;
+	if (put_user((u64)pgoff << PAGE_SHIFT, &arg->index))
+		goto err_abort;
+	list_for_each_entry(grant, &grants, node)
+		if (put_user(grant->gref, ids++))
+			goto err_abort;
+
+	ret = gntalloc_file_publish(file, pgoff, &grants);
+	if (ret)
+		goto err_abort;
+	gntalloc_grants_commit(op.count);
+	return 0;
+
+err_abort:
+	gntalloc_grants_abort(&grants);
+	return ret;
+}
+
+static long gntalloc_ioctl_dealloc(struct gntalloc_file *file,
+				   struct ioctl_gntalloc_dealloc_gref __user *arg)
+{
+	struct ioctl_gntalloc_dealloc_gref op;
+	struct gntalloc_grant *grant;
+	unsigned long pgoff, index;
+	LIST_HEAD(release);
+
+	if (copy_from_user(&op, arg, sizeof(op)))
+		return -EFAULT;
+	if (!op.count || offset_in_page(op.index) ||
+	    op.index + ((u64)op.count << PAGE_SHIFT) < op.index)
+		return -EINVAL;
+	pgoff = op.index >> PAGE_SHIFT;
+
+	mutex_lock(&file->lock);
+	if (!gntalloc_file_owns_range(file, pgoff, op.count)) {
+		mutex_unlock(&file->lock);
+		return -ENOENT;
+	}
+	xa_for_each_range(&file->grants, index, grant, pgoff,
+			  pgoff + op.count - 1) {
+		grant->flags &= ~GNTALLOC_GRANT_OWNED;
+		if (grant->flags & GNTALLOC_GRANT_MAPPED)
+			continue;	/* the last munmap releases it */
+		xa_erase(&file->grants, index);
+		list_add_tail(&grant->node, &release);
+	}
+	mutex_unlock(&file->lock);
+
+	gntalloc_grants_release(&release);
+	return 0;
+}
+
+static long gntalloc_ioctl_unmap_notify(struct gntalloc_file *file,
+					struct ioctl_gntalloc_unmap_notify __user *arg)
+{
+	struct ioctl_gntalloc_unmap_notify op;
+	struct gntalloc_grant *grant;
+	evtchn_port_t old_port = 0;
+	u8 old_action = 0;
+	int ret = 0;
+
+	if (copy_from_user(&op, arg, sizeof(op)))
+		return -EFAULT;
+	if (op.action & ~(UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT))
+		return -EINVAL;
+	/* Hold the channel for as long as the notification may fire. */
+	if (op.action & UNMAP_NOTIFY_SEND_EVENT &&
+	    evtchn_get(op.event_channel_port))
+		return -EINVAL;
+
+	mutex_lock(&file->lock);
+	grant = xa_load(&file->grants, op.index >> PAGE_SHIFT);
+	if (!grant || !(grant->flags & GNTALLOC_GRANT_OWNED)) {
+		ret = -ENOENT;
+	} else {
+		old_action = grant->notify_action;
+		old_port = grant->notify_port;
+		grant->notify_action = op.action;
+		grant->notify_port = op.event_channel_port;
+		grant->notify_offset = offset_in_page(op.index);
+	}
+	mutex_unlock(&file->lock);
+
+	if (ret && op.action & UNMAP_NOTIFY_SEND_EVENT)
+		evtchn_put(op.event_channel_port);
+	if (old_action & UNMAP_NOTIFY_SEND_EVENT)
+		evtchn_put(old_port);
+	return ret;
+}
+
+static long gntalloc_ioctl(struct file *filp, unsigned int cmd,
+			   unsigned long arg)
+{
+	struct gntalloc_file *file = filp->private_data;
+	void __user *uarg = (void __user *)arg;
+
+	switch (cmd) {
+	case IOCTL_GNTALLOC_ALLOC_GREF:
+		return gntalloc_ioctl_alloc(file, uarg);
+	case IOCTL_GNTALLOC_DEALLOC_GREF:
+		return gntalloc_ioctl_dealloc(file, uarg);
+	case IOCTL_GNTALLOC_SET_UNMAP_NOTIFY:
+		return gntalloc_ioctl_unmap_notify(file, uarg);
+	default:
+		return -ENOTTY;
+	}
+}
+
+const struct file_operations gntalloc_fops = {
+	.owner		= THIS_MODULE,
+	.open		= gntalloc_open,
+	.release	= gntalloc_release,
+	.unlocked_ioctl	= gntalloc_ioctl,
+	.mmap		= gntalloc_mmap,
+	.llseek		= noop_llseek,
+};

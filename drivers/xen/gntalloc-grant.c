@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The life of a grant: allocation against the limit, release with its unmap
+ * notification, and reclaim of pages that the peer still maps.
+ *
+ * A released grant whose page the peer still maps must not be freed: the
+ * peer could still read or write it.  Such grants go on a global pending
+ * list and keep counting against the limit, so a peer that never unmaps
+ * cannot make us pin unbounded memory.  A delayed work retries them, backing
+ * off while nothing comes back; an ALLOC that would hit the limit retries
+ * them too before it gives up.
+ */
+
+#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+
+#include <linux/gfp.h>
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <xen/events.h>
+#include <xen/grant_table.h>
+#include <xen/page.h>
+#include <xen/gntalloc.h>
+
+#include "gntalloc-common.h"
+
+#define GNTALLOC_RECLAIM_MIN_DELAY	(HZ / 20)
+#define GNTALLOC_RECLAIM_MAX_DELAY	HZ
+
+static struct kmem_cache *gntalloc_grant_cache;
+
+static DEFINE_SPINLOCK(gntalloc_pending_lock);
+static LIST_HEAD(gntalloc_pending_list);	/* under gntalloc_pending_lock */
+static unsigned long gntalloc_reclaim_delay = GNTALLOC_RECLAIM_MIN_DELAY;
+
+static void gntalloc_reclaim_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gntalloc_reclaim_work, gntalloc_reclaim_work_fn);
+
+/* Reserve @count pages of the limit, without ever going beyond it. */
+static bool gntalloc_charge(unsigned long count)
+{
+	unsigned long limit = READ_ONCE(gntalloc_limit);
+	long used = atomic_long_read(&gntalloc_stats.in_use);
+
+	do {
+		if (count > limit || (unsigned long)used > limit - count)
+			return false;
+	} while (!atomic_long_try_cmpxchg(&gntalloc_stats.in_use, &used,
+					  used + count));
+	return true;
+}
+
+static void gntalloc_update_peak(void)
+{
+	long used = atomic_long_read(&gntalloc_stats.in_use);
+	long peak = atomic_long_read(&gntalloc_stats.peak);
+
+	while (used > peak &&
+	       !atomic_long_try_cmpxchg(&gntalloc_stats.peak, &peak, used))
+		;
+}
+
+static void gntalloc_grant_free(struct gntalloc_grant *grant)
+{
+	__free_page(grant->page);
+	kmem_cache_free(gntalloc_grant_cache, grant);
+}
+
+/*
+ * Try to take back the pages on the pending list; returns how many came
+ * back.  Each caller works on its own batch, so the list lock is only held
+ * to move batches.
+ */
+static unsigned long gntalloc_reclaim(void)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long reclaimed = 0;
+	LIST_HEAD(batch);
+
+	spin_lock(&gntalloc_pending_lock);
+	list_splice_init(&gntalloc_pending_list, &batch);
+	spin_unlock(&gntalloc_pending_lock);
+
+	list_for_each_entry_safe(grant, next, &batch, node) {
+		if (!gnttab_try_end_foreign_access(grant->gref))
+			continue;
+		list_del(&grant->node);
+		gntalloc_grant_free(grant);
+		reclaimed++;
+		cond_resched();
+	}
+
+	if (!list_empty(&batch)) {
+		spin_lock(&gntalloc_pending_lock);
+		list_splice(&batch, &gntalloc_pending_list);
+		spin_unlock(&gntalloc_pending_lock);
+	}
+
+	atomic_long_sub(reclaimed, &gntalloc_stats.pending);
+	atomic_long_sub(reclaimed, &gntalloc_stats.in_use);
+	atomic_long_add(reclaimed, &gntalloc_stats.freed_total);
+	return reclaimed;
+}
+
+static void gntalloc_reclaim_work_fn(struct work_struct *work)
+{
+	bool empty;
+
+	if (gntalloc_reclaim())
+		gntalloc_reclaim_delay = GNTALLOC_RECLAIM_MIN_DELAY;
+	else
+		gntalloc_reclaim_delay = min(2 * gntalloc_reclaim_delay,
+					     (unsigned long)GNTALLOC_RECLAIM_MAX_DELAY);
+
+	spin_lock(&gntalloc_pending_lock);
+	empty = list_empty(&gntalloc_pending_list);
+	spin_unlock(&gntalloc_pending_lock);
+	if (!empty)
+		schedule_delayed_work(&gntalloc_reclaim_work,
+				      gntalloc_reclaim_delay);
+}
+
+static void gntalloc_add_pending(struct gntalloc_grant *grant)
+{
+	spin_lock(&gntalloc_pending_lock);
+	list_add_tail(&grant->node, &gntalloc_pending_list);
+	spin_unlock(&gntalloc_pending_lock);
+	atomic_long_inc(&gntalloc_stats.pending);
+	/* A newcomer is worth a prompt look, whatever the back-off says. */
+	mod_delayed_work(system_wq, &gntalloc_reclaim_work,
+			 GNTALLOC_RECLAIM_MIN_DELAY);
+}
+
+/*
+ * End the peer's access and free the page, or park the grant on the
+ * pending list while the peer still maps it.  Returns true if freed.
+ */
+static bool gntalloc_end_access(struct gntalloc_grant *grant)
+{
+	if (gnttab_try_end_foreign_access(grant->gref)) {
+		gntalloc_grant_free(grant);
+		return true;
+	}
+	gntalloc_add_pending(grant);
+	return false;
+}
+
+/**
+ * gntalloc_grants_alloc() - allocate and grant @count zeroed pages
+ * @domid: the domain that may map them
+ * @readonly: whether the peer may only read them
+ * @count: number of pages, at least 1
+ * @grants: list to put the new grants on
+ *
+ * The pages are charged to the limit, to the caller's memory cgroup, but not
+ * yet to allocated_total: the caller commits or aborts them.
+ *
+ * Return: 0, -ENOSPC when the limit or Xen's grant table is exhausted,
+ * -ENOMEM.  On failure nothing is left allocated.
+ */
+int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
+			  struct list_head *grants)
+{
+	struct gntalloc_grant *grant;
+	unsigned int i;
+	int ret;
+
+	if (!gntalloc_charge(count) &&
+	    (!atomic_long_read(&gntalloc_stats.pending) || !gntalloc_reclaim() ||
+	     !gntalloc_charge(count))) {
+		atomic_long_inc(&gntalloc_stats.limit_hits);
+		return -ENOSPC;
+	}
+
+	for (i = 0; i < count; i++) {
+		ret = -ENOMEM;
+		grant = kmem_cache_zalloc(gntalloc_grant_cache, GFP_KERNEL);
+		if (!grant)
+			goto err_undo;
+		grant->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+		if (!grant->page)
+			goto err_free_grant;
+		ret = gnttab_grant_foreign_access(domid,
+						  xen_page_to_gfn(grant->page),
+						  readonly);
+		if (ret < 0)
+			goto err_free_page;
+		grant->gref = ret;
+		grant->domid = domid;
+		grant->flags = GNTALLOC_GRANT_OWNED;
+		list_add_tail(&grant->node, grants);
+		cond_resched();
+	}
+	return 0;
+
+err_free_page:
+	__free_page(grant->page);
+err_free_grant:
+	kmem_cache_free(gntalloc_grant_cache, grant);
+err_undo:
+	atomic_long_inc(&gntalloc_stats.alloc_failures);
+	atomic_long_sub(count - i, &gntalloc_stats.in_use);
+	gntalloc_grants_abort(grants);
+	return ret;
+}
+
+/* The grants of a successful ALLOC are in their file: count them. */
+void gntalloc_grants_commit(unsigned int count)
+{
+	atomic_long_add(count, &gntalloc_stats.allocated_total);
+	gntalloc_update_peak();
+}
+
+/*
+ * Undo gntalloc_grants_alloc() for grants nobody was told about.  A peer
+ * may still have guessed a reference and mapped it; such a grant becomes a
+ * real one, counted as allocated and pending, so the totals stay exact.
+ */
+void gntalloc_grants_abort(struct list_head *grants)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long freed = 0;
+
+	list_for_each_entry_safe(grant, next, grants, node) {
+		list_del(&grant->node);
+		if (gntalloc_end_access(grant))
+			freed++;
+		else
+			atomic_long_inc(&gntalloc_stats.allocated_total);
+	}
+	atomic_long_sub(freed, &gntalloc_stats.in_use);
+}
+
+/* Tell the peer that the page is going away, as userspace asked. */
+static void gntalloc_fire_notify(struct gntalloc_grant *grant)
+{
+	if (grant->notify_action & UNMAP_NOTIFY_CLEAR_BYTE) {
+		u8 *addr = kmap_local_page(grant->page);
+
+		addr[grant->notify_offset] = 0;
+		kunmap_local(addr);
+	}
+	if (grant->notify_action & UNMAP_NOTIFY_SEND_EVENT) {
+		notify_remote_via_evtchn(grant->notify_port);
+		evtchn_put(grant->notify_port);
+	}
+	grant->notify_action = 0;
+}
+
+/**
+ * gntalloc_grants_release() - release grants that left their file
+ * @grants: grants no file and no user mapping refers to any more
+ *
+ * Fires each unmap notification, then frees the page or, while the peer
+ * still maps it, keeps it pending.  Called without any file lock held.
+ */
+void gntalloc_grants_release(struct list_head *grants)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long freed = 0;
+
+	list_for_each_entry_safe(grant, next, grants, node) {
+		list_del(&grant->node);
+		gntalloc_fire_notify(grant);
+		if (gntalloc_end_access(grant))
+			freed++;
+		cond_resched();
+	}
+	atomic_long_sub(freed, &gntalloc_stats.in_use);
+	atomic_long_add(freed, &gntalloc_stats.freed_total);
+}
+
+int gntalloc_grants_init(void)
+{
+	gntalloc_grant_cache = KMEM_CACHE(gntalloc_grant, SLAB_ACCOUNT);
+	return gntalloc_grant_cache ? 0 : -ENOMEM;
+}
+
+/*
+ * At unload no file is open, so only pending grants are left.  Hand them
+ * to the grant-table core, which frees each page once its peer lets go:
+ * nothing is freed under a mapping, and nothing is lost.
+ */
+void gntalloc_grants_exit(void)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long handed = 0;
+
+	cancel_delayed_work_sync(&gntalloc_reclaim_work);
+	gntalloc_reclaim();
+
+	list_for_each_entry_safe(grant, next, &gntalloc_pending_list, node) {
+		list_del(&grant->node);
+		gnttab_end_foreign_access(grant->gref, grant->page);
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		handed++;
+	}
+	if (handed)
+		pr_info("%lu pages still mapped by peers handed to the grant table\n",
+			handed);
+
+	kmem_cache_destroy(gntalloc_grant_cache);
+}

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen-gntalloc: share pages of this domain with other Xen domains.
+ *
+ * What it is for
+ * --------------
+ * A process in domain X wants to give domain Y some memory to share: a ring
+ * for a vchan, a pixmap for a GUI.  It opens /dev/xen/gntalloc, asks for N
+ * pages with IOCTL_GNTALLOC_ALLOC_GREF naming domain Y, and gets back N
+ * grant references and an index.  It sends the references to Y (over
+ * xenstore, say), Y maps them through its own gntdev, and X maps the same
+ * pages by mmap() of the device at the index.  libxengnttab's xengntshr_*
+ * functions and libxenvchan are the usual clients.
+ *
+ * How a grant travels
+ * -------------------
+ *  ALLOC:   a zeroed page is allocated (charged to the caller's memory
+ *           cgroup) and granted to the peer; it is now "owned" by the file
+ *           and counted against the global limit.
+ *  mmap:    the page is inserted into the caller's address space.
+ *  DEALLOC: the file gives the page up (close() does so for all of them).
+ *  release: once a page is deallocated AND unmapped by every process (fork
+ *           shares mappings), its unmap notification fires (clear a byte
+ *           the peer watches, signal an event channel), and the peer's
+ *           access is ended.  If the peer still maps the page, it cannot
+ *           be freed: it stays "pending", still counted against the limit,
+ *           until a background retry finds the peer has let go.
+ *
+ * Structure
+ * ---------
+ *  gntalloc-main.c   this: the character device, its class, init and exit
+ *  gntalloc-file.c   each open file and its ioctls
+ *  gntalloc-mmap.c   user mappings and when a page stops being mapped
+ *  gntalloc-grant.c  allocation against the limit, release, reclaim
+ *  gntalloc-sysfs.c  the limit and the live counters
+ * Each open file keeps its grants in an xarray indexed by page offset, so
+ * every operation costs O(log n) in the grants of that file and nothing in
+ * the grants of others; the only global state is atomic counters and the
+ * list of pending pages.
+ *
+ * Beware
+ * ------
+ * The peer decides when pending pages come back: a peer that never unmaps
+ * pins them.  That is why they keep counting against the limit.  The device
+ * is root-only by default; giving it to a group lets that group pin up to
+ * the limit in pages.
+ */
+
+#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+
+#include <linux/cdev.h>
+#include <linux/device.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <xen/xen.h>
+
+#include "gntalloc-common.h"
+
+struct gntalloc_device {
+	struct device dev;
+	struct cdev cdev;
+};
+
+static dev_t gntalloc_devt;
+static struct gntalloc_device *gntalloc_device;
+
+static char *gntalloc_devnode(GNTALLOC_DEVNODE_CONST struct device *dev,
+			      umode_t *mode)
+{
+	if (mode)
+		*mode = 0600;
+	return kasprintf(GFP_KERNEL, "xen/%s", dev_name(dev));
+}
+
+/* Not const: class_register() takes a mutable class on 6.1. */
+static struct class gntalloc_class = {
+	.name		= "gntalloc",
+	.devnode	= gntalloc_devnode,
+	.dev_groups	= gntalloc_groups,
+};
+
+static void gntalloc_device_release(struct device *dev)
+{
+	kfree(container_of(dev, struct gntalloc_device, dev));
+}
+
+static int gntalloc_device_create(void)
+{
+	struct gntalloc_device *gdev;
+	int err;
+
+	gdev = kzalloc(sizeof(*gdev), GFP_KERNEL);
+	if (!gdev)
+		return -ENOMEM;
+
+	device_initialize(&gdev->dev);
+	gdev->dev.devt = gntalloc_devt;
+	gdev->dev.class = &gntalloc_class;
+	gdev->dev.release = gntalloc_device_release;
+	cdev_init(&gdev->cdev, &gntalloc_fops);
+	gdev->cdev.owner = THIS_MODULE;
+
+	err = dev_set_name(&gdev->dev, "gntalloc");
+	if (err)
+		goto err_put_device;
+	err = cdev_device_add(&gdev->cdev, &gdev->dev);
+	if (err)
+		goto err_put_device;
+
+	gntalloc_device = gdev;
+	return 0;
+
+err_put_device:
+	put_device(&gdev->dev);
+	return err;
+}
+
+static void gntalloc_device_destroy(void)
+{
+	cdev_device_del(&gntalloc_device->cdev, &gntalloc_device->dev);
+	put_device(&gntalloc_device->dev);
+}
+
+static int __init gntalloc_init(void)
+{
+	int err;
+
+	if (!xen_domain()) {
+		pr_err("not running in a Xen domain\n");
+		return -ENODEV;
+	}
+
+	err = gntalloc_grants_init();
+	if (err)
+		return err;
+	err = alloc_chrdev_region(&gntalloc_devt, 0, 1, "gntalloc");
+	if (err)
+		goto err_grants_exit;
+	err = class_register(&gntalloc_class);
+	if (err)
+		goto err_unregister_region;
+	err = gntalloc_device_create();
+	if (err)
+		goto err_unregister_class;
+	return 0;
+
+err_unregister_class:
+	class_unregister(&gntalloc_class);
+err_unregister_region:
+	unregister_chrdev_region(gntalloc_devt, 1);
+err_grants_exit:
+	gntalloc_grants_exit();
+	return err;
+}
+
+static void __exit gntalloc_exit(void)
+{
+	gntalloc_device_destroy();
+	class_unregister(&gntalloc_class);
+	unregister_chrdev_region(gntalloc_devt, 1);
+	gntalloc_grants_exit();
+}
+
+module_init(gntalloc_init);
+module_exit(gntalloc_exit);
+
+MODULE_DESCRIPTION("Xen grant reference allocator: share pages with other domains");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * User mappings of the grants.
+ *
+ * mmap() inserts every page at once; the mapping never faults.  Whether a
+ * page is still mapped anywhere is not tracked per mapping: the kernel
+ * already counts the page-table entries of each page (its mapcount), and
+ * that count stays exact through fork (which copies the entries of our
+ * VM_MIXEDMAP mappings), partial munmap, mremap and exit.  A mapping's
+ * ->close runs after its entries are gone, so it only has to look at the
+ * pages of its own range: a page no longer mapped anywhere leaves the
+ * MAPPED state and, if already deallocated, is released.  No per-mapping
+ * state exists, so splitting a mapping needs no bookkeeping at all.
+ *
+ * Locking: ->mmap and ->close run under mmap_lock and take the file's lock;
+ * the ioctls never take mmap_lock (nor fault) while holding the file's lock.
+ */
+
+#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/printk.h>
+
+#include "gntalloc-common.h"
+
+static void gntalloc_vma_set_flags(struct vm_area_struct *vma,
+				   vm_flags_t flags)
+{
+#ifdef GNTALLOC_HAVE_VM_FLAGS_SET
+	vm_flags_set(vma, flags);
+#else
+	vma->vm_flags |= flags;
+#endif
+}
+
+static void gntalloc_vma_close(struct vm_area_struct *vma)
+{
+	struct gntalloc_file *file = vma->vm_file->private_data;
+	struct gntalloc_grant *grant;
+	unsigned long index;
+	LIST_HEAD(release);
+
+	mutex_lock(&file->lock);
+	xa_for_each_range(&file->grants, index, grant, vma->vm_pgoff,
+			  vma->vm_pgoff + vma_pages(vma) - 1) {
+		if (!(grant->flags & GNTALLOC_GRANT_MAPPED) ||
+		    page_mapped(grant->page))
+			continue;
+		grant->flags &= ~GNTALLOC_GRANT_MAPPED;
+		atomic_long_dec(&gntalloc_stats.mapped);
+		if (grant->flags & GNTALLOC_GRANT_OWNED)
+			continue;
+		xa_erase(&file->grants, index);
+		list_add_tail(&grant->node, &release);
+	}
+	mutex_unlock(&file->lock);
+
+	gntalloc_grants_release(&release);
+}
+
+static const struct vm_operations_struct gntalloc_vm_ops = {
+	.close = gntalloc_vma_close,
+};
+
+int gntalloc_mmap(struct file *filp, struct vm_area_struct *vma)
+{
+	struct gntalloc_file *file = filp->private_data;
+	unsigned long count = vma_pages(vma);
+	unsigned long addr = vma->vm_start;
+	struct gntalloc_grant *grant;
+	unsigned long index;
+	int ret = 0;
+
+	if (!(vma->vm_flags & VM_SHARED)) {
+		pr_err_ratelimited("%s[%d]: mapping must be shared\n",
+				   current->comm, task_pid_nr(current));
+		return -EINVAL;
+	}
+
+	mutex_lock(&file->lock);
+	if (!gntalloc_file_owns_range(file, vma->vm_pgoff, count)) {
+		ret = -ENOENT;
+		goto out_unlock;
+	}
+
+	gntalloc_vma_set_flags(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &gntalloc_vm_ops;
+
+	/*
+	 * If an insert fails, the core unmaps what we inserted without
+	 * calling ->close: so mark the pages only once all are in.
+	 */
+	xa_for_each_range(&file->grants, index, grant, vma->vm_pgoff,
+			  vma->vm_pgoff + count - 1) {
+		ret = vm_insert_page(vma, addr, grant->page);
+		if (ret)
+			goto out_unlock;
+		addr += PAGE_SIZE;
+	}
+	xa_for_each_range(&file->grants, index, grant, vma->vm_pgoff,
+			  vma->vm_pgoff + count - 1) {
+		if (grant->flags & GNTALLOC_GRANT_MAPPED)
+			continue;
+		grant->flags |= GNTALLOC_GRANT_MAPPED;
+		atomic_long_inc(&gntalloc_stats.mapped);
+	}
+
+out_unlock:
+	mutex_unlock(&file->lock);
+	return ret;
+}
