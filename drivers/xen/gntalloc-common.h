@@ -8,16 +8,14 @@
 #define _GNTALLOC_COMMON_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/xarray.h>
 #include <xen/grant_table.h>
 #include <xen/interface/event_channel.h>
 
-struct file_operations;
 struct attribute_group;
-struct vm_area_struct;
-struct file;
 
 /* struct gntalloc_grant.flags */
 #define GNTALLOC_GRANT_OWNED	0x1	/* not yet deallocated by its file */

@@ -88,35 +88,54 @@ static ssize_t peak_store(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RW(peak);
 
-#define GNTALLOC_COUNTER_ATTR(name)					\
-static ssize_t name##_show(struct device *dev,				\
-			   struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, "%ld\n",					\
-			  atomic_long_read(&gntalloc_stats.name));	\
-}									\
-static DEVICE_ATTR_RO(name)
+/* A read-only attribute showing one of the counters */
+struct gntalloc_counter_attr {
+	struct device_attribute dattr;
+	atomic_long_t *counter;
+};
 
-GNTALLOC_COUNTER_ATTR(in_use);
-GNTALLOC_COUNTER_ATTR(pending);
-GNTALLOC_COUNTER_ATTR(mapped);
-GNTALLOC_COUNTER_ATTR(open_files);
-GNTALLOC_COUNTER_ATTR(allocated_total);
-GNTALLOC_COUNTER_ATTR(freed_total);
-GNTALLOC_COUNTER_ATTR(limit_hits);
-GNTALLOC_COUNTER_ATTR(alloc_failures);
+static ssize_t gntalloc_counter_show(struct device *dev,
+				     struct device_attribute *dattr, char *buf)
+{
+	struct gntalloc_counter_attr *attr =
+		container_of(dattr, struct gntalloc_counter_attr, dattr);
+
+	return sysfs_emit(buf, "%ld\n", atomic_long_read(attr->counter));
+}
+
+#define GNTALLOC_COUNTER(_name, _counter) {				\
+	.dattr = __ATTR(_name, 0444, gntalloc_counter_show, NULL),	\
+	.counter = (_counter),						\
+}
+
+static struct gntalloc_counter_attr gntalloc_counter_in_use =
+	GNTALLOC_COUNTER(in_use, &gntalloc_stats.in_use);
+static struct gntalloc_counter_attr gntalloc_counter_pending =
+	GNTALLOC_COUNTER(pending, &gntalloc_stats.pending);
+static struct gntalloc_counter_attr gntalloc_counter_mapped =
+	GNTALLOC_COUNTER(mapped, &gntalloc_stats.mapped);
+static struct gntalloc_counter_attr gntalloc_counter_open_files =
+	GNTALLOC_COUNTER(open_files, &gntalloc_stats.open_files);
+static struct gntalloc_counter_attr gntalloc_counter_allocated_total =
+	GNTALLOC_COUNTER(allocated_total, &gntalloc_stats.allocated_total);
+static struct gntalloc_counter_attr gntalloc_counter_freed_total =
+	GNTALLOC_COUNTER(freed_total, &gntalloc_stats.freed_total);
+static struct gntalloc_counter_attr gntalloc_counter_limit_hits =
+	GNTALLOC_COUNTER(limit_hits, &gntalloc_stats.limit_hits);
+static struct gntalloc_counter_attr gntalloc_counter_alloc_failures =
+	GNTALLOC_COUNTER(alloc_failures, &gntalloc_stats.alloc_failures);
 
 static struct attribute *gntalloc_attrs[] = {
 	&dev_attr_limit.attr,
-	&dev_attr_in_use.attr,
-	&dev_attr_pending.attr,
-	&dev_attr_mapped.attr,
-	&dev_attr_open_files.attr,
+	&gntalloc_counter_in_use.dattr.attr,
+	&gntalloc_counter_pending.dattr.attr,
+	&gntalloc_counter_mapped.dattr.attr,
+	&gntalloc_counter_open_files.dattr.attr,
 	&dev_attr_peak.attr,
-	&dev_attr_allocated_total.attr,
-	&dev_attr_freed_total.attr,
-	&dev_attr_limit_hits.attr,
-	&dev_attr_alloc_failures.attr,
+	&gntalloc_counter_allocated_total.dattr.attr,
+	&gntalloc_counter_freed_total.dattr.attr,
+	&gntalloc_counter_limit_hits.dattr.attr,
+	&gntalloc_counter_alloc_failures.dattr.attr,
 	NULL
 };
 
