@@ -1,0 +1,695 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Shared helpers of the xen-gntalloc selftests.
+ *
+ * The tests run in dom0 and play both sides of a grant.  They allocate pages
+ * through /dev/xen/gntalloc granted to domid 0, i.e. to dom0 itself, and map
+ * those grant references back through /dev/xen/gntdev, the way a peer domain
+ * would map them.  Unmap notifications are observed as a peer sees them: a
+ * byte that becomes 0 in the peer's mapping, or an event on an event channel
+ * pair that this process binds to itself through /dev/xen/evtchn.
+ *
+ * Every fixture embeds a struct gntalloc_env.  SETUP records the limit and
+ * the gauges (in_use, pending, mapped, open_files); TEARDOWN puts the limit
+ * back and checks that every gauge returned to its SETUP value, so every test
+ * also proves that it leaked nothing.  The stock driver has no counters: on
+ * it the number of pages in use is measured by probing the limit (see
+ * gntalloc_probe_in_use()), and the other gauges are not checked.
+ *
+ * Code that runs in a forked child must not use ASSERT_*()/EXPECT_*(): the
+ * harness would run TEARDOWN in the child.  Children report through their
+ * exit status instead.
+ */
+
+#ifndef GNTALLOC_COMMON_H
+#define GNTALLOC_COMMON_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* <xen/gntdev.h> and <xen/evtchn.h> use Xen's types without defining them. */
+typedef uint32_t grant_ref_t;
+typedef uint16_t domid_t;
+
+#include <xen/gntalloc.h>	/* the repository's, ahead of the system's */
+#include <xen/gntdev.h>
+#include <xen/evtchn.h>
+
+/*
+ * The 6.1 harness has an unused parameter (in __timeout_handler) that
+ * -Wextra reports; keep our own code under -Wextra.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "../../../kselftest_harness.h"
+#pragma GCC diagnostic pop
+
+#define GNTALLOC_DEV		"/dev/xen/gntalloc"
+#define GNTDEV_DEV		"/dev/xen/gntdev"
+#define EVTCHN_DEV		"/dev/xen/evtchn"
+#define GNTALLOC_SYSFS		"/sys/class/gntalloc/gntalloc"
+#define GNTALLOC_PARAM_LIMIT	"/sys/module/xen_gntalloc/parameters/limit"
+
+/* We grant to ourselves (dom0) so that we can map the grants back. */
+#define SELF_DOMID		0
+/* DOMID_FIRST_RESERVED in Xen's public xen.h: DOMID_SELF, DOMID_IO, ... */
+#define FIRST_RESERVED_DOMID	0x7FF0U
+#define DEFAULT_LIMIT		1024
+/* Bound for everything that may legitimately happen in the background. */
+#define DRAIN_TIMEOUT_MS	5000
+/* How long to wait for an event that must come (it comes in microseconds). */
+#define EVENT_TIMEOUT_MS	2000
+/* How long to watch for an event that must not come. */
+#define NO_EVENT_MS		200
+/* Generous limit for fixtures that need many pages. */
+#define BIG_LIMIT		(1U << 20)
+
+/* A byte that a page never holds after ALLOC (pages come zeroed). */
+#define MARK			0xA5
+
+/*
+ * Skip the test from FIXTURE_SETUP.  The 6.1 harness still runs the test body
+ * after SETUP called SKIP(return, ...); leaving SETUP the way a failed ASSERT
+ * does (longjmp back into the harness) skips the body with both the 6.1 and
+ * the 6.12 harness, and TEARDOWN does not run since SETUP did not complete.
+ */
+#define SETUP_SKIP(fmt, ...) \
+	SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
+
+static inline size_t page_size(void)
+{
+	return (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline void sleep_ms(unsigned int ms)
+{
+	struct timespec ts = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (long)(ms % 1000) * 1000000,
+	};
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The three ioctls: 0 on success, else -1 with errno, like the syscall.   */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * IOCTL_GNTALLOC_ALLOC_GREF of @count pages; @refs (may be NULL) receives the
+ * grant references, @index (may be NULL) the byte offset of the first page.
+ */
+static inline int gntalloc_alloc(int fd, uint16_t domid, uint16_t flags,
+				 uint32_t count, uint64_t *index,
+				 uint32_t *refs)
+{
+	struct ioctl_gntalloc_alloc_gref *op;
+	size_t size;
+	int ret, saved;
+
+	size = sizeof(*op) + (size_t)(count ? count : 1) * sizeof(uint32_t);
+	op = calloc(1, size);
+	if (!op) {
+		errno = ENOMEM;
+		return -1;
+	}
+	op->domid = domid;
+	op->flags = flags;
+	op->count = count;
+	ret = ioctl(fd, IOCTL_GNTALLOC_ALLOC_GREF, op);
+	saved = errno;
+	if (!ret) {
+		if (index)
+			*index = op->index;
+		if (refs)
+			memcpy(refs, op->gref_ids, (size_t)count * sizeof(*refs));
+	}
+	free(op);
+	errno = saved;
+	return ret;
+}
+
+/* The common case: @count writable pages granted to ourselves. */
+static inline int gntalloc_alloc_rw(int fd, uint32_t count, uint64_t *index,
+				    uint32_t *refs)
+{
+	return gntalloc_alloc(fd, SELF_DOMID, GNTALLOC_FLAG_WRITABLE, count,
+			      index, refs);
+}
+
+static inline int gntalloc_dealloc(int fd, uint64_t index, uint32_t count)
+{
+	struct ioctl_gntalloc_dealloc_gref op = {
+		.index = index,
+		.count = count,
+	};
+
+	return ioctl(fd, IOCTL_GNTALLOC_DEALLOC_GREF, &op);
+}
+
+static inline int gntalloc_set_notify(int fd, uint64_t index, uint32_t action,
+				      uint32_t port)
+{
+	struct ioctl_gntalloc_unmap_notify op = {
+		.index = index,
+		.action = action,
+		.event_channel_port = port,
+	};
+
+	return ioctl(fd, IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, &op);
+}
+
+/* mmap() @pages pages of @fd at byte offset @index, shared and writable. */
+static inline void *gntalloc_mmap(int fd, uint64_t index, size_t pages)
+{
+	return mmap(NULL, pages * page_size(), PROT_READ | PROT_WRITE,
+		    MAP_SHARED, fd, (off_t)index);
+}
+
+/* ---------------------------------------------------------------------- */
+/* sysfs: the replacement's counters and the limit                         */
+/* ---------------------------------------------------------------------- */
+
+/* Read one decimal value followed by a newline: 0 or -errno. */
+static inline int read_u64_file(const char *path, uint64_t *val)
+{
+	char buf[64], *end;
+	ssize_t len;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len < 0)
+		return -errno;
+	buf[len] = '\0';
+	if (len < 2 || buf[len - 1] != '\n' || buf[0] < '0' || buf[0] > '9')
+		return -EPROTO;
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	if (errno || *end != '\n' || end != buf + len - 1)
+		return -EPROTO;
+	return 0;
+}
+
+/* Write @s in a single write(): 0 or -errno of the write (or the open). */
+static inline int write_str_file(const char *path, const char *s)
+{
+	ssize_t len;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = write(fd, s, strlen(s));
+	if (len < 0)
+		err = -errno;
+	else if ((size_t)len != strlen(s))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static inline int write_u64_file(const char *path, uint64_t val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
+	return write_str_file(path, buf);
+}
+
+static inline bool have_counters(void)
+{
+	return access(GNTALLOC_SYSFS, F_OK) == 0;
+}
+
+struct gntalloc_counters {
+	uint64_t limit;
+	/* gauges */
+	uint64_t in_use;
+	uint64_t pending;
+	uint64_t mapped;
+	uint64_t open_files;
+	uint64_t peak;
+	/* monotonic */
+	uint64_t allocated_total;
+	uint64_t freed_total;
+	uint64_t limit_hits;
+	uint64_t alloc_failures;
+};
+
+#define GNTALLOC_FOR_EACH_COUNTER(X) \
+	X(limit) X(in_use) X(pending) X(mapped) X(open_files) X(peak) \
+	X(allocated_total) X(freed_total) X(limit_hits) X(alloc_failures)
+
+/* All counters of the replacement driver: 0 or -errno. */
+static inline int read_counters(struct gntalloc_counters *c)
+{
+	int err;
+
+#define READ_ONE(name) \
+	err = read_u64_file(GNTALLOC_SYSFS "/" #name, &c->name); \
+	if (err) \
+		return err;
+	GNTALLOC_FOR_EACH_COUNTER(READ_ONE)
+#undef READ_ONE
+	return 0;
+}
+
+static inline uint64_t counter(const char *name)
+{
+	char path[128];
+	uint64_t val = UINT64_MAX;
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s", name);
+	if (read_u64_file(path, &val))
+		return UINT64_MAX;
+	return val;
+}
+
+/* The limit, through the module parameter that both drivers have. */
+static inline int get_limit(uint64_t *limit)
+{
+	return read_u64_file(GNTALLOC_PARAM_LIMIT, limit);
+}
+
+static inline int set_limit(uint64_t limit)
+{
+	return write_u64_file(GNTALLOC_PARAM_LIMIT, limit);
+}
+
+/*
+ * Pages counted against the limit, measured without counters: the smallest
+ * limit under which a one-page ALLOC succeeds, minus one.  Puts the limit
+ * back.  0 or -errno.
+ */
+static inline int gntalloc_probe_in_use(uint64_t *in_use)
+{
+	uint64_t saved = 0, lo = 1, hi = BIG_LIMIT, index;
+	int fd, err = 0;
+
+	if (get_limit(&saved))
+		return -EIO;
+	fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	/* Invariant: a one-page ALLOC succeeds under limit hi, not under lo - 1. */
+	if (set_limit(hi) || gntalloc_alloc_rw(fd, 1, &index, NULL)) {
+		err = -EIO;
+		goto out;
+	}
+	gntalloc_dealloc(fd, index, 1);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+
+		if (set_limit(mid)) {
+			err = -EIO;
+			goto out;
+		}
+		if (gntalloc_alloc_rw(fd, 1, &index, NULL) == 0) {
+			gntalloc_dealloc(fd, index, 1);
+			hi = mid;
+		} else {
+			lo = mid + 1;
+		}
+	}
+	*in_use = hi - 1;
+out:
+	close(fd);
+	if (set_limit(saved))
+		err = -EIO;
+	return err;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The environment every fixture embeds                                     */
+/* ---------------------------------------------------------------------- */
+
+struct gntalloc_env {
+	bool counters;			/* the replacement's sysfs counters */
+	uint64_t limit;			/* at SETUP; TEARDOWN puts it back */
+	struct gntalloc_counters base;	/* at SETUP (only in_use on stock) */
+};
+
+/* Counters now; without sysfs counters, only in_use is measured. */
+static inline int env_snapshot(const struct gntalloc_env *env,
+			       struct gntalloc_counters *c)
+{
+	memset(c, 0, sizeof(*c));
+	if (env->counters)
+		return read_counters(c);
+	return gntalloc_probe_in_use(&c->in_use);
+}
+
+static inline void env_setup(struct __test_metadata *_metadata,
+			     struct gntalloc_env *env)
+{
+	memset(env, 0, sizeof(*env));
+	if (access(GNTALLOC_DEV, F_OK))
+		SETUP_SKIP("%s is missing: xen-gntalloc is not loaded, or this is not a Xen domain",
+			   GNTALLOC_DEV);
+	ASSERT_EQ(0, get_limit(&env->limit)) {
+		TH_LOG("cannot read %s", GNTALLOC_PARAM_LIMIT);
+	}
+	env->counters = have_counters();
+	ASSERT_EQ(0, env_snapshot(env, &env->base)) {
+		TH_LOG("cannot read the counters");
+	}
+}
+
+/* For tests of the replacement's own interfaces. */
+#define REQUIRE_COUNTERS(env) do { \
+	if (!(env)->counters) \
+		SKIP(return, "%s is missing: stock driver, no counters", \
+		     GNTALLOC_SYSFS); \
+} while (0)
+
+/*
+ * Wait (bounded) until the gauges are back at the SETUP values, then check
+ * them.  Grants that a peer unmapped are reclaimed in the background, so
+ * pending may take a moment to drain.
+ */
+static inline void env_expect_baseline(struct __test_metadata *_metadata,
+				       const struct gntalloc_env *env)
+{
+	const struct gntalloc_counters *b = &env->base;
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	struct gntalloc_counters c;
+
+	for (;;) {
+		ASSERT_EQ(0, env_snapshot(env, &c));
+		if (c.in_use == b->in_use && c.pending == b->pending &&
+		    c.mapped == b->mapped && c.open_files == b->open_files)
+			break;
+		if (now_ms() > deadline)
+			break;
+		sleep_ms(20);
+	}
+	EXPECT_EQ(b->in_use, c.in_use) TH_LOG("in_use leaked");
+	if (!env->counters)
+		return;
+	EXPECT_EQ(b->pending, c.pending) TH_LOG("pending leaked");
+	EXPECT_EQ(b->mapped, c.mapped) TH_LOG("mapped leaked");
+	EXPECT_EQ(b->open_files, c.open_files) TH_LOG("open_files leaked");
+	EXPECT_EQ(c.in_use, c.allocated_total - c.freed_total)
+		TH_LOG("allocated_total - freed_total != in_use when idle");
+}
+
+static inline void env_teardown(struct __test_metadata *_metadata,
+				const struct gntalloc_env *env)
+{
+	EXPECT_EQ(0, set_limit(env->limit));
+	env_expect_baseline(_metadata, env);
+}
+
+/*
+ * Check that nothing changed since @before, except limit_hits and
+ * alloc_failures, which moved by @hits and @failures.  Without counters
+ * (stock driver) only in_use can be checked.
+ */
+static inline void expect_unchanged(struct __test_metadata *_metadata,
+				    const struct gntalloc_env *env,
+				    const struct gntalloc_counters *before,
+				    uint64_t hits, uint64_t failures)
+{
+	struct gntalloc_counters now;
+
+	ASSERT_EQ(0, env_snapshot(env, &now));
+	EXPECT_EQ(before->in_use, now.in_use);
+	if (!env->counters)
+		return;
+	EXPECT_EQ(before->pending, now.pending);
+	EXPECT_EQ(before->mapped, now.mapped);
+	EXPECT_EQ(before->allocated_total, now.allocated_total);
+	EXPECT_EQ(before->freed_total, now.freed_total);
+	EXPECT_EQ(before->limit_hits + hits, now.limit_hits);
+	EXPECT_EQ(before->alloc_failures + failures, now.alloc_failures);
+}
+
+/* Check that in_use moved by @delta pages since @before. */
+static inline void expect_in_use(struct __test_metadata *_metadata,
+				 const struct gntalloc_env *env,
+				 const struct gntalloc_counters *before,
+				 int64_t delta)
+{
+	struct gntalloc_counters now;
+
+	ASSERT_EQ(0, env_snapshot(env, &now));
+	EXPECT_EQ(before->in_use + (uint64_t)delta, now.in_use);
+}
+
+/* Allow @extra more pages than are in use now. */
+static inline int limit_headroom(const struct gntalloc_env *env, uint64_t extra)
+{
+	struct gntalloc_counters c;
+	int err = env_snapshot(env, &c);
+
+	return err ? err : set_limit(c.in_use + extra);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The peer: our own grants mapped back through /dev/xen/gntdev             */
+/* ---------------------------------------------------------------------- */
+
+struct peer_map {
+	int fd;			/* /dev/xen/gntdev, not owned */
+	uint64_t index;		/* gntdev's offset for the mapping */
+	uint32_t count;
+	void *addr;		/* NULL when not mapped */
+};
+
+/*
+ * Map @count grants of ours (domid 0) through gntdev with @prot: 0 or -errno.
+ * On failure nothing is left behind in gntdev.
+ */
+static inline int peer_map(struct peer_map *p, int gntdev_fd,
+			   const uint32_t *refs, uint32_t count, int prot)
+{
+	struct ioctl_gntdev_map_grant_ref *op;
+	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
+	uint32_t i;
+	void *addr;
+	int err;
+
+	memset(p, 0, sizeof(*p));
+	op = calloc(1, sizeof(*op) + count * sizeof(op->refs[0]));
+	if (!op)
+		return -ENOMEM;
+	op->count = count;
+	for (i = 0; i < count; i++) {
+		op->refs[i].domid = SELF_DOMID;
+		op->refs[i].ref = refs[i];
+	}
+	if (ioctl(gntdev_fd, IOCTL_GNTDEV_MAP_GRANT_REF, op)) {
+		err = -errno;
+		free(op);
+		return err;
+	}
+	unmap.index = op->index;
+	unmap.count = count;
+	free(op);
+
+	addr = mmap(NULL, count * page_size(), prot, MAP_SHARED, gntdev_fd,
+		    (off_t)unmap.index);
+	if (addr == MAP_FAILED) {
+		err = -errno;
+		ioctl(gntdev_fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap);
+		return err;
+	}
+	p->fd = gntdev_fd;
+	p->index = unmap.index;
+	p->count = count;
+	p->addr = addr;
+	return 0;
+}
+
+/* The peer lets go: munmap, then gntdev forgets the grants. */
+static inline void peer_unmap(struct peer_map *p)
+{
+	struct ioctl_gntdev_unmap_grant_ref unmap = {
+		.index = p->index,
+		.count = p->count,
+	};
+
+	if (!p->addr)
+		return;
+	munmap(p->addr, p->count * page_size());
+	ioctl(p->fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap);
+	p->addr = NULL;
+}
+
+static inline volatile uint8_t *peer_byte(const struct peer_map *p,
+					  size_t page, size_t offset)
+{
+	return (volatile uint8_t *)p->addr + page * page_size() + offset;
+}
+
+/* ---------------------------------------------------------------------- */
+/* An event channel pair bound to ourselves through /dev/xen/evtchn         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * local_port is the port handed to SET_UNMAP_NOTIFY; the driver's notify on
+ * it arrives at remote_port, which is read from fd_remote.
+ */
+struct evtchn_pair {
+	int fd_local;
+	int fd_remote;
+	uint32_t local_port;
+	uint32_t remote_port;
+};
+
+static inline int evtchn_pair_open(struct evtchn_pair *e)
+{
+	struct ioctl_evtchn_bind_unbound_port unbound = {
+		.remote_domain = SELF_DOMID,
+	};
+	struct ioctl_evtchn_bind_interdomain inter = {
+		.remote_domain = SELF_DOMID,
+	};
+	int ret, err;
+
+	e->fd_remote = -1;
+	e->fd_local = open(EVTCHN_DEV, O_RDWR | O_CLOEXEC);
+	if (e->fd_local < 0)
+		return -errno;
+	e->fd_remote = open(EVTCHN_DEV, O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (e->fd_remote < 0)
+		goto fail;
+	ret = ioctl(e->fd_local, IOCTL_EVTCHN_BIND_UNBOUND_PORT, &unbound);
+	if (ret < 0)
+		goto fail;
+	e->local_port = (uint32_t)ret;
+	inter.remote_port = e->local_port;
+	ret = ioctl(e->fd_remote, IOCTL_EVTCHN_BIND_INTERDOMAIN, &inter);
+	if (ret < 0)
+		goto fail;
+	e->remote_port = (uint32_t)ret;
+	return 0;
+fail:
+	err = -errno;
+	close(e->fd_local);
+	if (e->fd_remote >= 0)
+		close(e->fd_remote);
+	e->fd_local = e->fd_remote = -1;
+	return err;
+}
+
+static inline void evtchn_pair_close(struct evtchn_pair *e)
+{
+	if (e->fd_local >= 0)
+		close(e->fd_local);
+	if (e->fd_remote >= 0)
+		close(e->fd_remote);
+	e->fd_local = e->fd_remote = -1;
+}
+
+/*
+ * Wait up to @timeout_ms for an event on remote_port; consume it and unmask
+ * the port.  1 if it came, 0 if not, -errno on error.
+ */
+static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = e->fd_remote, .events = POLLIN };
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	uint32_t ports[16];
+	ssize_t len;
+	int ret, left, i;
+
+	for (;;) {
+		left = (int)(deadline > now_ms() ? deadline - now_ms() : 0);
+		ret = poll(&pfd, 1, left);
+		if (ret < 0 && errno != EINTR)
+			return -errno;
+		if (ret <= 0) {
+			if (!left)
+				return 0;
+			continue;
+		}
+		len = read(e->fd_remote, ports, sizeof(ports));
+		if (len < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				continue;
+			return -errno;
+		}
+		for (i = 0; i < len / (ssize_t)sizeof(ports[0]); i++) {
+			/* Unmask, so that the next event can come. */
+			if (write(e->fd_remote, &ports[i], sizeof(ports[i])) < 0)
+				return -errno;
+			if (ports[i] == e->remote_port)
+				return 1;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* Misc                                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* Wait until *@p reads @val, for at most @timeout_ms: true if it did. */
+static inline bool wait_byte(volatile uint8_t *p, uint8_t val, int timeout_ms)
+{
+	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+
+	while (*p != val) {
+		if (now_ms() > deadline)
+			return false;
+		sleep_ms(5);
+	}
+	return true;
+}
+
+/* Wait for a child and return its exit code, or 128 + signal number. */
+static inline int wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+/* Drop to nobody/nogroup (65534), for the checks of privilege: 0 or -errno. */
+static inline int become_nobody(void)
+{
+	if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+		return -errno;
+	return 0;
+}
+
+#endif /* GNTALLOC_COMMON_H */
