@@ -1,0 +1,131 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# xen-gntalloc: build the module, its selftests and demo; boot them in Xen + dom0 under QEMU.
+# `make help` lists the targets. Every `?=` variable can be set on the command line.
+#
+# Nothing needs installing by hand: each target first provisions what it lacks (host tools
+# with apt-get, the kernel/Xen/libxen packages with apt-get download into GNTALLOC_CACHE) via
+# $(QEMU_DIR)/provision.sh. That runs lazily, from the recipes that need it, so `make clean`
+# or `make modules KDIR=...` fetch no kernel they do not use.
+
+KERNEL         ?= 6.1
+DRIVER         ?= ours
+GNTALLOC_CACHE ?= /var/cache/xen-gntalloc
+BUILD          ?= $(CURDIR)/build/$(KERNEL)
+VM_CPUS        ?= 2
+VM_MEM         ?= 2048
+DOM0_MEM       ?= 1024M
+VM_TIMEOUT     ?= 600
+SHELL_TIMEOUT  ?= 3600
+XEN_EXTRA      ?=
+DOM0_EXTRA     ?=
+LOG_TAIL       ?= 40
+SCRIPT         ?=
+
+QEMU_DIR := tools/testing/selftests/drivers/xen/gntalloc/qemu
+TEST_DIR := tools/testing/selftests/drivers/xen/gntalloc
+KSFT_DIR := tools/testing/selftests
+DEMO_DIR := tools/xen/gntalloc-demo
+MODULE   := $(CURDIR)/drivers/xen/xen-gntalloc.ko
+
+# $(call provision,PART...) runs provision.sh once per make run for each PART and turns the
+# KEY=VALUE lines it prints into make variables P_KEY. It expands to nothing.
+PROVISION = KERNEL=$(KERNEL) GNTALLOC_CACHE=$(GNTALLOC_CACHE) \
+	KSFT_DIR=$(CURDIR)/$(KSFT_DIR) $(CURDIR)/$(QEMU_DIR)/provision.sh
+provision = $(foreach p,$(filter-out $(PROVISIONED),$(1)),$(eval $(call provision_one,$(p))))
+define provision_one
+PROVISIONED += $(1)
+provision_out := $$(shell $(PROVISION) $(1))
+ifneq ($$(.SHELLSTATUS),0)
+$$(error provisioning '$(1)' failed, see above)
+endif
+$$(foreach kv,$$(provision_out),$$(eval P_$$(kv)))
+endef
+
+# The prepared kernel tree to build against: by default the Debian headers of KERNEL.
+KDIR       ?= $(call provision,host headers)$(P_KDIR)
+XEN_CFLAGS ?= -I$(P_LIBXEN_INC)
+XEN_LDLIBS ?= $(addprefix $(P_LIBXEN_LIB)/,libxengnttab.a libxentoolcore.a libxentoollog.a)
+
+all: modules selftests demo
+
+help:
+	@echo 'make check        build everything, boot Xen + dom0 in QEMU, run the selftests'
+	@echo 'make check-stock  the same selftests against the stock xen-gntalloc (a baseline)'
+	@echo 'make run          boot with our driver and run gntalloc-demo (a shell on a terminal)'
+	@echo 'make vm-run SCRIPT=path   run a script or static binary in dom0, its exit is the verdict'
+	@echo 'make modules      build drivers/xen/xen-gntalloc.ko (against KDIR)'
+	@echo 'make selftests    build the kselftests into $$(BUILD)/kselftest'
+	@echo 'make demo         build gntalloc-demo'
+	@echo 'make provision    fetch everything for KERNEL now'
+	@echo 'make clean        remove build/ and the objects'
+	@echo 'Variables: KERNEL=6.1|6.12 DRIVER=ours|stock KDIR= GNTALLOC_CACHE= VM_TIMEOUT='
+	@echo '  VM_CPUS= VM_MEM= DOM0_MEM= XEN_EXTRA= DOM0_EXTRA= LOG_TAIL= (now: KERNEL=$(KERNEL))'
+
+provision:
+	$(call provision,host headers kernel xen libxen busybox ksft)
+	@echo 'KDIR=$(P_KDIR)'
+	@echo 'KABI=$(P_KABI) VMLINUZ=$(P_VMLINUZ)'
+	@echo 'XEN_IMAGE=$(P_XEN_IMAGE)'
+	@echo 'LIBXEN_INC=$(P_LIBXEN_INC) KSFT_FROM=$(P_KSFT_FROM)'
+
+modules:
+	$(call provision,host)
+	@test -f drivers/xen/Makefile || \
+		{ echo 'modules: drivers/xen/Makefile is missing: no driver in this checkout' >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen CONFIG_XEN_GRANT_DEV_ALLOC=m modules
+
+# The kselftest framework files are copied from linux-source-$(KERNEL) by `provision ksft`;
+# lib.mk's install target lays the suite out as a kselftest tree, emit_tests gives its order.
+selftests:
+	$(call provision,host libxen ksft)
+	@test -f $(TEST_DIR)/Makefile || \
+		{ echo 'selftests: $(TEST_DIR)/Makefile is missing' >&2; exit 1; }
+	rm -rf $(BUILD)/kselftest
+	mkdir -p $(BUILD)/selftests
+	$(MAKE) -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests XEN_CFLAGS='$(XEN_CFLAGS)' \
+		XEN_LDLIBS='$(XEN_LDLIBS)' INSTALL_PATH=$(BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%) \
+		install
+	$(MAKE) -s --no-print-directory -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests emit_tests \
+		> $(BUILD)/kselftest/list
+	cp -a $(KSFT_DIR)/kselftest $(BUILD)/kselftest/
+
+demo:
+	$(call provision,host libxen)
+	$(MAKE) -C $(DEMO_DIR) OUTPUT=$(BUILD)/demo XEN_CFLAGS='$(XEN_CFLAGS)' \
+		XEN_LDLIBS='$(XEN_LDLIBS)'
+
+# $(call vm,MODE): boot the test bed; vm.sh judges the run.
+vm = $(call provision,host kernel xen busybox) \
+	MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(P_KABI) VMLINUZ=$(P_VMLINUZ) \
+	KMODROOT=$(P_KMODROOT) XEN_IMAGE=$(P_XEN_IMAGE) BUSYBOX=$(P_BUSYBOX) MODULE=$(MODULE) \
+	KSFT=$(if $(filter check,$(1)),$(BUILD)/kselftest) DEMO=$(BUILD)/demo/gntalloc-demo PAYLOAD='$(if $(SCRIPT),$(abspath $(SCRIPT)))' \
+	VM_CPUS='$(VM_CPUS)' VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' \
+	VM_TIMEOUT='$(VM_TIMEOUT)' SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' \
+	DOM0_EXTRA='$(DOM0_EXTRA)' LOG_TAIL='$(LOG_TAIL)' $(QEMU_DIR)/vm.sh
+
+OUR_MODULE := $(if $(filter ours,$(DRIVER)),modules)
+
+check: $(OUR_MODULE) selftests demo
+	@$(call vm,check)
+
+check-stock:
+	$(MAKE) check DRIVER=stock
+
+run: $(OUR_MODULE) demo
+	@$(call vm,run)
+
+vm-run: $(OUR_MODULE) demo
+	@test -n '$(SCRIPT)' || { echo 'vm-run: say which: make vm-run SCRIPT=path' >&2; exit 1; }
+	@test -f '$(SCRIPT)' || { echo 'vm-run: no such file: $(SCRIPT)' >&2; exit 1; }
+	@$(call vm,vm-run)
+
+# The copied kselftest files go too: `make selftests` copies them again for KERNEL.
+clean:
+	rm -rf build
+	cd drivers/xen 2>/dev/null && rm -f *.o .*.o *.ko *.mod *.mod.c .*.cmd Module.symvers \
+		modules.order || true
+	cd $(KSFT_DIR) && rm -rf lib.mk kselftest.h kselftest_harness.h kselftest_module.h \
+		kselftest_deps.sh kselftest .kselftest-from
+
+.PHONY: all help provision modules selftests demo check check-stock run vm-run clean

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# mkinitramfs.sh OUT - assemble dom0's initramfs (an uncompressed newc cpio) from parts built
+# and provisioned elsewhere. Rebuilt for every boot: it takes well under a second.
+#
+# Environment (the top Makefile sets it):
+#   BUSYBOX KMODROOT KABI	busybox-static, and the unpacked linux-image (lib/modules/KABI)
+#   MODE DRIVER INTERACTIVE	written to /etc/testbed.conf for init.sh
+#   MODULE			our xen-gntalloc.ko (DRIVER=ours)
+#   KSFT			an installed kselftest tree (MODE=check)
+#   DEMO			the gntalloc-demo binary
+#   PAYLOAD			the script or static binary to run (MODE=vm-run)
+set -eu
+
+here=$(dirname "$0")
+out=$1
+root=$out.d
+die() { echo "mkinitramfs: $*" >&2; exit 1; }
+
+rm -rf "$root"
+mkdir -p "$root"/bin "$root"/sbin "$root"/usr/bin "$root"/usr/sbin "$root"/etc "$root"/root \
+	"$root"/proc "$root"/sys "$root"/dev "$root"/tmp "$root/lib/modules/$KABI"
+# The kernel opens /dev/console for init before anything is mounted.
+mknod "$root/dev/console" c 5 1
+
+cp "$BUSYBOX" "$root/bin/busybox"
+for applet in $("$BUSYBOX" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+rm "$root/usr/bin/timeout"
+cp "$here/timeout.sh" "$root/usr/bin/timeout"
+cp "$here/init.sh" "$root/init"
+
+# The stock modules init.sh loads, with whatever they depend on. 6.12 ships them xz-compressed:
+# store them plain so that busybox modprobe needs no decompressor.
+mods=$(modprobe -D -a -d "$KMODROOT" -S "$KABI" \
+	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc | sed -n 's/^insmod //p' | sort -u)
+[ -n "$mods" ] || die "no modules found under $KMODROOT for $KABI"
+for m in $mods; do
+	rel=${m#"$KMODROOT/lib/modules/$KABI/"}
+	mkdir -p "$root/lib/modules/$KABI/$(dirname "$rel")"
+	case $m in
+	*.xz) xz -dc "$m" >"$root/lib/modules/$KABI/${rel%.xz}" ;;
+	*) cp "$m" "$root/lib/modules/$KABI/$rel" ;;
+	esac
+done
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ ! -e "$KMODROOT/lib/modules/$KABI/$f" ] || cp "$KMODROOT/lib/modules/$KABI/$f" \
+		"$root/lib/modules/$KABI/"
+done
+depmod -b "$root" "$KABI"
+
+if [ "$DRIVER" = ours ]; then
+	mkdir -p "$root/gntalloc"
+	cp "$MODULE" "$root/gntalloc/xen-gntalloc.ko"
+fi
+[ -z "${KSFT:-}" ] || cp -a "$KSFT" "$root/kselftest"
+[ -z "${DEMO:-}" ] || cp "$DEMO" "$root/usr/bin/gntalloc-demo"
+if [ -n "${PAYLOAD:-}" ]; then
+	cp "$PAYLOAD" "$root/payload"
+	chmod +x "$root/payload"
+fi
+printf 'MODE=%s\nDRIVER=%s\nINTERACTIVE=%s\n' "$MODE" "$DRIVER" "$INTERACTIVE" \
+	>"$root/etc/testbed.conf"
+
+(cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
