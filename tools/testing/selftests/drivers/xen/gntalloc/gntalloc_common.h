@@ -555,6 +555,36 @@ static inline volatile uint8_t *peer_byte(const struct peer_map *p,
 	return (volatile uint8_t *)p->addr + page * page_size() + offset;
 }
 
+/*
+ * Watch the release of @count pages at @index of @fd, granted as @refs: the
+ * peer maps them and writes MARK at byte 0 of each, and each page gets an
+ * UNMAP_NOTIFY_CLEAR_BYTE on that byte.  0 or -errno.
+ */
+static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
+				     int fd, uint64_t index,
+				     const uint32_t *refs, uint32_t count)
+{
+	uint32_t i;
+	int err;
+
+	err = peer_map(p, gntdev_fd, refs, count, PROT_READ | PROT_WRITE);
+	if (err)
+		return err;
+	for (i = 0; i < count; i++) {
+		*peer_byte(p, i, 0) = MARK;
+		if (gntalloc_set_notify(fd, index + i * page_size(),
+					UNMAP_NOTIFY_CLEAR_BYTE, 0))
+			return -errno;
+	}
+	return 0;
+}
+
+/* Whether page @page of a peer_watch_release() was released. */
+static inline bool peer_saw_release(const struct peer_map *p, uint32_t page)
+{
+	return *peer_byte(p, page, 0) == 0;
+}
+
 /* ---------------------------------------------------------------------- */
 /* An event channel pair bound to ourselves through /dev/xen/evtchn         */
 /* ---------------------------------------------------------------------- */
@@ -682,6 +712,25 @@ static inline int wait_child(pid_t pid)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -1;
+}
+
+/*
+ * One byte at a time between a test and its child, over pipes.  Children
+ * give up after @timeout_ms, so that no child outlives a failed test.
+ */
+static inline int send_byte(int fd, char b)
+{
+	return write(fd, &b, 1) == 1 ? 0 : -1;
+}
+
+static inline int recv_byte(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char b;
+
+	if (poll(&pfd, 1, timeout_ms) != 1 || read(fd, &b, 1) != 1)
+		return -1;
+	return (unsigned char)b;
 }
 
 /* Drop to nobody/nogroup (65534), for the checks of privilege: 0 or -errno. */

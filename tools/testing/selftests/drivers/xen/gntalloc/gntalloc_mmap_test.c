@@ -1,0 +1,799 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen-gntalloc selftests: mmap() of the device.
+ *
+ * A page is reached through mmap() of its file at its index.  It is released
+ * (its unmap notification fires, its grant ends) exactly when it has been
+ * deallocated and the last mapping of it is gone, whichever process held
+ * that mapping.  The tests watch releases the way a peer would: each watched
+ * page carries an UNMAP_NOTIFY_CLEAR_BYTE on its byte 0, which a gntdev
+ * mapping of the same grant (the "peer") sees drop from MARK to 0.
+ */
+
+#include "gntalloc_common.h"	/* first: it includes the harness */
+#include "../../../kselftest_harness.h"
+
+#define MAX_MAPS	8
+#define CHILD_TIMEOUT_MS 10000
+
+/*
+ * exec_drops_the_mapping re-executes this binary with EXEC_PROBE set to
+ * "<read fd>,<write fd>".  The new image reports whether it still maps the
+ * device ('M') or not ('-'), then waits for the test to let it exit.
+ */
+#define EXEC_PROBE	"GNTALLOC_SELFTEST_EXEC_PROBE"
+
+static bool maps_device(void)
+{
+	char line[512];
+	bool found = false;
+	FILE *f = fopen("/proc/self/maps", "re");
+
+	if (!f)
+		return true;	/* cannot tell: report the worst */
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, GNTALLOC_DEV))
+			found = true;
+	fclose(f);
+	return found;
+}
+
+static void __attribute__((constructor)) exec_probe(void)
+{
+	const char *arg = getenv(EXEC_PROBE);
+	int rfd, wfd;
+
+	if (!arg)
+		return;
+	if (sscanf(arg, "%d,%d", &rfd, &wfd) != 2)
+		_exit(2);
+	if (send_byte(wfd, maps_device() ? 'M' : '-'))
+		_exit(3);
+	recv_byte(rfd, CHILD_TIMEOUT_MS);
+	_exit(0);
+}
+
+/* The VmFlags line of the mapping that starts at @addr, from smaps. */
+static bool vma_flags(void *addr, char *flags, size_t size)
+{
+	char line[512];
+	unsigned long start, end;
+	bool in_vma = false, found = false;
+	FILE *f = fopen("/proc/self/smaps", "re");
+
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		/* "start-end perms ..." opens a mapping, "Name: ..." lines follow */
+		if (sscanf(line, "%lx-%lx ", &start, &end) == 2)
+			in_vma = start == (unsigned long)addr;
+		if (in_vma && !strncmp(line, "VmFlags:", 8)) {
+			size_t n = strnlen(line + 8, size - 1);
+
+			memcpy(flags, line + 8, n);
+			flags[n] = '\0';
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+static bool has_vm_flag(const char *flags, const char *flag)
+{
+	char buf[256], *tok, *save;
+
+	snprintf(buf, sizeof(buf), "%s", flags);
+	for (tok = strtok_r(buf, " \n", &save); tok;
+	     tok = strtok_r(NULL, " \n", &save))
+		if (!strcmp(tok, flag))
+			return true;
+	return false;
+}
+
+FIXTURE(mmap) {
+	struct gntalloc_env env;
+	int fd;
+	int fd2;
+	int gntdev;
+	struct peer_map peer;
+	struct {
+		void *addr;
+		size_t len;
+	} maps[MAX_MAPS];
+	pid_t child;
+	int to_child[2];
+	int to_parent[2];
+};
+
+/* mmap() @pages of @fd at @index; TEARDOWN unmaps whatever is left of it. */
+static void *map_pages(FIXTURE_DATA(mmap) *self, int fd, uint64_t index,
+		       size_t pages)
+{
+	void *addr = gntalloc_mmap(fd, index, pages);
+	int i;
+
+	if (addr == MAP_FAILED)
+		return addr;
+	for (i = 0; i < MAX_MAPS; i++) {
+		if (!self->maps[i].addr) {
+			self->maps[i].addr = addr;
+			self->maps[i].len = pages * page_size();
+			break;
+		}
+	}
+	return addr;
+}
+
+static bool released(FIXTURE_DATA(mmap) *self, uint32_t page)
+{
+	return peer_saw_release(&self->peer, page);
+}
+
+static int watch_release(FIXTURE_DATA(mmap) *self, int fd, uint64_t index,
+			 const uint32_t *refs, uint32_t count)
+{
+	return peer_watch_release(&self->peer, self->gntdev, fd, index, refs,
+				  count);
+}
+
+FIXTURE_SETUP(mmap)
+{
+	self->fd = self->fd2 = self->gntdev = -1;
+	self->to_child[0] = self->to_child[1] = -1;
+	self->to_parent[0] = self->to_parent[1] = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+}
+
+FIXTURE_TEARDOWN(mmap)
+{
+	int i;
+
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	for (i = 0; i < MAX_MAPS; i++)
+		if (self->maps[i].addr)
+			munmap(self->maps[i].addr, self->maps[i].len);
+	peer_unmap(&self->peer);
+	for (i = 0; i < 2; i++) {
+		if (self->to_child[i] >= 0)
+			close(self->to_child[i]);
+		if (self->to_parent[i] >= 0)
+			close(self->to_parent[i]);
+	}
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->fd2 >= 0)
+		close(self->fd2);
+	if (self->fd >= 0)
+		close(self->fd);
+	env_teardown(_metadata, &self->env);
+}
+
+TEST_F(mmap, private_mapping_fails_with_einval)
+{
+	const size_t ps = page_size();
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE, self->fd, (off_t)index));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_PRIVATE, self->fd,
+				   (off_t)index));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(mmap, unknown_offset_fails_with_enoent)
+{
+	const size_t ps = page_size();
+	uint64_t index;
+
+	/* Nothing allocated yet. */
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, 0, 1));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + 16 * ps, 1));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(mmap, mapping_beyond_the_allocation_fails_with_enoent)
+{
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 3));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + page_size(), 2));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(mmap, mapping_across_a_deallocated_page_fails_with_enoent)
+{
+	const size_t ps = page_size();
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + ps, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 3));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + ps, 1));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 2));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(mmap, zero_length_fails_with_einval)
+{
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, 0, PROT_READ | PROT_WRITE, MAP_SHARED,
+				   self->fd, (off_t)index));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(mmap, sub_range_maps_exactly_those_pages)
+{
+	const size_t ps = page_size();
+	uint8_t *all, *mid;
+	uint64_t index;
+	int i;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 4, &index, NULL));
+	all = map_pages(self, self->fd, index, 4);
+	ASSERT_NE(MAP_FAILED, all);
+	for (i = 0; i < 4; i++)
+		memset(all + i * ps, 'a' + i, ps);
+
+	mid = map_pages(self, self->fd, index + ps, 2);
+	ASSERT_NE(MAP_FAILED, mid);
+	EXPECT_EQ('b', mid[0]);
+	EXPECT_EQ('b', mid[ps - 1]);
+	EXPECT_EQ('c', mid[ps]);
+	EXPECT_EQ('c', mid[2 * ps - 1]);
+	mid[0] = 'X';
+	EXPECT_EQ('X', all[ps]);
+}
+
+TEST_F(mmap, same_range_mapped_twice_shares_the_pages)
+{
+	const size_t ps = page_size();
+	volatile uint8_t *a, *b;
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
+	a = map_pages(self, self->fd, index, 2);
+	ASSERT_NE(MAP_FAILED, a);
+	b = map_pages(self, self->fd, index, 2);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_NE(a, b);
+
+	a[0] = 1;
+	b[ps + 7] = 2;
+	EXPECT_EQ(1, b[0]);
+	EXPECT_EQ(2, a[ps + 7]);
+}
+
+TEST_F(mmap, one_mapping_may_span_consecutive_allocations)
+{
+	const size_t ps = page_size();
+	uint64_t first, second;
+	uint32_t refs[3];
+	uint8_t *p;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &first, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &second, refs + 1));
+	ASSERT_EQ(first + ps, second)
+		TH_LOG("consecutive allocations of a file are not adjacent");
+	ASSERT_EQ(0, watch_release(self, self->fd, first, refs, 3));
+
+	p = map_pages(self, self->fd, first, 3);
+	ASSERT_NE(MAP_FAILED, p);
+	p[1] = 1;
+	p[ps + 1] = 2;
+	p[2 * ps + 1] = 3;
+	EXPECT_EQ(1, *peer_byte(&self->peer, 0, 1));
+	EXPECT_EQ(2, *peer_byte(&self->peer, 1, 1));
+	EXPECT_EQ(3, *peer_byte(&self->peer, 2, 1));
+
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, first, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, second, 2));
+	EXPECT_FALSE(released(self, 0));
+	ASSERT_EQ(0, munmap(p, 3 * ps));
+	EXPECT_TRUE(released(self, 0));
+	EXPECT_TRUE(released(self, 1));
+	EXPECT_TRUE(released(self, 2));
+}
+
+TEST_F(mmap, mremap_cannot_grow_the_mapping)
+{
+	const size_t ps = page_size();
+	uint64_t index;
+	void *p;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
+	p = map_pages(self, self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(MAP_FAILED, mremap(p, ps, 2 * ps, 0));
+	ASSERT_EQ(EFAULT, errno);
+	ASSERT_EQ(MAP_FAILED, mremap(p, ps, 2 * ps, MREMAP_MAYMOVE));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+TEST_F(mmap, mapping_is_left_out_of_core_dumps)
+{
+	char flags[256];
+	uint64_t index;
+	void *p;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	p = map_pages(self, self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(vma_flags(p, flags, sizeof(flags)));
+	EXPECT_TRUE(has_vm_flag(flags, "dd")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_TRUE(has_vm_flag(flags, "de")) TH_LOG("VmFlags:%s", flags);
+	EXPECT_TRUE(has_vm_flag(flags, "sh")) TH_LOG("VmFlags:%s", flags);
+}
+
+TEST_F(mmap, fork_child_sees_and_writes_the_pages)
+{
+	const size_t ps = page_size();
+	volatile uint8_t *p;
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
+	p = map_pages(self, self->fd, index, 2);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = 'p';
+	p[ps] = 'P';
+
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		if (p[0] != 'p' || p[ps] != 'P')
+			_exit(1);
+		p[1] = 'c';
+		p[ps + 1] = 'C';
+		_exit(0);
+	}
+	ASSERT_EQ(0, wait_child(self->child));
+	self->child = 0;
+	EXPECT_EQ('c', p[1]);
+	EXPECT_EQ('C', p[ps + 1]);
+}
+
+TEST_F(mmap, dealloc_while_mapped_keeps_the_page_until_munmap)
+{
+	struct gntalloc_counters before;
+	volatile uint8_t *p;
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fd, index, &ref, 1));
+	p = map_pages(self, self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	p[9] = 9;
+
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	/* Still there, still the same page, still counted. */
+	EXPECT_FALSE(released(self, 0));
+	EXPECT_EQ(9, p[9]);
+	p[10] = 10;
+	EXPECT_EQ(10, *peer_byte(&self->peer, 0, 10));
+	expect_in_use(_metadata, &self->env, &before, 1);
+	/* Deallocated means gone from the file: no new mapping of it. */
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 1));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, munmap((void *)p, page_size()));
+	EXPECT_TRUE(released(self, 0));
+}
+
+TEST_F(mmap, close_while_mapped_keeps_the_pages_until_munmap)
+{
+	const size_t ps = page_size();
+	volatile uint8_t *p;
+	uint64_t index;
+	uint32_t refs[2];
+
+	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 2, &index, refs));
+	ASSERT_EQ(0, watch_release(self, self->fd2, index, refs, 2));
+	p = map_pages(self, self->fd2, index, 2);
+	ASSERT_NE(MAP_FAILED, p);
+
+	ASSERT_EQ(0, close(self->fd2));
+	self->fd2 = -1;
+	EXPECT_FALSE(released(self, 0));
+	EXPECT_FALSE(released(self, 1));
+	p[ps + 3] = 3;
+	EXPECT_EQ(3, *peer_byte(&self->peer, 1, 3));
+
+	ASSERT_EQ(0, munmap((void *)p, 2 * ps));
+	EXPECT_TRUE(released(self, 0));
+	EXPECT_TRUE(released(self, 1));
+}
+
+TEST_F(mmap, page_mapped_twice_is_released_by_the_second_munmap)
+{
+	uint64_t index;
+	uint32_t ref;
+	void *a, *b;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fd, index, &ref, 1));
+	a = map_pages(self, self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, a);
+	b = map_pages(self, self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	ASSERT_EQ(0, munmap(a, page_size()));
+	EXPECT_FALSE(released(self, 0));
+	ASSERT_EQ(0, munmap(b, page_size()));
+	EXPECT_TRUE(released(self, 0));
+}
+
+TEST_F(mmap, exec_drops_the_mapping)
+{
+	uint64_t index;
+	uint32_t ref;
+	char arg[32];
+	void *p;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fd, index, &ref, 1));
+	p = map_pages(self, self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_TRUE(maps_device());	/* the probe can see such a mapping */
+
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0) {
+		char *const argv[] = { "gntalloc_mmap_test", NULL };
+
+		/* Exec only once the parent let go of the page. */
+		if (recv_byte(self->to_child[0], CHILD_TIMEOUT_MS) != 'e')
+			_exit(3);
+		/* The pipe ends the probe uses must survive exec. */
+		if (fcntl(self->to_child[0], F_SETFD, 0) ||
+		    fcntl(self->to_parent[1], F_SETFD, 0))
+			_exit(4);
+		snprintf(arg, sizeof(arg), "%d,%d", self->to_child[0],
+			 self->to_parent[1]);
+		setenv(EXEC_PROBE, arg, 1);
+		execv("/proc/self/exe", argv);
+		_exit(5);
+	}
+
+	/* Only the child's inherited mapping holds the page now. */
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, munmap(p, page_size()));
+	self->maps[0].addr = NULL;
+	EXPECT_FALSE(released(self, 0)) TH_LOG("released while the child maps it");
+
+	/* Once the new image runs, it maps nothing and the page is released. */
+	ASSERT_EQ(0, send_byte(self->to_child[1], 'e'));
+	ASSERT_EQ('-', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
+	EXPECT_TRUE(released(self, 0));
+	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(self->child));
+	self->child = 0;
+}
+
+/*
+ * Allocation A and B of one file, with another file allocating X in between:
+ * one mapping spanning A and B releases A and B, and nothing of X.
+ *
+ * The stock driver walks the global list of grants from A when the mapping
+ * goes: it frees X instead of B while X is still on its file's list, and
+ * the next mmap of X oopses the kernel.  So this runs on the replacement
+ * only.
+ */
+TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
+{
+	const size_t ps = page_size();
+	uint64_t a, b, x;
+	uint32_t refs[3];	/* A, B, X */
+	volatile uint8_t *p, *px;
+
+	if (!self->env.counters)
+		SKIP(return, "stock xen-gntalloc frees another file's grant here and later oopses");
+
+	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &a, &refs[0]));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 1, &x, &refs[2]));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &b, &refs[1]));
+	ASSERT_EQ(a + ps, b);
+
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, 3,
+			      PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, a, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, b, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd2, x, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	*peer_byte(&self->peer, 0, 0) = MARK;
+	*peer_byte(&self->peer, 1, 0) = MARK;
+	*peer_byte(&self->peer, 2, 0) = MARK;
+
+	p = map_pages(self, self->fd, a, 2);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, a, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, b, 1));
+	ASSERT_EQ(0, munmap((void *)p, 2 * ps));
+	EXPECT_TRUE(released(self, 0));
+	EXPECT_TRUE(released(self, 1));
+	EXPECT_FALSE(released(self, 2)) TH_LOG("the other file's grant was released");
+
+	/* X is intact and still the other file's. */
+	px = map_pages(self, self->fd2, x, 1);
+	ASSERT_NE(MAP_FAILED, px);
+	EXPECT_EQ(MARK, px[0]);
+	ASSERT_EQ(0, munmap((void *)px, ps));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd2, x, 1));
+	EXPECT_TRUE(released(self, 2));
+}
+
+/* ---------------------------------------------------------------------- */
+/* Partial munmap: each page goes when its own piece of the mapping goes   */
+/* ---------------------------------------------------------------------- */
+
+FIXTURE(partial_munmap) {
+	struct gntalloc_env env;
+	int fd;
+	int gntdev;
+	struct peer_map peer;
+	uint8_t *map;
+};
+
+FIXTURE_VARIANT(partial_munmap) {
+	int order[3];		/* pages of a 3-page mapping, in munmap order */
+};
+
+FIXTURE_VARIANT_ADD(partial_munmap, first_middle_last) {
+	.order = { 0, 1, 2 },
+};
+
+FIXTURE_VARIANT_ADD(partial_munmap, last_middle_first) {
+	.order = { 2, 1, 0 },
+};
+
+FIXTURE_VARIANT_ADD(partial_munmap, middle_first_last) {
+	.order = { 1, 0, 2 },
+};
+
+FIXTURE_VARIANT_ADD(partial_munmap, middle_last_first) {
+	.order = { 1, 2, 0 },
+};
+
+FIXTURE_SETUP(partial_munmap)
+{
+	self->fd = self->gntdev = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+}
+
+FIXTURE_TEARDOWN(partial_munmap)
+{
+	if (self->map)
+		munmap(self->map, 3 * page_size());	/* what is left of it */
+	peer_unmap(&self->peer);
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->fd >= 0)
+		close(self->fd);
+	env_teardown(_metadata, &self->env);
+}
+
+TEST_F(partial_munmap, each_page_is_released_with_its_piece)
+{
+	const size_t ps = page_size();
+	volatile uint8_t *p;
+	uint64_t index;
+	uint32_t refs[3];
+	int step, i;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, refs));
+	ASSERT_EQ(0, peer_watch_release(&self->peer, self->gntdev, self->fd,
+					index, refs, 3));
+	self->map = gntalloc_mmap(self->fd, index, 3);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	p = self->map;
+	for (i = 0; i < 3; i++)
+		p[i * ps + 1] = 'a' + i;
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 3));
+
+	for (step = 0; step < 3; step++) {
+		int gone = variant->order[step];
+
+		ASSERT_EQ(0, munmap((void *)(p + gone * ps), ps));
+		for (i = 0; i <= step; i++)
+			EXPECT_TRUE(peer_saw_release(&self->peer,
+						     variant->order[i]))
+				TH_LOG("step %d: page %d not released", step,
+				       variant->order[i]);
+		for (i = step + 1; i < 3; i++) {
+			int left = variant->order[i];
+
+			EXPECT_FALSE(peer_saw_release(&self->peer, left))
+				TH_LOG("step %d: page %d released while mapped",
+				       step, left);
+			/* What is left still maps the right page. */
+			EXPECT_EQ('a' + left, p[left * ps + 1]);
+		}
+	}
+}
+/* ---------------------------------------------------------------------- */
+/* fork: the last of parent and child to let go releases the page          */
+/* ---------------------------------------------------------------------- */
+
+FIXTURE(fork_release) {
+	struct gntalloc_env env;
+	int fd;
+	int gntdev;
+	struct peer_map peer;
+	void *map;
+	pid_t child;
+	int to_child[2];
+	int to_parent[2];
+};
+
+FIXTURE_VARIANT(fork_release) {
+	bool parent_first;	/* the parent lets go before the child */
+	bool child_exits;	/* the child lets go by exiting, not munmap */
+};
+
+FIXTURE_VARIANT_ADD(fork_release, parent_then_child_munmap) {
+	.parent_first = true,
+	.child_exits = false,
+};
+
+FIXTURE_VARIANT_ADD(fork_release, parent_then_child_exit) {
+	.parent_first = true,
+	.child_exits = true,
+};
+
+FIXTURE_VARIANT_ADD(fork_release, child_munmap_then_parent) {
+	.parent_first = false,
+	.child_exits = false,
+};
+
+FIXTURE_VARIANT_ADD(fork_release, child_exit_then_parent) {
+	.parent_first = false,
+	.child_exits = true,
+};
+
+FIXTURE_SETUP(fork_release)
+{
+	self->fd = self->gntdev = -1;
+	self->to_child[0] = self->to_child[1] = -1;
+	self->to_parent[0] = self->to_parent[1] = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+}
+
+FIXTURE_TEARDOWN(fork_release)
+{
+	int i;
+
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	if (self->map)
+		munmap(self->map, page_size());
+	peer_unmap(&self->peer);
+	for (i = 0; i < 2; i++) {
+		if (self->to_child[i] >= 0)
+			close(self->to_child[i]);
+		if (self->to_parent[i] >= 0)
+			close(self->to_parent[i]);
+	}
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->fd >= 0)
+		close(self->fd);
+	env_teardown(_metadata, &self->env);
+}
+
+/* The child: on 'u' munmap and answer 'u'; on 'x' (or a lost parent) exit. */
+static void fork_release_child(void *map, int rfd, int wfd)
+{
+	for (;;) {
+		switch (recv_byte(rfd, CHILD_TIMEOUT_MS)) {
+		case 'u':
+			if (munmap(map, page_size()))
+				_exit(1);
+			send_byte(wfd, 'u');
+			break;
+		default:
+			_exit(0);
+		}
+	}
+}
+
+/* Make the child let go of the page, by munmap or by exiting. */
+static int child_lets_go(FIXTURE_DATA(fork_release) *self, bool exits)
+{
+	int ret;
+
+	if (exits) {
+		if (send_byte(self->to_child[1], 'x'))
+			return -1;
+		ret = wait_child(self->child);
+		self->child = 0;
+		return ret;
+	}
+	if (send_byte(self->to_child[1], 'u'))
+		return -1;
+	return recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS) == 'u' ? 0 : -1;
+}
+
+TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
+{
+	volatile uint8_t *peer;
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_watch_release(&self->peer, self->gntdev, self->fd,
+					index, &ref, 1));
+	peer = peer_byte(&self->peer, 0, 0);
+	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	self->child = fork();
+	ASSERT_LE(0, self->child);
+	if (self->child == 0)
+		fork_release_child(self->map, self->to_child[0],
+				   self->to_parent[1]);
+
+	if (variant->parent_first) {
+		ASSERT_EQ(0, munmap(self->map, page_size()));
+		self->map = NULL;
+		EXPECT_EQ(MARK, *peer) TH_LOG("released while the child maps it");
+		ASSERT_EQ(0, child_lets_go(self, variant->child_exits));
+		EXPECT_EQ(0, *peer) TH_LOG("not released by the child");
+	} else {
+		ASSERT_EQ(0, child_lets_go(self, variant->child_exits));
+		EXPECT_EQ(MARK, *peer) TH_LOG("released while the parent maps it");
+		ASSERT_EQ(0, munmap(self->map, page_size()));
+		self->map = NULL;
+		EXPECT_EQ(0, *peer) TH_LOG("not released by the parent");
+	}
+}
+
+TEST_HARNESS_MAIN
