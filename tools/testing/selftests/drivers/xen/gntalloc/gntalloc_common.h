@@ -79,6 +79,8 @@ typedef uint16_t domid_t;
 #define DRAIN_TIMEOUT_MS	5000
 /* How long to wait for an event that must come (it comes in microseconds). */
 #define EVENT_TIMEOUT_MS	2000
+/* How long to wait for the event Xen raises when a port is bound. */
+#define BIND_EVENT_MS		500
 /* How long to watch for an event that must not come. */
 #define NO_EVENT_MS		200
 /* Generous limit for fixtures that need many pages. */
@@ -600,6 +602,8 @@ struct evtchn_pair {
 	uint32_t remote_port;
 };
 
+static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms);
+
 static inline int evtchn_pair_open(struct evtchn_pair *e)
 {
 	struct ioctl_evtchn_bind_unbound_port unbound = {
@@ -626,6 +630,13 @@ static inline int evtchn_pair_open(struct evtchn_pair *e)
 	if (ret < 0)
 		goto fail;
 	e->remote_port = (uint32_t)ret;
+	/*
+	 * Xen raises the new port once at bind (for notifications the
+	 * unbound end may have missed): consume that event, so that every
+	 * event seen later is one that was sent.
+	 */
+	if (evtchn_pair_wait(e, BIND_EVENT_MS) < 0)
+		goto fail;
 	return 0;
 fail:
 	err = -errno;
@@ -721,6 +732,13 @@ static inline int wait_child(pid_t pid)
 static inline int send_byte(int fd, char b)
 {
 	return write(fd, &b, 1) == 1 ? 0 : -1;
+}
+
+static inline bool wait_readable(int fd, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, timeout_ms) == 1;
 }
 
 static inline int recv_byte(int fd, int timeout_ms)

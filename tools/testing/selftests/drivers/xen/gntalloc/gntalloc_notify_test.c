@@ -1,0 +1,565 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen-gntalloc selftests: IOCTL_GNTALLOC_SET_UNMAP_NOTIFY.
+ *
+ * A page may carry one unmap notification: clear a byte of it
+ * (UNMAP_NOTIFY_CLEAR_BYTE), signal an event channel (UNMAP_NOTIFY_SEND_EVENT),
+ * or both.  It fires when the page is released - deallocated (by DEALLOC or
+ * close) and unmapped by every process (by munmap, exit or exec) - and never
+ * before.  The peer side is played by a gntdev mapping of the same grant,
+ * which sees the cleared byte, and by the other end of an event channel pair
+ * bound to ourselves, which receives the event.
+ */
+
+#include "gntalloc_common.h"	/* first: it includes the harness */
+#include "../../../kselftest_harness.h"
+
+#define NOTIFY_BYTE		100	/* byte of the page that CLEAR_BYTE clears */
+#define CHILD_TIMEOUT_MS	10000
+
+FIXTURE(notify) {
+	struct gntalloc_env env;
+	int fd;
+	int gntdev;
+	struct evtchn_pair ev;
+	struct evtchn_pair ev2;
+	struct peer_map peer;
+	void *map;
+	size_t map_len;
+};
+
+FIXTURE_SETUP(notify)
+{
+	self->fd = self->gntdev = -1;
+	self->ev.fd_local = self->ev.fd_remote = -1;
+	self->ev2.fd_local = self->ev2.fd_remote = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	if (access(EVTCHN_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
+	ASSERT_EQ(0, evtchn_pair_open(&self->ev2));
+}
+
+FIXTURE_TEARDOWN(notify)
+{
+	if (self->map)
+		munmap(self->map, self->map_len);
+	peer_unmap(&self->peer);
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->fd >= 0)
+		close(self->fd);
+	evtchn_pair_close(&self->ev);
+	evtchn_pair_close(&self->ev2);
+	env_teardown(_metadata, &self->env);
+}
+
+TEST_F(notify, unknown_action_bits_are_refused)
+{
+	static const uint32_t actions[] = { 0x4, 0x8, 0x80000000, 0xffffffff };
+	uint64_t index;
+	size_t i;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index, actions[i],
+						  self->ev.local_port))
+			TH_LOG("action 0x%x accepted", actions[i]);
+		ASSERT_EQ(EINVAL, errno);
+	}
+}
+
+TEST_F(notify, send_event_to_an_unbound_port_is_refused)
+{
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+					  UNMAP_NOTIFY_SEND_EVENT, 0));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+					  UNMAP_NOTIFY_SEND_EVENT |
+					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(EINVAL, errno);
+}
+
+TEST_F(notify, send_event_to_a_huge_port_is_refused)
+{
+	static const uint32_t ports[] = { 1U << 17, 1U << 24, UINT32_MAX };
+	uint64_t index;
+	size_t i;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+						  UNMAP_NOTIFY_SEND_EVENT,
+						  ports[i]))
+			TH_LOG("port %u accepted", ports[i]);
+		ASSERT_EQ(EINVAL, errno);
+	}
+}
+
+TEST_F(notify, clear_byte_alone_ignores_the_port)
+{
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+					 UNMAP_NOTIFY_CLEAR_BYTE, UINT32_MAX));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, UINT32_MAX));
+}
+
+TEST_F(notify, unallocated_page_is_refused_with_enoent)
+{
+	const size_t ps = page_size();
+	uint64_t index;
+
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, 0, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(ENOENT, errno);
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index + ps,
+					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(ENOENT, errno);
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index + 100 * ps + 5,
+					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(notify, deallocated_page_is_refused_with_enoent_even_if_mapped)
+{
+	uint64_t index;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	self->map_len = page_size();
+	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(ENOENT, errno);
+}
+
+TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
+{
+	const size_t ps = page_size();
+	volatile uint8_t *peer;
+	uint64_t index;
+	uint32_t refs[3];
+	size_t page, off;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, 3,
+			      PROT_READ | PROT_WRITE));
+	peer = peer_byte(&self->peer, 0, 0);
+	memset((void *)peer, MARK, 3 * ps);
+	/* The last byte of the middle page. */
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + 2 * ps - 1,
+					 UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 3));
+
+	for (page = 0; page < 3; page++)
+		for (off = 0; off < ps; off++)
+			ASSERT_EQ(page == 1 && off == ps - 1 ? 0 : MARK,
+				  peer[page * ps + off])
+				TH_LOG("page %zu, byte %zu", page, off);
+}
+
+TEST_F(notify, action_zero_removes_the_notification)
+{
+	volatile uint8_t *peer;
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+			      PROT_READ | PROT_WRITE));
+	peer = peer_byte(&self->peer, 0, NOTIFY_BYTE);
+	*peer = MARK;
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + NOTIFY_BYTE,
+					 UNMAP_NOTIFY_CLEAR_BYTE |
+					 UNMAP_NOTIFY_SEND_EVENT,
+					 self->ev.local_port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, 0));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	EXPECT_EQ(MARK, *peer);
+	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+}
+
+TEST_F(notify, second_call_replaces_the_first)
+{
+	volatile uint8_t *peer;
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+			      PROT_READ | PROT_WRITE));
+	peer = peer_byte(&self->peer, 0, 0);
+	peer[10] = MARK;
+	peer[20] = MARK;
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + 10,
+					 UNMAP_NOTIFY_CLEAR_BYTE |
+					 UNMAP_NOTIFY_SEND_EVENT,
+					 self->ev.local_port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + 20,
+					 UNMAP_NOTIFY_CLEAR_BYTE |
+					 UNMAP_NOTIFY_SEND_EVENT,
+					 self->ev2.local_port));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	EXPECT_EQ(MARK, peer[10]);
+	EXPECT_EQ(0, peer[20]);
+	EXPECT_EQ(1, evtchn_pair_wait(&self->ev2, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+}
+
+/*
+ * The driver holds a reference on the event channel of a SEND_EVENT
+ * notification: the port stays bound after its owner closed it, as long as
+ * a notification needs it, and no longer.  Whether a port is still bound
+ * shows in whether SET_UNMAP_NOTIFY accepts it.
+ */
+static bool port_is_bound(int fd, uint64_t index, uint32_t port)
+{
+	bool bound = !gntalloc_set_notify(fd, index, UNMAP_NOTIFY_SEND_EVENT,
+					  port);
+
+	if (bound)
+		gntalloc_set_notify(fd, index, 0, 0);
+	return bound;
+}
+
+TEST_F(notify, replaced_or_fired_notifications_drop_their_port)
+{
+	const size_t ps = page_size();
+	uint32_t port = self->ev.local_port;
+	uint64_t index, probe;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &probe, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+					 UNMAP_NOTIFY_SEND_EVENT, port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + ps,
+					 UNMAP_NOTIFY_SEND_EVENT, port));
+	/* Its owner lets go of the port; the notifications keep it. */
+	evtchn_pair_close(&self->ev);
+	ASSERT_TRUE(port_is_bound(self->fd, probe, port));
+
+	/* Replaced by another port: one reference left. */
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+					 UNMAP_NOTIFY_SEND_EVENT,
+					 self->ev2.local_port));
+	ASSERT_TRUE(port_is_bound(self->fd, probe, port));
+
+	/* The last one fires: the port goes. */
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + ps, 1));
+	ASSERT_FALSE(port_is_bound(self->fd, probe, port));
+}
+
+TEST_F(notify, removed_notification_drops_its_port)
+{
+	uint32_t port = self->ev.local_port;
+	uint64_t index, probe;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &probe, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+					 UNMAP_NOTIFY_SEND_EVENT, port));
+	evtchn_pair_close(&self->ev);
+	ASSERT_TRUE(port_is_bound(self->fd, probe, port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, 0));
+	ASSERT_FALSE(port_is_bound(self->fd, probe, port));
+}
+
+TEST_F(notify, clear_byte_reaches_a_read_only_peer)
+{
+	volatile uint8_t *peer;
+	uint64_t index;
+	uint32_t ref;
+	uint8_t *p;
+
+	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
+	self->map_len = page_size();
+	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	p = self->map;
+	p[NOTIFY_BYTE] = MARK;
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	peer = peer_byte(&self->peer, 0, NOTIFY_BYTE);
+	ASSERT_EQ(MARK, *peer);
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + NOTIFY_BYTE,
+					 UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	EXPECT_EQ(MARK, *peer);
+	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	self->map = NULL;
+	EXPECT_EQ(0, *peer);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Every way a page can be released fires its notification, and only then  */
+/* ---------------------------------------------------------------------- */
+
+enum release_path {
+	DEALLOC_THEN_MUNMAP,	/* DEALLOC, then the last munmap */
+	MUNMAP_THEN_DEALLOC,	/* munmap, then DEALLOC */
+	DEALLOC_UNMAPPED,	/* DEALLOC of a page nobody maps */
+	CLOSE_UNMAPPED,		/* close() of the file */
+	CLOSE_THEN_MUNMAP,	/* close() while mapped, then munmap */
+	PROCESS_EXIT,		/* the owner exits with the page mapped */
+};
+
+FIXTURE(notify_release) {
+	struct gntalloc_env env;
+	int fd;
+	int gntdev;
+	struct evtchn_pair ev;
+	struct peer_map peer;
+	void *map;
+	uint64_t index;
+	uint32_t ref;
+	pid_t child;
+	int to_child[2];
+	int to_parent[2];
+};
+
+FIXTURE_VARIANT(notify_release) {
+	enum release_path path;
+};
+
+FIXTURE_VARIANT_ADD(notify_release, dealloc_then_munmap) {
+	.path = DEALLOC_THEN_MUNMAP,
+};
+
+FIXTURE_VARIANT_ADD(notify_release, munmap_then_dealloc) {
+	.path = MUNMAP_THEN_DEALLOC,
+};
+
+FIXTURE_VARIANT_ADD(notify_release, dealloc_unmapped) {
+	.path = DEALLOC_UNMAPPED,
+};
+
+FIXTURE_VARIANT_ADD(notify_release, close_unmapped) {
+	.path = CLOSE_UNMAPPED,
+};
+
+FIXTURE_VARIANT_ADD(notify_release, close_then_munmap) {
+	.path = CLOSE_THEN_MUNMAP,
+};
+
+FIXTURE_VARIANT_ADD(notify_release, process_exit) {
+	.path = PROCESS_EXIT,
+};
+
+FIXTURE_SETUP(notify_release)
+{
+	self->fd = self->gntdev = -1;
+	self->ev.fd_local = self->ev.fd_remote = -1;
+	self->to_child[0] = self->to_child[1] = -1;
+	self->to_parent[0] = self->to_parent[1] = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	if (access(EVTCHN_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
+	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+}
+
+FIXTURE_TEARDOWN(notify_release)
+{
+	int i;
+
+	if (self->child > 0) {
+		kill(self->child, SIGKILL);
+		waitpid(self->child, NULL, 0);
+	}
+	if (self->map)
+		munmap(self->map, page_size());
+	peer_unmap(&self->peer);
+	for (i = 0; i < 2; i++) {
+		if (self->to_child[i] >= 0)
+			close(self->to_child[i]);
+		if (self->to_parent[i] >= 0)
+			close(self->to_parent[i]);
+	}
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->fd >= 0)
+		close(self->fd);
+	evtchn_pair_close(&self->ev);
+	env_teardown(_metadata, &self->env);
+}
+
+/*
+ * Allocate a page, map it unless the path releases an unmapped page, and
+ * arm @action on NOTIFY_BYTE.  0 or -errno.
+ */
+static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
+		    enum release_path path, uint32_t action, uint32_t port)
+{
+	*fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	if (gntalloc_alloc_rw(*fd, 1, index, ref))
+		return -errno;
+	if (path != DEALLOC_UNMAPPED && path != CLOSE_UNMAPPED) {
+		*map = gntalloc_mmap(*fd, *index, 1);
+		if (*map == MAP_FAILED) {
+			*map = NULL;
+			return -errno;
+		}
+	}
+	if (gntalloc_set_notify(*fd, *index + NOTIFY_BYTE, action, port))
+		return -errno;
+	return 0;
+}
+
+/* PROCESS_EXIT: the child owns the page; it sends the ref, exits on 'x'. */
+static void release_child(FIXTURE_DATA(notify_release) *self, uint32_t action)
+{
+	int err;
+
+	err = arm_page(&self->fd, &self->map, &self->index, &self->ref,
+		       PROCESS_EXIT, action, self->ev.local_port);
+	if (err || write(self->to_parent[1], &self->ref, sizeof(self->ref)) !=
+		   sizeof(self->ref))
+		_exit(1);
+	recv_byte(self->to_child[0], CHILD_TIMEOUT_MS);
+	_exit(0);
+}
+
+/* Arm @action on a fresh page, as the path wants it; the peer maps it. */
+static void arm(struct __test_metadata *_metadata,
+		FIXTURE_DATA(notify_release) *self, enum release_path path,
+		uint32_t action)
+{
+	if (path == PROCESS_EXIT) {
+		self->child = fork();
+		ASSERT_LE(0, self->child);
+		if (self->child == 0)
+			release_child(self, action);
+		ASSERT_TRUE(wait_readable(self->to_parent[0], CHILD_TIMEOUT_MS));
+		ASSERT_EQ((ssize_t)sizeof(self->ref), read(self->to_parent[0],
+						  &self->ref,
+						  sizeof(self->ref)));
+	} else {
+		ASSERT_EQ(0, arm_page(&self->fd, &self->map, &self->index,
+				      &self->ref, path, action,
+				      self->ev.local_port));
+	}
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &self->ref, 1,
+			      PROT_READ | PROT_WRITE));
+	*peer_byte(&self->peer, 0, NOTIFY_BYTE) = MARK;
+}
+
+/* Release the page along @path; @before_last runs before the last step. */
+static void release(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(notify_release) *self, enum release_path path,
+		    void (*before_last)(struct __test_metadata *,
+					FIXTURE_DATA(notify_release) *))
+{
+	switch (path) {
+	case DEALLOC_THEN_MUNMAP:
+		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, 1));
+		before_last(_metadata, self);
+		ASSERT_EQ(0, munmap(self->map, page_size()));
+		self->map = NULL;
+		break;
+	case MUNMAP_THEN_DEALLOC:
+		ASSERT_EQ(0, munmap(self->map, page_size()));
+		self->map = NULL;
+		before_last(_metadata, self);
+		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, 1));
+		break;
+	case DEALLOC_UNMAPPED:
+		before_last(_metadata, self);
+		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, 1));
+		break;
+	case CLOSE_UNMAPPED:
+		before_last(_metadata, self);
+		ASSERT_EQ(0, close(self->fd));
+		self->fd = -1;
+		break;
+	case CLOSE_THEN_MUNMAP:
+		ASSERT_EQ(0, close(self->fd));
+		self->fd = -1;
+		before_last(_metadata, self);
+		ASSERT_EQ(0, munmap(self->map, page_size()));
+		self->map = NULL;
+		break;
+	case PROCESS_EXIT:
+		before_last(_metadata, self);
+		ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
+		ASSERT_EQ(0, wait_child(self->child));
+		self->child = 0;
+		break;
+	}
+}
+
+static void byte_not_cleared_yet(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(notify_release) *self)
+{
+	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, NOTIFY_BYTE))
+		TH_LOG("cleared before the page was released");
+}
+
+static void no_event_yet(struct __test_metadata *_metadata,
+			 FIXTURE_DATA(notify_release) *self)
+{
+	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS))
+		TH_LOG("signalled before the page was released");
+}
+
+static void nothing_yet(struct __test_metadata *_metadata,
+			FIXTURE_DATA(notify_release) *self)
+{
+	byte_not_cleared_yet(_metadata, self);
+	no_event_yet(_metadata, self);
+}
+
+TEST_F(notify_release, clear_byte_is_seen_by_the_peer)
+{
+	arm(_metadata, self, variant->path, UNMAP_NOTIFY_CLEAR_BYTE);
+	release(_metadata, self, variant->path, byte_not_cleared_yet);
+	EXPECT_EQ(0, *peer_byte(&self->peer, 0, NOTIFY_BYTE));
+	/* Nothing but that byte. */
+	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+}
+
+TEST_F(notify_release, send_event_is_signalled)
+{
+	arm(_metadata, self, variant->path, UNMAP_NOTIFY_SEND_EVENT);
+	release(_metadata, self, variant->path, no_event_yet);
+	EXPECT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	/* Nothing but the event. */
+	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, NOTIFY_BYTE));
+}
+
+TEST_F(notify_release, both_actions_fire_together)
+{
+	arm(_metadata, self, variant->path,
+	    UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT);
+	release(_metadata, self, variant->path, nothing_yet);
+	EXPECT_EQ(0, *peer_byte(&self->peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	/* Once. */
+	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+}
+
+TEST_HARNESS_MAIN
