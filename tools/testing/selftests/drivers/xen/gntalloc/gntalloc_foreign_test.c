@@ -1,0 +1,304 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen-gntalloc selftests: the foreign side of a grant.
+ *
+ * The peer (a gntdev mapping of our own grant, as another domain would map
+ * it) shares the page with us both ways, and only as the grant allows.  A
+ * grant that the peer still maps when its owner releases it cannot be freed:
+ * the page stays with the peer, it is "pending", it still counts against the
+ * limit (a peer must not be able to pin memory beyond it), and it comes back
+ * by itself shortly after the peer unmaps it - without any further ioctl - or
+ * at once when an ALLOC needs the room.
+ */
+
+#include "gntalloc_common.h"	/* first: it includes the harness */
+#include "../../../kselftest_harness.h"
+
+FIXTURE(foreign) {
+	struct gntalloc_env env;
+	int fd;
+	int gntdev;
+	struct peer_map peer;
+	void *map;
+	size_t map_len;
+};
+
+FIXTURE_SETUP(foreign)
+{
+	self->fd = self->gntdev = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+}
+
+FIXTURE_TEARDOWN(foreign)
+{
+	if (self->map)
+		munmap(self->map, self->map_len);
+	peer_unmap(&self->peer);
+	if (self->gntdev >= 0)
+		close(self->gntdev);
+	if (self->fd >= 0)
+		close(self->fd);
+	env_teardown(_metadata, &self->env);
+}
+
+/* Wait until pending and in_use are back at @want's; true if they came. */
+static bool wait_reclaimed(const struct gntalloc_counters *want,
+			   struct gntalloc_counters *now)
+{
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+
+	for (;;) {
+		if (read_counters(now))
+			return false;
+		if (now->pending == want->pending && now->in_use == want->in_use)
+			return true;
+		if (now_ms() > deadline)
+			return false;
+		sleep_ms(20);
+	}
+}
+
+TEST_F(foreign, peer_and_owner_see_each_others_writes)
+{
+	enum { N = 4 };
+	const size_t ps = page_size();
+	volatile uint8_t *mine, *theirs;
+	uint32_t refs[N];
+	uint64_t index;
+	size_t i;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
+	self->map_len = N * ps;
+	self->map = gntalloc_mmap(self->fd, index, N);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N,
+			      PROT_READ | PROT_WRITE));
+	mine = self->map;
+	theirs = self->peer.addr;
+
+	for (i = 0; i < N; i++) {
+		mine[i * ps] = 'o' + i;
+		theirs[i * ps + ps - 1] = 'p' + i;
+	}
+	for (i = 0; i < N; i++) {
+		EXPECT_EQ('o' + i, theirs[i * ps]);
+		EXPECT_EQ('p' + i, mine[i * ps + ps - 1]);
+	}
+}
+
+TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
+{
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
+	ASSERT_GT(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+			      PROT_READ | PROT_WRITE));
+}
+
+TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
+{
+	uint64_t index;
+	uint32_t ref;
+	uint8_t *mine;
+
+	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
+	self->map_len = page_size();
+	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	mine = self->map;
+	mine[42] = MARK;
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, 42));
+	mine[43] = MARK;
+	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, 43));
+}
+
+TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
+{
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, gntalloc_alloc(self->fd, 1, GNTALLOC_FLAG_WRITABLE, 1,
+				    &index, &ref));
+	ASSERT_GT(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+}
+
+TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
+{
+	volatile uint8_t *theirs;
+	uint64_t index;
+	uint32_t ref;
+	uint8_t *mine;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	self->map_len = page_size();
+	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	mine = self->map;
+	memset(mine, MARK, self->map_len);
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+			      PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	self->map = NULL;
+
+	/* The owner is gone; the page is not. */
+	theirs = self->peer.addr;
+	theirs[0] = 1;
+	EXPECT_EQ(1, theirs[0]);
+	EXPECT_EQ(MARK, theirs[1]);
+	EXPECT_EQ(MARK, theirs[self->map_len - 1]);
+}
+
+TEST_F(foreign, pending_grant_is_not_handed_out_again)
+{
+	enum { N = 64 };
+	volatile uint8_t *theirs;
+	uint32_t ref, refs[N];
+	uint64_t index, more;
+	int i;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+			      PROT_READ | PROT_WRITE));
+	theirs = self->peer.addr;
+	theirs[0] = MARK;
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &more, refs));
+	for (i = 0; i < N; i++)
+		EXPECT_NE(ref, refs[i]) TH_LOG("pending ref %u reused", ref);
+	self->map_len = N * page_size();
+	self->map = gntalloc_mmap(self->fd, more, N);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	memset(self->map, 0, self->map_len);
+	EXPECT_EQ(MARK, theirs[0]);
+}
+
+TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
+{
+	struct gntalloc_counters before, during, after;
+	uint64_t index;
+	uint32_t ref;
+
+	REQUIRE_COUNTERS(&self->env);
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+			      PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	ASSERT_EQ(0, read_counters(&during));
+	EXPECT_EQ(before.pending + 1, during.pending);
+	EXPECT_EQ(before.in_use + 1, during.in_use);
+	EXPECT_EQ(before.freed_total, during.freed_total);
+	/* Still pending a moment later: nothing frees it behind the peer. */
+	sleep_ms(300);
+	ASSERT_EQ(0, read_counters(&during));
+	EXPECT_EQ(before.pending + 1, during.pending);
+
+	/* The peer lets go; no ioctl of ours follows. */
+	peer_unmap(&self->peer);
+	EXPECT_TRUE(wait_reclaimed(&before, &after))
+		TH_LOG("pending %" PRIu64 ", in_use %" PRIu64 " after %d ms",
+		       after.pending, after.in_use, DRAIN_TIMEOUT_MS);
+	EXPECT_EQ(before.freed_total + 1, after.freed_total);
+}
+
+TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
+{
+	struct gntalloc_counters before, during, after;
+	volatile uint8_t *theirs;
+	uint64_t index;
+	uint32_t refs[3];
+
+	REQUIRE_COUNTERS(&self->env);
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, 2,
+			      PROT_READ | PROT_WRITE));
+	theirs = self->peer.addr;
+	theirs[0] = MARK;
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+
+	ASSERT_EQ(0, read_counters(&during));
+	EXPECT_EQ(before.pending + 2, during.pending);
+	EXPECT_EQ(before.in_use + 2, during.in_use);
+	EXPECT_EQ(before.freed_total + 1, during.freed_total);
+	EXPECT_EQ(MARK, theirs[0]);
+
+	peer_unmap(&self->peer);
+	EXPECT_TRUE(wait_reclaimed(&before, &after));
+	EXPECT_EQ(before.freed_total + 3, after.freed_total);
+}
+
+TEST_F(foreign, many_pending_grants_all_come_back)
+{
+	enum { N = 48 };
+	struct gntalloc_counters before, during, after;
+	uint32_t refs[N];
+	uint64_t index;
+
+	REQUIRE_COUNTERS(&self->env);
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N, PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, N));
+	ASSERT_EQ(0, read_counters(&during));
+	EXPECT_EQ(before.pending + N, during.pending);
+
+	peer_unmap(&self->peer);
+	EXPECT_TRUE(wait_reclaimed(&before, &after))
+		TH_LOG("pending %" PRIu64 " of %d after %d ms",
+		       after.pending - before.pending, N, DRAIN_TIMEOUT_MS);
+}
+
+TEST_F(foreign, pending_grants_count_against_the_limit)
+{
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, limit_headroom(&self->env, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+
+	/* The peer still pins the page: no room for another one. */
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 1, &index, NULL))
+		TH_LOG("a grant the peer still maps was not counted");
+	ASSERT_EQ(ENOSPC, errno);
+}
+
+TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
+{
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, limit_headroom(&self->env, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	peer_unmap(&self->peer);
+
+	/* No waiting for the background work: ALLOC makes the room. */
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL))
+		TH_LOG("ALLOC at the limit did not reclaim: %s", strerror(errno));
+}
+
+TEST_HARNESS_MAIN
