@@ -87,7 +87,7 @@ selftests:
 		XEN_LDLIBS='$(XEN_LDLIBS)' INSTALL_PATH=$(BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%) \
 		install
 	$(MAKE) -s --no-print-directory -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests emit_tests \
-		> $(BUILD)/kselftest/list
+		| sed 's/^[^:]*://' > $(BUILD)/kselftest/list
 	cp -a $(KSFT_DIR)/kselftest $(BUILD)/kselftest/
 
 demo:

@@ -30,6 +30,11 @@ mount -t proc proc /proc &&
 	mount -t sysfs sysfs /sys &&
 	mount -t devtmpfs devtmpfs /dev || panic "cannot mount /proc, /sys, /dev"
 exec </dev/console >/dev/console 2>&1
+# devtmpfs has no /dev/std*; kselftest's runner.sh logs to /dev/stdout.
+ln -s /proc/self/fd /dev/fd
+ln -s fd/0 /dev/stdin
+ln -s fd/1 /dev/stdout
+ln -s fd/2 /dev/stderr
 mkdir -p /dev/shm /tmp /sys/kernel/debug
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /dev/shm

@@ -30,13 +30,15 @@ function parse(line,    d) {
 	rs = (line ~ /^not ok/) ? "FAIL" : "PASS"
 	sub(/^(not )?ok [0-9]+ */, "", line)
 	rwhy = ""
-	d = index(line, " # ")
+	d = index(" " line, " # ")
 	if (d) {
-		rwhy = substr(line, d + 3)
-		line = substr(line, 1, d - 1)
+		rwhy = substr(line, d + 2)
+		line = d > 1 ? substr(line, 1, d - 2) : ""
 	}
-	if (toupper(rwhy) ~ /^SKIP/)
+	if (toupper(rwhy) ~ /^SKIP/) {
 		rs = "SKIP"
+		sub(/^[^ ]+ */, "", rwhy)
+	}
 	rname = line
 }
 
@@ -50,11 +52,20 @@ function parse(line,    d) {
 	bin = $NF
 	started[bin] = 1
 	nsub = nfail = 0
+	running = ""
+	next
+}
+
+# kselftest_harness.h of 6.1 names a skipped test only in its "RUN" line ("ok 2 # SKIP why").
+bin != "" && /^# #  RUN / {
+	running = $4
 	next
 }
 
 bin != "" && /^# (not )?ok [0-9]+/ {
 	parse(substr($0, 3))
+	if (rname == "")
+		rname = running != "" ? running : "test " nsub + 1
 	result(rs, bin ": " rname, rs == "PASS" ? "" : rwhy)
 	nsub++
 	if (rs == "FAIL")

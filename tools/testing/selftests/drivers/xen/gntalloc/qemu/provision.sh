@@ -9,12 +9,13 @@
 #   xen      xen-hypervisor-4.17-amd64, gunzipped (QEMU's -kernel wants the multiboot ELF)
 #   libxen   libxen-dev: static libxengnttab/libxentoolcore/libxentoollog and their headers
 #   busybox  busybox-static, the guest's userland (not installed: it conflicts with busybox)
-#   ksft     the kselftest framework files from linux-source-<ver>, copied into $KSFT_DIR
+#   ksft     the kselftest framework files of linux-source-<ver>, copied into $KSFT_DIR
 #
 # Environment: KERNEL (6.1 or 6.12), GNTALLOC_CACHE, KSFT_DIR.
 # Everything but `host` is fetched with `apt-get download` and unpacked with `dpkg -x` into
 # $GNTALLOC_CACHE/<package>_<version>/, never installed: a new version on the mirror gets a new
-# directory, and a warm run only asks apt-cache which versions are current.
+# directory. Which versions are current is asked from apt-cache once per change of the apt
+# lists and remembered, so a warm run costs milliseconds.
 # stdout carries only KEY=VALUE lines (read by the top Makefile); all chatter goes to stderr.
 set -euo pipefail
 
@@ -23,12 +24,16 @@ CACHE=${GNTALLOC_CACHE:-/var/cache/xen-gntalloc}
 export DEBIAN_FRONTEND=noninteractive
 # Wait for a colleague's apt/dpkg run instead of failing on its lock.
 APT_LOCK="-o DPkg::Lock::Timeout=900"
+APT_LISTS=/var/lib/apt/lists
 
 HOST_PACKAGES="qemu-system-x86 cpio kmod xz-utils make gcc-12 libc6-dev libelf1 libssl3 zlib1g
 	pahole rsync"
 
 say() { printf 'provision: %s\n' "$*" >&2; }
-die() { printf 'provision: ERROR: %s\n' "$*" >&2; exit 1; }
+die() {
+	printf 'provision: ERROR: %s\n' "$*" >&2
+	exit 1
+}
 out() { printf '%s=%s\n' "$1" "$2" >&3; }
 
 # Package lists may be missing (fresh machine) or stale (a version vanished from the mirror).
@@ -40,76 +45,115 @@ stale() {
 	exit $STALE
 }
 
-# candidate PKG: the version apt would install now
-candidate() {
-	local v
-	v=$(apt-cache show --no-all-versions "$1" 2>/dev/null | sed -n 's/^Version: //p' | head -n1)
-	[ -n "$v" ] || stale "no package $1 in the apt lists"
-	echo "$v"
+case $KERNEL in
+6.1) META=linux-image-amd64 ;;
+6.12) META=linux-image-6.12-amd64 ;;
+*) die "KERNEL=$KERNEL: only 6.1 (default) and 6.12 are provisioned; use KDIR= for others" ;;
+esac
+
+# show PKG...: "name version depends" per package, for apt's candidate versions. Missing
+# packages are stale lists.
+show() {
+	local got
+	got=$(apt-cache show --no-all-versions "$@" 2>/dev/null | awk '
+		/^Package: / { p = $2 }
+		/^Version: / { v = $2 }
+		/^Depends: / { d = substr($0, 10); gsub(/ /, "", d) }
+		/^$/ { if (p != "") print p, v, d; p = v = d = "" }
+		END { if (p != "") print p, v, d }')
+	for p in "$@"; do
+		grep -q "^$p " <<<"$got" || stale "no package $p in the apt lists"
+	done
+	echo "$got"
+}
+version() { awk -v p="$2" '$1 == p { print $2 }' <<<"$1"; }
+# dep SHOWN PKG PATTERN: the first dependency of PKG whose name matches PATTERN
+dep() {
+	awk -v p="$2" '$1 == p { print $3 }' <<<"$1" | tr ',|' '\n\n' | sed 's/(.*//' |
+		grep -E -m1 "$3" || die "$2 has no dependency matching $3"
 }
 
-# depends PKG PATTERN: the first dependency of PKG's candidate whose name matches PATTERN
-depends() {
-	candidate "$1" >/dev/null
-	apt-cache show --no-all-versions "$1" | sed -n 's/^Depends: //p' | head -n1 |
-		tr ',|' '\n\n' | awk '{print $1}' | grep -E -m1 "$2" || die "$1 has no dependency $2"
-}
-
-# apt-get download drops root for the fetch and warns if user _apt cannot write the directory.
-sandbox() { ! id _apt >/dev/null 2>&1 || chown _apt "$1"; }
-
-# unpack DIR PKG=VER...: download and unpack the packages into DIR/root, once. A half-done
-# directory (no .done stamp; the caller writes it after its fix-ups) is thrown away and redone.
-unpack() {
-	local dir=$1 p
-	shift
-	if [ ! -e "$dir/.done" ]; then
-		rm -rf "$dir" "$dir.tmp"
-		mkdir -p "$dir.tmp/debs"
-		sandbox "$dir.tmp/debs"
-		for p in "$@"; do
-			say "downloading $p"
-			(cd "$dir.tmp/debs" && apt-get download -q "$p") || stale "cannot download $p"
-		done
-		for p in "$dir.tmp"/debs/*.deb; do
-			dpkg -x "$p" "$dir.tmp/root"
-		done
-		rm -rf "$dir.tmp/debs"
-		mv "$dir.tmp" "$dir"
+# Resolve every package name and version for KERNEL into $CACHE/resolved-$KERNEL, unless the
+# apt lists are the same as when that file was written (names, sizes and times of the files:
+# apt gives a list file the mirror's time, not ours, so "newer than" would miss updates).
+# The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
+resolve() {
+	local f=$CACHE/resolved-$KERNEL s1 s2 s3 sig
+	sig=$(ls -l --time-style=+%s "$APT_LISTS" 2>/dev/null | md5sum | cut -c1-32)
+	if [ -s "$f" ] && grep -qx "LISTS=$sig" "$f"; then
+		. "$f"
+		return
 	fi
+	s1=$(show "$META" xen-hypervisor-4.17-amd64 libxen-dev busybox-static "linux-source-$KERNEL")
+	IMAGE_PKG=$(dep "$s1" "$META" '^linux-image-')
+	ABI=${IMAGE_PKG#linux-image-}
+	ABI=${ABI%-unsigned}
+	HDR_PKG=linux-headers-$ABI
+	s2=$(show "$IMAGE_PKG" "$HDR_PKG")
+	COMMON_PKG=$(dep "$s2" "$HDR_PKG" '^linux-headers-.*-common$')
+	KBUILD_PKG=$(dep "$s2" "$HDR_PKG" '^linux-kbuild-')
+	s3=$(show "$COMMON_PKG" "$KBUILD_PKG")
+	cat >"$f.tmp" <<-EOF
+		LISTS=$sig
+		ABI=$ABI
+		IMAGE_PKG=$IMAGE_PKG IMAGE_VER=$(version "$s2" "$IMAGE_PKG")
+		HDR_PKG=$HDR_PKG HDR_VER=$(version "$s2" "$HDR_PKG")
+		COMMON_PKG=$COMMON_PKG COMMON_VER=$(version "$s3" "$COMMON_PKG")
+		KBUILD_PKG=$KBUILD_PKG KBUILD_VER=$(version "$s3" "$KBUILD_PKG")
+		XEN_VER=$(version "$s1" xen-hypervisor-4.17-amd64)
+		LIBXEN_VER=$(version "$s1" libxen-dev)
+		BUSYBOX_VER=$(version "$s1" busybox-static)
+		SRC_PKG=linux-source-$KERNEL SRC_VER=$(version "$s1" "linux-source-$KERNEL")
+	EOF
+	mv "$f.tmp" "$f"
+	. "$f"
 }
-
-done_stamp() { touch "$1/.done"; }
 
 # cachedir PKG VER: where PKG=VER lives; an epoch's ':' is spelt %3a as apt does in file names.
 cachedir() { echo "$CACHE/${1}_${2//:/%3a}"; }
 
-kernel_meta() {
-	case $KERNEL in
-	6.1) echo linux-image-amd64 ;;
-	6.12) echo linux-image-6.12-amd64 ;;
-	*) die "KERNEL=$KERNEL: only 6.1 (default) and 6.12 are provisioned; use KDIR= for others" ;;
-	esac
+# apt-get download drops root for the fetch and warns if user _apt cannot write the directory.
+sandbox() { ! id _apt >/dev/null 2>&1 || chown _apt "$1"; }
+
+# fetch DIR PKG=VER...: download the packages into DIR/debs. Used on DIR.tmp, renamed when done:
+# a half-done directory never looks done, and the next run throws it away.
+fetch() {
+	local dir=$1 p
+	shift
+	rm -rf "$dir"
+	mkdir -p "$dir/debs"
+	sandbox "$dir/debs"
+	for p in "$@"; do
+		say "downloading $p"
+		(cd "$dir/debs" && apt-get download -q "$p") || stale "cannot download $p"
+	done
 }
 
-# The kernel's ABI name (6.1.0-NN-amd64) comes from the metapackage, never from this script.
-resolve_kernel() {
-	META=$(kernel_meta)
-	IMAGE_PKG=$(depends "$META" '^linux-image-')
-	ABI=${IMAGE_PKG#linux-image-}
-	ABI=${ABI%-unsigned}
-	IMAGE_VER=$(candidate "$IMAGE_PKG")
+# [FIXUP=fn] unpack DIR PKG=VER...: fetch and dpkg -x the packages into DIR/root, once. The
+# fix-up, if any, runs as "fn DIR.tmp DIR" before DIR appears under its real name.
+unpack() {
+	local dir=$1 p
+	shift
+	[ ! -d "$dir" ] || return 0
+	fetch "$dir.tmp" "$@"
+	for p in "$dir.tmp"/debs/*.deb; do
+		dpkg -x "$p" "$dir.tmp/root"
+	done
+	rm -rf "$dir.tmp/debs"
+	[ -z "${FIXUP:-}" ] || "$FIXUP" "$dir.tmp" "$dir"
+	mv "$dir.tmp" "$dir"
 }
 
 part_host() {
-	local p missing=
-	for p in $HOST_PACKAGES; do
-		dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q ' installed$' ||
-			missing="$missing $p"
-	done
+	local missing
+	# shellcheck disable=SC2086
+	missing=$(dpkg-query -W -f='${Package} ${Status}\n' $HOST_PACKAGES 2>/dev/null |
+		awk '$NF == "installed" { ok[$1] = 1 }
+		     END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }' \
+			want="$(echo $HOST_PACKAGES)")
 	[ -n "$missing" ] || return 0
-	[ "$(id -u)" = 0 ] || die "not root; please install:$missing"
-	say "installing host tools:$missing"
+	[ "$(id -u)" = 0 ] || die "not root; please install:" $missing
+	say "installing host tools:" $missing
 	if [ -z "${PROVISION_UPDATED:-}" ]; then
 		apt-get $APT_LOCK update -q || die "apt-get update failed"
 		PROVISION_UPDATED=1
@@ -119,111 +163,87 @@ part_host() {
 		die "apt-get install failed"
 }
 
-part_headers() {
-	local pkg ver common common_ver kbuild kbuild_ver dir
-	resolve_kernel
-	pkg=linux-headers-$ABI
-	ver=$(candidate "$pkg")
-	common=$(depends "$pkg" '^linux-headers-.*-common$')
-	common_ver=$(candidate "$common")
-	kbuild=$(depends "$pkg" '^linux-kbuild-')
-	kbuild_ver=$(candidate "$kbuild")
-	# One tree for all three: the headers reach kbuild's scripts through relative symlinks.
-	dir=$(cachedir "$pkg" "$ver")
-	unpack "$dir" "$pkg=$ver" "$common=$common_ver" "$kbuild=$kbuild_ver"
-	if [ ! -e "$dir/.done" ]; then
-		# The arch Makefile includes the -common one by absolute path under /usr/src.
-		sed -i "s|^include /usr/src/|include $dir/root/usr/src/|" \
-			"$dir/root/usr/src/$pkg/Makefile"
-		done_stamp "$dir"
-	fi
-	out KDIR "$dir/root/usr/src/$pkg"
+# The arch headers' Makefile includes the -common one by absolute path under /usr/src.
+fixup_headers() {
+	sed -i "s|^include /usr/src/|include $2/root/usr/src/|" "$1/root/usr/src/$HDR_PKG/Makefile"
 }
+
+part_headers() {
+	local dir
+	# One tree for all three: the headers reach kbuild's scripts through relative symlinks.
+	dir=$(cachedir "$HDR_PKG" "$HDR_VER")
+	FIXUP=fixup_headers unpack "$dir" "$HDR_PKG=$HDR_VER" "$COMMON_PKG=$COMMON_VER" \
+		"$KBUILD_PKG=$KBUILD_VER"
+	out KDIR "$dir/root/usr/src/$HDR_PKG"
+}
+
+# modules.dep is normally made by the package's postinst.
+fixup_kernel() { depmod -b "$1/root" "$ABI"; }
 
 part_kernel() {
 	local dir
-	resolve_kernel
 	dir=$(cachedir "$IMAGE_PKG" "$IMAGE_VER")
-	unpack "$dir" "$IMAGE_PKG=$IMAGE_VER"
-	if [ ! -e "$dir/.done" ]; then
-		# modules.dep is normally made by the package's postinst.
-		depmod -b "$dir/root" "$ABI"
-		done_stamp "$dir"
-	fi
+	FIXUP=fixup_kernel unpack "$dir" "$IMAGE_PKG=$IMAGE_VER"
 	out KABI "$ABI"
 	out VMLINUZ "$dir/root/boot/vmlinuz-$ABI"
 	out KMODROOT "$dir/root"
 }
 
+fixup_xen() { gzip -dc "$1"/root/boot/xen-4.17-amd64.gz >"$1/xen-4.17-amd64"; }
+
 part_xen() {
-	local pkg=xen-hypervisor-4.17-amd64 ver dir
-	ver=$(candidate $pkg)
-	dir=$(cachedir "$pkg" "$ver")
-	unpack "$dir" "$pkg=$ver"
-	if [ ! -e "$dir/.done" ]; then
-		gzip -dc "$dir"/root/boot/xen-4.17-amd64.gz >"$dir/xen-4.17-amd64"
-		done_stamp "$dir"
-	fi
+	local dir
+	dir=$(cachedir xen-hypervisor-4.17-amd64 "$XEN_VER")
+	FIXUP=fixup_xen unpack "$dir" "xen-hypervisor-4.17-amd64=$XEN_VER"
 	out XEN_IMAGE "$dir/xen-4.17-amd64"
 }
 
 part_libxen() {
-	local pkg=libxen-dev ver dir
-	ver=$(candidate $pkg)
-	dir=$(cachedir "$pkg" "$ver")
-	unpack "$dir" "$pkg=$ver"
-	[ -e "$dir/.done" ] || done_stamp "$dir"
+	local dir
+	dir=$(cachedir libxen-dev "$LIBXEN_VER")
+	unpack "$dir" "libxen-dev=$LIBXEN_VER"
 	out LIBXEN_INC "$dir/root/usr/include"
 	out LIBXEN_LIB "$dir/root/usr/lib/x86_64-linux-gnu"
 }
 
 part_busybox() {
-	local pkg=busybox-static ver dir
-	ver=$(candidate $pkg)
-	dir=$(cachedir "$pkg" "$ver")
-	unpack "$dir" "$pkg=$ver"
-	[ -e "$dir/.done" ] || done_stamp "$dir"
+	local dir
+	dir=$(cachedir busybox-static "$BUSYBOX_VER")
+	unpack "$dir" "busybox-static=$BUSYBOX_VER"
 	out BUSYBOX "$dir/root/bin/busybox"
 }
 
-# The kselftest framework must come from the same release as the kernel under test. Only a few
-# members of the 140 MB source tarball are needed: stream it once, keep those.
+# The kselftest framework must come from the same release as the kernel under test. Only these
+# members of the 140 MB source tarball are needed: stream it once, keep them.
 KSFT_FILES="lib.mk kselftest.h kselftest_harness.h kselftest_module.h kselftest kselftest_deps.sh"
 
 part_ksft() {
-	local pkg=linux-source-$KERNEL ver dir top f
-	ver=$(candidate "$pkg")
-	dir=$(cachedir "$pkg" "$ver")
-	if [ ! -e "$dir/.done" ]; then
-		rm -rf "$dir" "$dir.tmp"
-		mkdir -p "$dir.tmp"
-		sandbox "$dir.tmp"
-		say "downloading $pkg=$ver (only a few files are kept)"
-		(cd "$dir.tmp" && apt-get download -q "$pkg=$ver") || stale "cannot download $pkg=$ver"
-		top=linux-source-$KERNEL/tools/testing/selftests
-		dpkg-deb --fsys-tarfile "$dir.tmp"/*.deb |
+	local dir top f
+	dir=$(cachedir "$SRC_PKG" "$SRC_VER")
+	top=linux-source-$KERNEL/tools/testing/selftests
+	if [ ! -d "$dir" ]; then
+		fetch "$dir.tmp" "$SRC_PKG=$SRC_VER"
+		# tar complains about the members that a release lacks (kselftest_deps.sh...).
+		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
 			tar -xO "./usr/src/linux-source-$KERNEL.tar.xz" |
-			tar -xJ -C "$dir.tmp" --wildcards \
-				$(for f in $KSFT_FILES; do echo "$top/$f"; done) \
+			tar -xJ -C "$dir.tmp" $(for f in $KSFT_FILES; do echo "$top/$f"; done) \
 				2>/dev/null || true
-		[ -e "$dir.tmp/$top/lib.mk" ] || die "no lib.mk in $pkg"
-		mv "$dir.tmp/linux-source-$KERNEL" "$dir.tmp/src"
-		rm -f "$dir.tmp"/*.deb
+		[ -e "$dir.tmp/$top/lib.mk" ] || die "no lib.mk in $SRC_PKG=$SRC_VER"
+		mv "$dir.tmp/$top" "$dir.tmp/selftests"
+		rm -rf "$dir.tmp/debs" "$dir.tmp/linux-source-$KERNEL"
 		mv "$dir.tmp" "$dir"
-		done_stamp "$dir"
 	fi
 	[ -n "${KSFT_DIR:-}" ] || die "KSFT_DIR is not set"
-	# Copy unmodified into the checkout (gitignored); refresh when the kernel changes.
-	if [ "$(cat "$KSFT_DIR/.kselftest-from" 2>/dev/null)" != "${pkg}_$ver" ]; then
-		say "copying kselftest files of ${pkg}_$ver into $KSFT_DIR"
+	# Copied unmodified into the checkout (gitignored); replaced when KERNEL changes.
+	if [ "$(cat "$KSFT_DIR/.kselftest-from" 2>/dev/null)" != "${SRC_PKG}_$SRC_VER" ]; then
+		say "copying the kselftest files of ${SRC_PKG}_$SRC_VER into $KSFT_DIR"
 		for f in $KSFT_FILES; do
 			rm -rf "${KSFT_DIR:?}/$f"
-			[ ! -e "$dir/src/tools/testing/selftests/$f" ] ||
-				cp -a "$dir/src/tools/testing/selftests/$f" "$KSFT_DIR/"
+			[ ! -e "$dir/selftests/$f" ] || cp -a "$dir/selftests/$f" "$KSFT_DIR/"
 		done
-		echo "${pkg}_$ver" >"$KSFT_DIR/.kselftest-from"
+		echo "${SRC_PKG}_$SRC_VER" >"$KSFT_DIR/.kselftest-from"
 	fi
-	out KSFT_FROM "${pkg}_$ver"
+	out KSFT_FROM "${SRC_PKG}_$SRC_VER"
 }
 
 [ $# -gt 0 ] || die "usage: $0 host|headers|kernel|xen|libxen|busybox|ksft..."
@@ -238,14 +258,17 @@ if [ -z "${PROVISION_INNER:-}" ]; then
 fi
 
 exec 3>&1 1>&2
-
 mkdir -p "$CACHE"
 # One provisioning at a time per cache: several people share this machine.
 exec 9>"$CACHE/.lock"
 flock 9
 for part in "$@"; do
 	case $part in
-	host | headers | kernel | xen | libxen | busybox | ksft) "part_$part" ;;
+	host) part_host ;;
+	headers | kernel | xen | libxen | busybox | ksft)
+		[ -n "${ABI:-}" ] || resolve
+		"part_$part"
+		;;
 	*) die "unknown part '$part'" ;;
 	esac
 done

@@ -25,7 +25,6 @@ die() {
 mkdir -p "$BUILD"
 log=$BUILD/$MODE-$DRIVER.log
 initrd=$BUILD/initramfs-$MODE.cpio
-[ "$MODE" != check ] || rm -f "$BUILD/summary"
 
 # Catch a module built against another tree here, not as "Invalid module format" in the guest.
 if [ "$DRIVER" = ours ]; then
@@ -43,7 +42,6 @@ fi
 INTERACTIVE=0
 [ "$MODE" = run ] && [ -t 0 ] && [ -t 1 ] && INTERACTIVE=1
 export INTERACTIVE
-"$here/mkinitramfs.sh" "$initrd"
 
 xen_args="console=com1 com1=115200,8n1 dom0_mem=$DOM0_MEM,max:$DOM0_MEM"
 xen_args="$xen_args dom0_max_vcpus=$VM_CPUS $XEN_EXTRA"
@@ -60,12 +58,15 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -cpu max,-smap,-sm
 limit=$VM_TIMEOUT
 [ $INTERACTIVE = 0 ] || limit=$SHELL_TIMEOUT
 
-# One VM at a time on this machine: it has 2 cores, and TCG wants them.
+# One VM at a time on this machine: it has 2 cores, and TCG wants them. The lock is held until
+# this script exits, so that runs sharing a build directory do not mix their initramfs or log.
 exec 8>>"$LOCK"
 if ! flock -n 8; then
 	say "another test-bed VM is running here; waiting for $LOCK"
 	flock -w 3600 8 || die "gave up waiting for $LOCK"
 fi
+[ "$MODE" != check ] || rm -f "$BUILD/summary"
+"$here/mkinitramfs.sh" "$initrd"
 
 say "booting $KABI + $(basename "$XEN_IMAGE") (MODE=$MODE DRIVER=$DRIVER, limit ${limit}s," \
 	"log $log)"
@@ -79,7 +80,6 @@ else
 fi
 rc=${PIPESTATUS[0]}
 set -e
-exec 8>&-
 elapsed=$((SECONDS - start))
 
 verdict=$(tr -d '\r' <"$log" | sed -n 's/^GNTALLOC-VERDICT: //p' | tail -n 1)
