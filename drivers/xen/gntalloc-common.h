@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/xarray.h>
 #include <xen/grant_table.h>
 #include <xen/interface/event_channel.h>
@@ -30,18 +31,19 @@ struct attribute_group;
  * it: it is freed at once, or, if the peer still maps it, it moves to the
  * global pending list (gntalloc-grant.c) until the peer lets go.
  *
- * Kept small on purpose: it is the driver's whole cost per grant beyond the
- * page itself (the xarray slot adds about 9 bytes).
+ * Kept at 40 bytes on purpose: it is the driver's whole cost per grant
+ * beyond the page itself (the xarray slot adds about 9 bytes).
  */
 struct gntalloc_grant {
 	struct list_head node;		/* on a local batch or the pending list */
 	struct page *page;
 	grant_ref_t gref;
 	evtchn_port_t notify_port;	/* valid with UNMAP_NOTIFY_SEND_EVENT */
-	domid_t domid;
-	u16 notify_offset;		/* byte to clear, with UNMAP_NOTIFY_CLEAR_BYTE */
-	u8 notify_action;		/* UNMAP_NOTIFY_* */
-	u8 flags;			/* GNTALLOC_GRANT_* */
+	u32 file_id;			/* gntalloc_file.id of its file */
+	u32 domid : 16;			/* the peer, a domid_t */
+	u32 notify_offset : PAGE_SHIFT;	/* byte to clear, with ..._CLEAR_BYTE */
+	u32 notify_action : 2;		/* UNMAP_NOTIFY_* */
+	u32 flags : 2;			/* GNTALLOC_GRANT_* */
 };
 
 /*
@@ -50,9 +52,19 @@ struct gntalloc_grant {
  * index can never name somebody else's grant.
  */
 struct gntalloc_file {
-	struct mutex lock;		/* covers everything below and the grants */
+	struct mutex lock;		/* covers grants, next_pgoff, the grants */
 	struct xarray grants;		/* page offset -> struct gntalloc_grant */
 	unsigned long next_pgoff;	/* first page offset of the next ALLOC */
+	struct list_head node;		/* on gntalloc_files */
+	u32 id;				/* tells its pending grants apart */
+	pid_t pid;			/* of the opener, for debugfs */
+	char comm[TASK_COMM_LEN];
+};
+
+/* Grants and pending grants of one peer domain, for debugfs */
+struct gntalloc_domain_count {
+	unsigned int grants;
+	unsigned int pending;
 };
 
 /*
@@ -80,11 +92,15 @@ int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
 void gntalloc_grants_commit(unsigned int count);
 void gntalloc_grants_abort(struct list_head *grants);
 void gntalloc_grants_release(struct list_head *grants);
+unsigned long gntalloc_pending_of_file(u32 file_id);
+void gntalloc_pending_by_domain(struct gntalloc_domain_count *counts);
 int gntalloc_grants_init(void);
 void gntalloc_grants_exit(void);
 
 /* gntalloc-file.c: open files and their ioctls */
 extern const struct file_operations gntalloc_fops;
+extern struct list_head gntalloc_files;
+extern struct mutex gntalloc_files_lock;
 bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
 			      unsigned long count);
 
@@ -93,5 +109,9 @@ int gntalloc_mmap(struct file *filp, struct vm_area_struct *vma);
 
 /* gntalloc-sysfs.c: the limit and the counters */
 extern const struct attribute_group *gntalloc_groups[];
+
+/* gntalloc-debugfs.c: who holds grants */
+void gntalloc_debugfs_init(void);
+void gntalloc_debugfs_exit(void);
 
 #endif /* _GNTALLOC_COMMON_H */

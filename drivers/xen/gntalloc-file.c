@@ -21,6 +21,7 @@
 #include <xen/gntalloc.h>
 
 #include "gntalloc-common.h"
+#include "gntalloc_trace.h"
 
 /* The ABI libxengnttab was built against; see include/uapi/xen/gntalloc.h. */
 static_assert(IOCTL_GNTALLOC_ALLOC_GREF == 0x00184705);
@@ -37,6 +38,15 @@ static_assert(sizeof(struct ioctl_gntalloc_unmap_notify) == 16);
  * signed 64-bit file offset that mmap() takes.
  */
 #define GNTALLOC_MAX_PGOFF	(LLONG_MAX >> PAGE_SHIFT)
+
+/* All open files, for debugfs only: under gntalloc_files_lock */
+LIST_HEAD(gntalloc_files);
+/*
+ * Taken at open and close, never on the paths that allocate, map or
+ * release grants.  Ranks above file->lock.
+ */
+DEFINE_MUTEX(gntalloc_files_lock);
+static u32 gntalloc_next_file_id;	/* under gntalloc_files_lock */
 
 /**
  * gntalloc_file_owns_range() - does @file hold @count pages from @pgoff?
@@ -76,6 +86,14 @@ static int gntalloc_open(struct inode *inode, struct file *filp)
 
 	mutex_init(&file->lock);
 	xa_init(&file->grants);
+	file->pid = task_tgid_nr(current);
+	get_task_comm(file->comm, current);
+
+	mutex_lock(&gntalloc_files_lock);
+	file->id = gntalloc_next_file_id++;
+	list_add_tail(&file->node, &gntalloc_files);
+	mutex_unlock(&gntalloc_files_lock);
+
 	filp->private_data = file;
 	atomic_long_inc(&gntalloc_stats.open_files);
 	return 0;
@@ -91,6 +109,10 @@ static int gntalloc_release(struct inode *inode, struct file *filp)
 	struct gntalloc_grant *grant;
 	unsigned long index;
 	LIST_HEAD(release);
+
+	mutex_lock(&gntalloc_files_lock);
+	list_del(&file->node);
+	mutex_unlock(&gntalloc_files_lock);
 
 	xa_for_each(&file->grants, index, grant) {
 		if (WARN_ON_ONCE(page_mapped(grant->page)))
@@ -118,6 +140,7 @@ static int gntalloc_file_publish(struct gntalloc_file *file,
 
 	mutex_lock(&file->lock);
 	list_for_each_entry(grant, grants, node) {
+		grant->file_id = file->id;
 		ret = xa_insert(&file->grants, index, grant, GFP_KERNEL);
 		if (ret)
 			break;
@@ -174,6 +197,10 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 		if (put_user(grant->gref, ids++))
 			goto err_abort;
 
+	grant = list_first_entry(&grants, struct gntalloc_grant, node);
+	trace_gntalloc_alloc((u64)pgoff << PAGE_SHIFT, op.count, op.domid,
+			     op.flags & GNTALLOC_FLAG_WRITABLE, grant->gref);
+
 	ret = gntalloc_file_publish(file, pgoff, &grants);
 	if (ret)
 		goto err_abort;
@@ -215,6 +242,7 @@ static long gntalloc_ioctl_dealloc(struct gntalloc_file *file,
 	}
 	mutex_unlock(&file->lock);
 
+	trace_gntalloc_dealloc(op.index, op.count);
 	gntalloc_grants_release(&release);
 	return 0;
 }

@@ -26,6 +26,10 @@
 #include <xen/gntalloc.h>
 
 #include "gntalloc-common.h"
+#include "gntalloc_trace.h"
+
+/* The cost per grant that the benchmark's memory target counts on */
+static_assert(PAGE_SHIFT > 12 || sizeof(struct gntalloc_grant) == 40);
 
 #define GNTALLOC_RECLAIM_MIN_DELAY	(HZ / 20)
 #define GNTALLOC_RECLAIM_MAX_DELAY	HZ
@@ -87,6 +91,7 @@ static unsigned long gntalloc_reclaim(void)
 	list_for_each_entry_safe(grant, next, &batch, node) {
 		if (!gnttab_try_end_foreign_access(grant->gref))
 			continue;
+		trace_gntalloc_reclaim(grant->gref, grant->domid);
 		list_del(&grant->node);
 		gntalloc_grant_free(grant);
 		reclaimed++;
@@ -125,6 +130,7 @@ static void gntalloc_reclaim_work_fn(struct work_struct *work)
 
 static void gntalloc_add_pending(struct gntalloc_grant *grant)
 {
+	trace_gntalloc_pending(grant->gref, grant->domid);
 	spin_lock(&gntalloc_pending_lock);
 	list_add_tail(&grant->node, &gntalloc_pending_list);
 	spin_unlock(&gntalloc_pending_lock);
@@ -237,6 +243,10 @@ void gntalloc_grants_abort(struct list_head *grants)
 /* Tell the peer that the page is going away, as userspace asked. */
 static void gntalloc_fire_notify(struct gntalloc_grant *grant)
 {
+	if (!grant->notify_action)
+		return;
+	trace_gntalloc_notify(grant->gref, grant->domid, grant->notify_action,
+			      grant->notify_offset, grant->notify_port);
 	if (grant->notify_action & UNMAP_NOTIFY_CLEAR_BYTE) {
 		u8 *addr = kmap_local_page(grant->page);
 
@@ -271,6 +281,32 @@ void gntalloc_grants_release(struct list_head *grants)
 	}
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
 	atomic_long_add(freed, &gntalloc_stats.freed_total);
+}
+
+/* For debugfs: how many pending grants came from the file with @file_id */
+unsigned long gntalloc_pending_of_file(u32 file_id)
+{
+	struct gntalloc_grant *grant;
+	unsigned long count = 0;
+
+	spin_lock(&gntalloc_pending_lock);
+	list_for_each_entry(grant, &gntalloc_pending_list, node)
+		count += grant->file_id == file_id;
+	spin_unlock(&gntalloc_pending_lock);
+	return count;
+}
+
+/* For debugfs: add the pending grants to their domain's counts */
+void gntalloc_pending_by_domain(struct gntalloc_domain_count *counts)
+{
+	struct gntalloc_grant *grant;
+
+	spin_lock(&gntalloc_pending_lock);
+	list_for_each_entry(grant, &gntalloc_pending_list, node) {
+		counts[grant->domid].grants++;
+		counts[grant->domid].pending++;
+	}
+	spin_unlock(&gntalloc_pending_lock);
 }
 
 int gntalloc_grants_init(void)

@@ -33,6 +33,8 @@
  *  gntalloc-mmap.c   user mappings and when a page stops being mapped
  *  gntalloc-grant.c  allocation against the limit, release, reclaim
  *  gntalloc-sysfs.c  the limit and the live counters
+ *  gntalloc-debugfs.c  who holds grants: per file and per peer domain
+ *  gntalloc_trace.h  tracepoints of the "gntalloc" trace system
  * Each open file keeps its grants in an xarray indexed by page offset, so
  * every operation costs O(log n) in the grants of that file and nothing in
  * the grants of others; the only global state is atomic counters and the
@@ -56,6 +58,9 @@
 #include <xen/xen.h>
 
 #include "gntalloc-common.h"
+
+#define CREATE_TRACE_POINTS
+#include "gntalloc_trace.h"
 
 struct gntalloc_device {
 	struct device dev;
@@ -143,6 +148,7 @@ static int __init gntalloc_init(void)
 	err = gntalloc_device_create();
 	if (err)
 		goto err_unregister_class;
+	gntalloc_debugfs_init();	/* optional: failures only lose debugfs */
 	return 0;
 
 err_unregister_class:
@@ -156,6 +162,7 @@ err_grants_exit:
 
 static void __exit gntalloc_exit(void)
 {
+	gntalloc_debugfs_exit();
 	gntalloc_device_destroy();
 	class_unregister(&gntalloc_class);
 	unregister_chrdev_region(gntalloc_devt, 1);

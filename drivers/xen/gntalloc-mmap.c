@@ -23,6 +23,7 @@
 #include <linux/printk.h>
 
 #include "gntalloc-common.h"
+#include "gntalloc_trace.h"
 
 static void gntalloc_vma_set_flags(struct vm_area_struct *vma,
 				   vm_flags_t flags)
@@ -40,6 +41,8 @@ static void gntalloc_vma_close(struct vm_area_struct *vma)
 	struct gntalloc_grant *grant;
 	unsigned long index;
 	LIST_HEAD(release);
+
+	trace_gntalloc_munmap((u64)vma->vm_pgoff << PAGE_SHIFT, vma_pages(vma));
 
 	mutex_lock(&file->lock);
 	xa_for_each_range(&file->grants, index, grant, vma->vm_pgoff,
@@ -105,6 +108,7 @@ int gntalloc_mmap(struct file *filp, struct vm_area_struct *vma)
 		grant->flags |= GNTALLOC_GRANT_MAPPED;
 		atomic_long_inc(&gntalloc_stats.mapped);
 	}
+	trace_gntalloc_mmap((u64)vma->vm_pgoff << PAGE_SHIFT, count);
 
 out_unlock:
 	mutex_unlock(&file->lock);
