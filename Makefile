@@ -115,9 +115,12 @@ check-stock:
 run: $(OUR_MODULE) demo
 	@$(call vm,run)
 
+ifneq ($(filter vm-run,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(SCRIPT)),)
+$(error vm-run: say which file to run: make vm-run SCRIPT=path (now SCRIPT='$(SCRIPT)'))
+endif
+endif
 vm-run: $(OUR_MODULE) demo
-	@test -n '$(SCRIPT)' || { echo 'vm-run: say which: make vm-run SCRIPT=path' >&2; exit 1; }
-	@test -f '$(SCRIPT)' || { echo 'vm-run: no such file: $(SCRIPT)' >&2; exit 1; }
 	@$(call vm,vm-run)
 
 # The copied kselftest files go too: `make selftests` copies them again for KERNEL.

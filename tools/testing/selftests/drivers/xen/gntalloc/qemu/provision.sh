@@ -45,12 +45,6 @@ stale() {
 	exit $STALE
 }
 
-case $KERNEL in
-6.1) META=linux-image-amd64 ;;
-6.12) META=linux-image-6.12-amd64 ;;
-*) die "KERNEL=$KERNEL: only 6.1 (default) and 6.12 are provisioned; use KDIR= for others" ;;
-esac
-
 # show PKG...: "name version depends" per package, for apt's candidate versions. Missing
 # packages are stale lists.
 show() {
@@ -78,7 +72,12 @@ dep() {
 # apt gives a list file the mirror's time, not ours, so "newer than" would miss updates).
 # The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
 resolve() {
-	local f=$CACHE/resolved-$KERNEL s1 s2 s3 sig
+	local f=$CACHE/resolved-$KERNEL s1 s2 s3 sig META
+	case $KERNEL in
+	6.1) META=linux-image-amd64 ;;
+	6.12) META=linux-image-6.12-amd64 ;;
+	*) die "KERNEL=$KERNEL: only 6.1 (default) and 6.12 can be provisioned; KDIR= builds for others" ;;
+	esac
 	sig=$(ls -l --time-style=+%s "$APT_LISTS" 2>/dev/null | md5sum | cut -c1-32)
 	if [ -s "$f" ] && grep -qx "LISTS=$sig" "$f"; then
 		. "$f"
