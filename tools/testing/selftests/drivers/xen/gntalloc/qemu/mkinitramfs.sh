@@ -11,6 +11,7 @@
 #   KSFT			an installed kselftest tree (MODE=check)
 #   DEMO			the gntalloc-demo binary
 #   PAYLOAD			the script or static binary to run (MODE=vm-run)
+#   VM_FILES			optional: more files (space-separated paths) copied into /usr/bin
 set -eu
 
 here=$(dirname "$0")
@@ -61,6 +62,9 @@ if [ -n "${PAYLOAD:-}" ]; then
 	cp "$PAYLOAD" "$root/payload"
 	chmod +x "$root/payload"
 fi
+for f in ${VM_FILES:-}; do
+	cp "$f" "$root/usr/bin/"
+done
 printf 'MODE=%s\nDRIVER=%s\nINTERACTIVE=%s\n' "$MODE" "$DRIVER" "$INTERACTIVE" \
 	>"$root/etc/testbed.conf"
 

@@ -7,7 +7,9 @@
 #
 # The top Makefile sets the environment: MODE (check | run | vm-run), DRIVER (ours | stock),
 # BUILD, KABI, VMLINUZ, KMODROOT, XEN_IMAGE, BUSYBOX, MODULE, KSFT, DEMO, PAYLOAD, VM_CPUS,
-# VM_MEM, DOM0_MEM, VM_TIMEOUT, SHELL_TIMEOUT, XEN_EXTRA, DOM0_EXTRA, LOG_TAIL.
+# VM_MEM, DOM0_MEM, VM_TIMEOUT, SHELL_TIMEOUT, XEN_EXTRA, DOM0_EXTRA, LOG_TAIL; optionally
+# VM_LOG (where the console log goes; default BUILD/MODE-DRIVER.log) and VM_FILES (more files
+# for dom0's /usr/bin, see mkinitramfs.sh).
 #
 # A run fails if the guest's verdict line is missing or not PASS: that covers hangs (timeout),
 # panics, oopses and WARNs (dom0 runs with panic_on_warn=1 oops=panic panic=-1). For MODE=check
@@ -23,7 +25,7 @@ die() {
 }
 
 mkdir -p "$BUILD"
-log=$BUILD/$MODE-$DRIVER.log
+log=${VM_LOG:-$BUILD/$MODE-$DRIVER.log}
 initrd=$BUILD/initramfs-$MODE.cpio
 
 # Catch a module built against another tree here, not as "Invalid module format" in the guest.
