@@ -149,7 +149,7 @@ unpack() {
 part_host() {
 	local missing
 	# shellcheck disable=SC2086
-	missing=$(dpkg-query -W -f='${Package} ${Status}\n' $HOST_PACKAGES 2>/dev/null |
+	missing=$({ dpkg-query -W -f='${Package} ${Status}\n' $HOST_PACKAGES 2>/dev/null || :; } |
 		awk '$NF == "installed" { ok[$1] = 1 }
 		     END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }' \
 			want="$(echo $HOST_PACKAGES)")
