@@ -18,7 +18,10 @@
  *
  * Code that runs in a forked child must not use ASSERT_*()/EXPECT_*(): the
  * harness would run TEARDOWN in the child.  Children report through their
- * exit status instead.
+ * exit status instead, and neither write to the fixture's data nor read
+ * what the test changes in it after fork(): with FIXTURE_TEARDOWN_PARENT the
+ * 6.12 harness shares it (MAP_SHARED) with every process the test forks.  So
+ * fork()'s result goes to a local first, and children get copies.
  */
 
 #ifndef GNTALLOC_COMMON_H
@@ -69,6 +72,21 @@ typedef uint16_t domid_t;
  * longjmp".  After a longjmp only TEARDOWN runs, which uses none of them.
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
+
+/*
+ * TEARDOWN must run even after a failed ASSERT: it puts the limit back and
+ * checks for leaks.  The 6.12 harness runs SETUP, the test and
+ * FIXTURE_TEARDOWN in a grandchild, and built with -O2 that grandchild skips
+ * FIXTURE_TEARDOWN after a failed ASSERT: the longjmp brings back its local
+ * `child` as it was at setjmp() time, so it takes itself for the parent.
+ * FIXTURE_TEARDOWN_PARENT runs in the parent once the test's process has
+ * ended, whatever happened to it.  The 6.1 harness has no grandchild and
+ * runs FIXTURE_TEARDOWN in the test's process in every case: the same thing
+ * there.  See env_in_test_process().
+ */
+#ifndef FIXTURE_TEARDOWN_PARENT
+#define FIXTURE_TEARDOWN_PARENT(fixture_name) FIXTURE_TEARDOWN(fixture_name)
+#endif
 
 #define GNTALLOC_DEV		"/dev/xen/gntalloc"
 #define GNTDEV_DEV		"/dev/xen/gntdev"
@@ -365,6 +383,7 @@ out:
 /* ---------------------------------------------------------------------- */
 
 struct gntalloc_env {
+	pid_t pid;			/* the test's process */
 	bool counters;			/* the replacement's sysfs counters */
 	uint64_t limit;			/* at SETUP; TEARDOWN puts it back */
 	struct gntalloc_counters base;	/* at SETUP (only in_use on stock) */
@@ -384,6 +403,7 @@ static inline void env_setup(struct __test_metadata *_metadata,
 			     struct gntalloc_env *env)
 {
 	memset(env, 0, sizeof(*env));
+	env->pid = getpid();
 	if (access(GNTALLOC_DEV, F_OK))
 		SETUP_SKIP("%s is missing: xen-gntalloc is not loaded, or this is not a Xen domain",
 			   GNTALLOC_DEV);
@@ -394,6 +414,17 @@ static inline void env_setup(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, env_snapshot(env, &env->base)) {
 		TH_LOG("cannot read the counters");
 	}
+}
+
+/*
+ * Whether TEARDOWN runs in the test's own process (6.1 harness), which must
+ * then let go of what the test holds, or in its parent after the test's
+ * process has ended (6.12 harness), when the exit let go of everything and
+ * the fixture's pointers and descriptors mean nothing.
+ */
+static inline bool env_in_test_process(const struct gntalloc_env *env)
+{
+	return getpid() == env->pid;
 }
 
 /* For tests of the replacement's own interfaces. */

@@ -154,30 +154,33 @@ FIXTURE_SETUP(mmap)
 	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
 
-FIXTURE_TEARDOWN(mmap)
+FIXTURE_TEARDOWN_PARENT(mmap)
 {
-	int i;
-
-	if (self->child > 0) {
+	/* A child of the test may outlive it: it holds grants. */
+	if (self->child > 0)
 		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
+	if (env_in_test_process(&self->env)) {
+		int i;
+
+		if (self->child > 0)
+			waitpid(self->child, NULL, 0);
+		for (i = 0; i < MAX_MAPS; i++)
+			if (self->maps[i].addr)
+				munmap(self->maps[i].addr, self->maps[i].len);
+		peer_unmap(&self->peer);
+		for (i = 0; i < 2; i++) {
+			if (self->to_child[i] >= 0)
+				close(self->to_child[i]);
+			if (self->to_parent[i] >= 0)
+				close(self->to_parent[i]);
+		}
+		if (self->gntdev >= 0)
+			close(self->gntdev);
+		if (self->fd2 >= 0)
+			close(self->fd2);
+		if (self->fd >= 0)
+			close(self->fd);
 	}
-	for (i = 0; i < MAX_MAPS; i++)
-		if (self->maps[i].addr)
-			munmap(self->maps[i].addr, self->maps[i].len);
-	peer_unmap(&self->peer);
-	for (i = 0; i < 2; i++) {
-		if (self->to_child[i] >= 0)
-			close(self->to_child[i]);
-		if (self->to_parent[i] >= 0)
-			close(self->to_parent[i]);
-	}
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->fd2 >= 0)
-		close(self->fd2);
-	if (self->fd >= 0)
-		close(self->fd);
 	env_teardown(_metadata, &self->env);
 }
 
@@ -353,6 +356,7 @@ TEST_F(mmap, fork_child_sees_and_writes_the_pages)
 	const size_t ps = page_size();
 	volatile uint8_t *p;
 	uint64_t index;
+	pid_t pid;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
 	p = map_pages(self, self->fd, index, 2);
@@ -360,15 +364,16 @@ TEST_F(mmap, fork_child_sees_and_writes_the_pages)
 	p[0] = 'p';
 	p[ps] = 'P';
 
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
 		if (p[0] != 'p' || p[ps] != 'P')
 			_exit(1);
 		p[1] = 'c';
 		p[ps + 1] = 'C';
 		_exit(0);
 	}
+	self->child = pid;
 	ASSERT_EQ(0, wait_child(self->child));
 	self->child = 0;
 	EXPECT_EQ('c', p[1]);
@@ -455,6 +460,7 @@ TEST_F(mmap, exec_drops_the_mapping)
 	uint64_t index;
 	uint32_t ref;
 	char arg[32];
+	pid_t pid;
 	void *p;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
@@ -463,9 +469,9 @@ TEST_F(mmap, exec_drops_the_mapping)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_TRUE(maps_device());	/* the probe can see such a mapping */
 
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0) {
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
 		char *const argv[] = { "gntalloc_mmap_test", NULL };
 
 		/* Exec only once the parent let go of the page. */
@@ -481,6 +487,7 @@ TEST_F(mmap, exec_drops_the_mapping)
 		execv("/proc/self/exe", argv);
 		_exit(5);
 	}
+	self->child = pid;
 
 	/* Only the child's inherited mapping holds the page now. */
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
@@ -594,15 +601,17 @@ FIXTURE_SETUP(partial_munmap)
 	ASSERT_LE(0, self->gntdev);
 }
 
-FIXTURE_TEARDOWN(partial_munmap)
+FIXTURE_TEARDOWN_PARENT(partial_munmap)
 {
-	if (self->map)
-		munmap(self->map, 3 * page_size());	/* what is left of it */
-	peer_unmap(&self->peer);
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->fd >= 0)
-		close(self->fd);
+	if (env_in_test_process(&self->env)) {
+		if (self->map)
+			munmap(self->map, 3 * page_size());	/* what is left of it */
+		peer_unmap(&self->peer);
+		if (self->gntdev >= 0)
+			close(self->gntdev);
+		if (self->fd >= 0)
+			close(self->fd);
+	}
 	env_teardown(_metadata, &self->env);
 }
 
@@ -702,27 +711,30 @@ FIXTURE_SETUP(fork_release)
 	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
 
-FIXTURE_TEARDOWN(fork_release)
+FIXTURE_TEARDOWN_PARENT(fork_release)
 {
-	int i;
-
-	if (self->child > 0) {
+	/* A child of the test may outlive it: it holds grants. */
+	if (self->child > 0)
 		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
+	if (env_in_test_process(&self->env)) {
+		int i;
+
+		if (self->child > 0)
+			waitpid(self->child, NULL, 0);
+		if (self->map)
+			munmap(self->map, page_size());
+		peer_unmap(&self->peer);
+		for (i = 0; i < 2; i++) {
+			if (self->to_child[i] >= 0)
+				close(self->to_child[i]);
+			if (self->to_parent[i] >= 0)
+				close(self->to_parent[i]);
+		}
+		if (self->gntdev >= 0)
+			close(self->gntdev);
+		if (self->fd >= 0)
+			close(self->fd);
 	}
-	if (self->map)
-		munmap(self->map, page_size());
-	peer_unmap(&self->peer);
-	for (i = 0; i < 2; i++) {
-		if (self->to_child[i] >= 0)
-			close(self->to_child[i]);
-		if (self->to_parent[i] >= 0)
-			close(self->to_parent[i]);
-	}
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->fd >= 0)
-		close(self->fd);
 	env_teardown(_metadata, &self->env);
 }
 
@@ -762,8 +774,10 @@ static int child_lets_go(FIXTURE_DATA(fork_release) *self, bool exits)
 TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
 {
 	volatile uint8_t *peer;
+	void *map;
 	uint64_t index;
 	uint32_t ref;
+	pid_t pid;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_watch_release(&self->peer, self->gntdev, self->fd,
@@ -775,11 +789,13 @@ TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
 	}
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
 
-	self->child = fork();
-	ASSERT_LE(0, self->child);
-	if (self->child == 0)
-		fork_release_child(self->map, self->to_child[0],
-				   self->to_parent[1]);
+	/* The child gets its own copy of the address: *self may be shared. */
+	map = self->map;
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		fork_release_child(map, self->to_child[0], self->to_parent[1]);
+	self->child = pid;
 
 	if (variant->parent_first) {
 		ASSERT_EQ(0, munmap(self->map, page_size()));

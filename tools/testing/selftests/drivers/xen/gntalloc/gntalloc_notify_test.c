@@ -46,17 +46,19 @@ FIXTURE_SETUP(notify)
 	ASSERT_EQ(0, evtchn_pair_open(&self->ev2));
 }
 
-FIXTURE_TEARDOWN(notify)
+FIXTURE_TEARDOWN_PARENT(notify)
 {
-	if (self->map)
-		munmap(self->map, self->map_len);
-	peer_unmap(&self->peer);
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->fd >= 0)
-		close(self->fd);
-	evtchn_pair_close(&self->ev);
-	evtchn_pair_close(&self->ev2);
+	if (env_in_test_process(&self->env)) {
+		if (self->map)
+			munmap(self->map, self->map_len);
+		peer_unmap(&self->peer);
+		if (self->gntdev >= 0)
+			close(self->gntdev);
+		if (self->fd >= 0)
+			close(self->fd);
+		evtchn_pair_close(&self->ev);
+		evtchn_pair_close(&self->ev2);
+	}
 	env_teardown(_metadata, &self->env);
 }
 
@@ -381,28 +383,31 @@ FIXTURE_SETUP(notify_release)
 	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
 
-FIXTURE_TEARDOWN(notify_release)
+FIXTURE_TEARDOWN_PARENT(notify_release)
 {
-	int i;
-
-	if (self->child > 0) {
+	/* A child of the test may outlive it: it holds grants. */
+	if (self->child > 0)
 		kill(self->child, SIGKILL);
-		waitpid(self->child, NULL, 0);
+	if (env_in_test_process(&self->env)) {
+		int i;
+
+		if (self->child > 0)
+			waitpid(self->child, NULL, 0);
+		if (self->map)
+			munmap(self->map, page_size());
+		peer_unmap(&self->peer);
+		for (i = 0; i < 2; i++) {
+			if (self->to_child[i] >= 0)
+				close(self->to_child[i]);
+			if (self->to_parent[i] >= 0)
+				close(self->to_parent[i]);
+		}
+		if (self->gntdev >= 0)
+			close(self->gntdev);
+		if (self->fd >= 0)
+			close(self->fd);
+		evtchn_pair_close(&self->ev);
 	}
-	if (self->map)
-		munmap(self->map, page_size());
-	peer_unmap(&self->peer);
-	for (i = 0; i < 2; i++) {
-		if (self->to_child[i] >= 0)
-			close(self->to_child[i]);
-		if (self->to_parent[i] >= 0)
-			close(self->to_parent[i]);
-	}
-	if (self->gntdev >= 0)
-		close(self->gntdev);
-	if (self->fd >= 0)
-		close(self->fd);
-	evtchn_pair_close(&self->ev);
 	env_teardown(_metadata, &self->env);
 }
 
@@ -430,15 +435,21 @@ static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
 	return 0;
 }
 
-/* PROCESS_EXIT: the child owns the page; it sends the ref, exits on 'x'. */
-static void release_child(FIXTURE_DATA(notify_release) *self, uint32_t action)
+/*
+ * PROCESS_EXIT: the child owns the page; it sends the ref, exits on 'x'.
+ * It must not write to *self, which may be shared with the parent.
+ */
+static void release_child(const FIXTURE_DATA(notify_release) *self,
+			  uint32_t action)
 {
-	int err;
+	uint64_t index;
+	uint32_t ref;
+	void *map;
+	int fd;
 
-	err = arm_page(&self->fd, &self->map, &self->index, &self->ref,
-		       PROCESS_EXIT, action, self->ev.local_port);
-	if (err || write(self->to_parent[1], &self->ref, sizeof(self->ref)) !=
-		   sizeof(self->ref))
+	if (arm_page(&fd, &map, &index, &ref, PROCESS_EXIT, action,
+		     self->ev.local_port) ||
+	    write(self->to_parent[1], &ref, sizeof(ref)) != sizeof(ref))
 		_exit(1);
 	recv_byte(self->to_child[0], CHILD_TIMEOUT_MS);
 	_exit(0);
@@ -449,11 +460,14 @@ static void arm(struct __test_metadata *_metadata,
 		FIXTURE_DATA(notify_release) *self, enum release_path path,
 		uint32_t action)
 {
+	pid_t pid;
+
 	if (path == PROCESS_EXIT) {
-		self->child = fork();
-		ASSERT_LE(0, self->child);
-		if (self->child == 0)
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (pid == 0)
 			release_child(self, action);
+		self->child = pid;
 		ASSERT_TRUE(wait_readable(self->to_parent[0], CHILD_TIMEOUT_MS));
 		ASSERT_EQ((ssize_t)sizeof(self->ref), read(self->to_parent[0],
 						  &self->ref,
