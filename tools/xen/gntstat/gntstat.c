@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gntstat - show and tune the xen-gntalloc grant allocator
+ *
+ * Reads the limit and the live counters from /sys/class/gntalloc/gntalloc/,
+ * the per-process and per-domain views from debugfs (gntalloc/files and
+ * gntalloc/domains), and sets the limit with the same rules as the driver.
+ * Documentation/admin-guide/xen-gntalloc.rst describes every value.
+ *
+ * Exit status: 0 on success, 1 when the driver or a file cannot be read or
+ * written, 2 on a usage error.
+ */
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SYSFS_DIR	"/sys/class/gntalloc/gntalloc"
+#define MODULE_DIR	"/sys/module/xen_gntalloc"
+#define DEBUGFS_DIR	"/sys/kernel/debug/gntalloc"
+
+static const char *const counter_names[] = {
+	"limit", "in_use", "pending", "mapped", "open_files", "peak",
+	"allocated_total", "freed_total", "limit_hits", "alloc_failures",
+};
+#define NR_COUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
+
+enum { LIMIT, IN_USE, PENDING, MAPPED, OPEN_FILES, PEAK, ALLOCATED_TOTAL,
+       FREED_TOTAL, LIMIT_HITS, ALLOC_FAILURES };
+
+static const char *sysfs_dir = SYSFS_DIR;
+static const char *debugfs_dir = DEBUGFS_DIR;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: gntstat [-j] [-p] [-w SECONDS [-n COUNT]]\n"
+		"       gntstat --set-limit PAGES\n"
+		"Show the xen-gntalloc limit and counters (/sys/class/gntalloc/gntalloc).\n"
+		"\n"
+		"  -w, --watch SECONDS  print the counters every SECONDS, with per-second\n"
+		"                       rates of allocations, frees, limit hits and failures\n"
+		"  -n, --count COUNT    with --watch: stop after COUNT samples\n"
+		"  -p, --processes      also list each open file of the device (opener pid,\n"
+		"                       pages held, mapped, pending) and each peer domain;\n"
+		"                       needs root and debugfs at /sys/kernel/debug\n"
+		"  -j, --json           print JSON (one object per sample with --watch)\n"
+		"      --set-limit PAGES  set the system-wide limit: a decimal number from\n"
+		"                       0 to 4294967295; needs root\n"
+		"  -h, --help           this text\n"
+		"\n"
+		"Exit status: 0 ok, 1 driver or file trouble, 2 usage error.\n");
+}
+
+/* Explain why the counters are not there, as helpfully as we can. */
+static void driver_missing(void)
+{
+	if (access(MODULE_DIR, F_OK) == 0)
+		fprintf(stderr,
+			"gntstat: the loaded xen-gntalloc has no counters (%s is missing):\n"
+			"         it is probably the stock driver, not this project's\n",
+			sysfs_dir);
+	else
+		fprintf(stderr,
+			"gntstat: the xen-gntalloc driver is not loaded (no %s);\n"
+			"         load it with 'insmod xen-gntalloc.ko' or 'modprobe xen-gntalloc'\n",
+			sysfs_dir);
+}
+
+static int read_counter(const char *name, unsigned long long *val)
+{
+	char path[256], buf[64], *end;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", sysfs_dir, name);
+	f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			driver_missing();
+		else
+			fprintf(stderr, "gntstat: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (!fgets(buf, sizeof(buf), f)) {
+		fprintf(stderr, "gntstat: %s: cannot read\n", path);
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	errno = 0;
+	*val = strtoull(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n')) {
+		fprintf(stderr, "gntstat: %s: unexpected '%s'\n", path, buf);
+		return -1;
+	}
+	return 0;
+}
+
+static int read_counters(unsigned long long *vals)
+{
+	for (size_t i = 0; i < NR_COUNTERS; i++)
+		if (read_counter(counter_names[i], &vals[i]))
+			return -1;
+	return 0;
+}
+
+static void print_table(const unsigned long long *vals)
+{
+	for (size_t i = 0; i < NR_COUNTERS; i++) {
+		printf("%-16s %12llu", counter_names[i], vals[i]);
+		if (i == IN_USE && vals[LIMIT])
+			printf("  (%.1f%% of limit)",
+			       100.0 * (double)vals[IN_USE] / (double)vals[LIMIT]);
+		printf("\n");
+	}
+}
+
+static void print_json_counters(const unsigned long long *vals)
+{
+	printf("\"counters\":{");
+	for (size_t i = 0; i < NR_COUNTERS; i++)
+		printf("%s\"%s\":%llu", i ? "," : "", counter_names[i], vals[i]);
+	printf("}");
+}
+
+static void print_json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", *s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static FILE *open_debugfs(const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", debugfs_dir, name);
+	f = fopen(path, "r");
+	if (f)
+		return f;
+	if (errno == EACCES || errno == EPERM)
+		fprintf(stderr, "gntstat: %s: permission denied: the per-process view needs root\n",
+			path);
+	else if (errno == ENOENT)
+		fprintf(stderr,
+			"gntstat: %s is missing: mount debugfs (mount -t debugfs none /sys/kernel/debug)\n"
+			"         and load this project's xen-gntalloc\n", path);
+	else
+		fprintf(stderr, "gntstat: %s: %s\n", path, strerror(errno));
+	return NULL;
+}
+
+/*
+ * Print debugfs gntalloc/files ("pid held mapped pending comm") and
+ * gntalloc/domains ("domid grants pending") as tables or JSON arrays.
+ */
+static int print_processes(bool json)
+{
+	unsigned long long held, mapped, pending, grants;
+	char line[512];
+	int pid, n, comm_at;
+	unsigned int domid;
+	bool first = true;
+	FILE *f;
+
+	f = open_debugfs("files");
+	if (!f)
+		return -1;
+	if (json)
+		printf(",\"files\":[");
+	else
+		printf("\n%8s %10s %10s %10s  %s\n", "PID", "HELD", "MAPPED", "PENDING",
+		       "COMMAND");
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#')
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		n = sscanf(line, "%d %llu %llu %llu %n", &pid, &held, &mapped,
+			   &pending, &comm_at);
+		if (n != 4)
+			continue;
+		if (json) {
+			printf("%s{\"pid\":%d,\"held\":%llu,\"mapped\":%llu,\"pending\":%llu,\"comm\":",
+			       first ? "" : ",", pid, held, mapped, pending);
+			print_json_string(line + comm_at);
+			printf("}");
+		} else {
+			printf("%8d %10llu %10llu %10llu  %s\n", pid, held, mapped,
+			       pending, line + comm_at);
+		}
+		first = false;
+	}
+	fclose(f);
+
+	f = open_debugfs("domains");
+	if (!f)
+		return -1;
+	first = true;
+	if (json)
+		printf("],\"domains\":[");
+	else
+		printf("\n%8s %10s %10s\n", "DOMID", "GRANTS", "PENDING");
+	while (fgets(line, sizeof(line), f)) {
+		if (line[0] == '#' ||
+		    sscanf(line, "%u %llu %llu", &domid, &grants, &pending) != 3)
+			continue;
+		if (json)
+			printf("%s{\"domid\":%u,\"grants\":%llu,\"pending\":%llu}",
+			       first ? "" : ",", domid, grants, pending);
+		else
+			printf("%8u %10llu %10llu\n", domid, grants, pending);
+		first = false;
+	}
+	fclose(f);
+	if (json)
+		printf("]");
+	return 0;
+}
+
+static int show_once(bool json, bool processes)
+{
+	unsigned long long vals[NR_COUNTERS];
+
+	if (read_counters(vals))
+		return 1;
+	if (json) {
+		printf("{");
+		print_json_counters(vals);
+	} else {
+		print_table(vals);
+	}
+	if (processes && print_processes(json))
+		return 1;
+	if (json)
+		printf("}\n");
+	return 0;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The counters every @interval seconds; totals become per-second rates. */
+static int watch(unsigned int interval, unsigned long count, bool json,
+		 bool processes)
+{
+	static const int totals[] = { ALLOCATED_TOTAL, FREED_TOTAL, LIMIT_HITS,
+				      ALLOC_FAILURES };
+	static const char *const rate_names[] = { "alloc_per_s", "free_per_s",
+						  "limit_hits_per_s",
+						  "alloc_failures_per_s" };
+	unsigned long long prev[NR_COUNTERS], vals[NR_COUNTERS];
+	double t0, t, prev_t, rates[4];
+
+	if (read_counters(prev))
+		return 1;
+	t0 = prev_t = now();
+	if (!json)
+		printf("%8s %10s %8s %8s %6s %10s %10s %8s %8s\n", "TIME", "IN_USE",
+		       "PENDING", "MAPPED", "FILES", "ALLOC/S", "FREE/S", "HITS/S",
+		       "FAILS/S");
+	for (unsigned long i = 0; !count || i < count; i++) {
+		sleep(interval);
+		if (read_counters(vals))
+			return 1;
+		t = now();
+		for (int r = 0; r < 4; r++)
+			rates[r] = (double)(vals[totals[r]] - prev[totals[r]]) /
+				   (t - prev_t);
+		if (json) {
+			printf("{\"time\":%.3f,", t - t0);
+			print_json_counters(vals);
+			printf(",\"rates\":{");
+			for (int r = 0; r < 4; r++)
+				printf("%s\"%s\":%.1f", r ? "," : "", rate_names[r],
+				       rates[r]);
+			printf("}");
+		} else {
+			printf("%8.1f %10llu %8llu %8llu %6llu %10.1f %10.1f %8.1f %8.1f\n",
+			       t - t0, vals[IN_USE], vals[PENDING], vals[MAPPED],
+			       vals[OPEN_FILES], rates[0], rates[1], rates[2], rates[3]);
+		}
+		if (processes && print_processes(json))
+			return 1;
+		if (json)
+			printf("}\n");
+		fflush(stdout);
+		memcpy(prev, vals, sizeof(prev));
+		prev_t = t;
+	}
+	return 0;
+}
+
+/* Same rule as the driver: decimal digits only, 0 to UINT32_MAX. */
+static bool parse_limit(const char *s, unsigned long long *val)
+{
+	char *end;
+
+	if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 10)
+		return false;
+	errno = 0;
+	*val = strtoull(s, &end, 10);
+	return !errno && *val <= 4294967295ULL;
+}
+
+static int set_limit(const char *arg)
+{
+	unsigned long long val;
+	char path[256];
+	FILE *f;
+
+	if (!parse_limit(arg, &val)) {
+		fprintf(stderr,
+			"gntstat: invalid limit '%s': expected a decimal number from 0 to 4294967295\n",
+			arg);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "%s/limit", sysfs_dir);
+	f = fopen(path, "w");
+	if (!f) {
+		if (errno == ENOENT)
+			driver_missing();
+		else if (errno == EACCES || errno == EPERM)
+			fprintf(stderr, "gntstat: setting the limit needs root (%s: %s)\n",
+				path, strerror(errno));
+		else
+			fprintf(stderr, "gntstat: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	fprintf(f, "%llu\n", val);
+	if (fclose(f)) {
+		fprintf(stderr, "gntstat: %s: the driver refused %llu: %s\n", path, val,
+			strerror(errno));
+		return 1;
+	}
+	printf("limit set to %llu pages\n", val);
+	return 0;
+}
+
+static bool parse_uint(const char *s, unsigned long max, unsigned long *val)
+{
+	char *end;
+
+	errno = 0;
+	*val = strtoul(s, &end, 10);
+	return *s >= '0' && *s <= '9' && !*end && !errno && *val <= max;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "watch", required_argument, NULL, 'w' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "processes", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "set-limit", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	unsigned long interval = 0, count = 0;
+	const char *limit = NULL, *env;
+	bool json = false, processes = false;
+	int opt;
+
+	/* For tests: point the tool at another tree */
+	env = getenv("GNTSTAT_SYSFS");
+	if (env)
+		sysfs_dir = env;
+	env = getenv("GNTSTAT_DEBUGFS");
+	if (env)
+		debugfs_dir = env;
+
+	while ((opt = getopt_long(argc, argv, "w:n:pjh", options, NULL)) != -1) {
+		switch (opt) {
+		case 'w':
+			if (!parse_uint(optarg, 86400, &interval) || !interval) {
+				fprintf(stderr, "gntstat: --watch takes 1 to 86400 seconds, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'n':
+			if (!parse_uint(optarg, ULONG_MAX, &count) || !count) {
+				fprintf(stderr, "gntstat: --count takes a positive number, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'p':
+			processes = true;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 'L':
+			limit = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "gntstat: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	if (limit) {
+		if (interval || count || processes || json) {
+			fprintf(stderr, "gntstat: --set-limit takes no other option\n");
+			return 2;
+		}
+		return set_limit(limit);
+	}
+	if (count && !interval) {
+		fprintf(stderr, "gntstat: --count goes with --watch\n");
+		return 2;
+	}
+	if (interval)
+		return watch(interval, count, json, processes);
+	return show_once(json, processes);
+}
