@@ -104,6 +104,8 @@ TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
 	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
 	ASSERT_GT(0, peer_map(&self->peer, self->gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
+	/* Read-only is fine. */
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
 }
 
 TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
@@ -134,6 +136,10 @@ TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 	ASSERT_EQ(0, gntalloc_alloc(self->fd, 1, GNTALLOC_FLAG_WRITABLE, 1,
 				    &index, &ref));
 	ASSERT_GT(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	/* The same, granted to us, is ours to map. */
+	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID,
+				    GNTALLOC_FLAG_WRITABLE, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
 }
 
 TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)

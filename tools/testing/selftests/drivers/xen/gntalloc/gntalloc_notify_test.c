@@ -107,6 +107,31 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 	}
 }
 
+TEST_F(notify, send_event_to_ports_not_bound_by_user_space_is_refused)
+{
+	uint32_t lowest = self->ev.local_port, port;
+	uint64_t index;
+
+	/* Below the ports we bound: the kernel's own (timers, IPIs, ...). */
+	if (self->ev2.local_port < lowest)
+		lowest = self->ev2.local_port;
+	if (self->ev.remote_port < lowest)
+		lowest = self->ev.remote_port;
+	ASSERT_LT(1U, lowest) TH_LOG("no port below ours to try");
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	for (port = 1; port < lowest; port++) {
+		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+						  UNMAP_NOTIFY_SEND_EVENT, port))
+			TH_LOG("port %u accepted", port);
+		ASSERT_EQ(EINVAL, errno);
+	}
+	/* A port of ours is fine. */
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+					 UNMAP_NOTIFY_SEND_EVENT,
+					 self->ev.local_port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, 0));
+}
+
 TEST_F(notify, clear_byte_alone_ignores_the_port)
 {
 	uint64_t index;
