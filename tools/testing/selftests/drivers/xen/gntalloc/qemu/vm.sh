@@ -65,7 +65,9 @@ limit=$VM_TIMEOUT
 exec 8>>"$LOCK"
 if ! flock -n 8; then
 	say "another test-bed VM is running here; waiting for $LOCK"
+	waited=$SECONDS
 	flock -w 3600 8 || die "gave up waiting for $LOCK"
+	say "waited $((SECONDS - waited))s for the VM lock"
 fi
 [ "$MODE" != check ] || rm -f "$BUILD/summary"
 "$here/mkinitramfs.sh" "$initrd"
