@@ -150,7 +150,7 @@ TEST_F(alloc, unknown_flags_are_refused)
 	size_t i;
 
 	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		ASSERT_EQ(-1, gntalloc_alloc(self->fd, SELF_DOMID, flags[i], 1,
 					     NULL, NULL))
 			TH_LOG("flags 0x%x accepted", flags[i]);
@@ -170,7 +170,7 @@ TEST_F(alloc, reserved_domids_are_refused)
 	size_t i;
 
 	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	for (i = 0; i < sizeof(domids) / sizeof(domids[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(domids); i++) {
 		ASSERT_EQ(-1, gntalloc_alloc(self->fd, domids[i],
 					     GNTALLOC_FLAG_WRITABLE, 1, NULL,
 					     NULL))
@@ -187,7 +187,7 @@ TEST_F(alloc, any_ordinary_domid_is_accepted)
 	uint64_t index;
 	size_t i;
 
-	for (i = 0; i < sizeof(domids) / sizeof(domids[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(domids); i++) {
 		ASSERT_EQ(0, gntalloc_alloc(self->fd, domids[i], 0, 1, &index,
 					    NULL))
 			TH_LOG("domid 0x%x refused: %s", domids[i], strerror(errno));

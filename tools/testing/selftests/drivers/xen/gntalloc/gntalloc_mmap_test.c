@@ -85,8 +85,8 @@ static bool has_vm_flag(const char *flags, const char *flag)
 	char buf[256], *tok, *save;
 
 	snprintf(buf, sizeof(buf), "%s", flags);
-	for (tok = strtok_r(buf, " \n", &save); tok;
-	     tok = strtok_r(NULL, " \n", &save))
+	for (tok = strtok_r(buf, "\t\n ", &save); tok;
+	     tok = strtok_r(NULL, "\t\n ", &save))
 		if (!strcmp(tok, flag))
 			return true;
 	return false;

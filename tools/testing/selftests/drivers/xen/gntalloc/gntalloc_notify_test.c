@@ -69,7 +69,7 @@ TEST_F(notify, unknown_action_bits_are_refused)
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(actions); i++) {
 		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index, actions[i],
 						  self->ev.local_port))
 			TH_LOG("action 0x%x accepted", actions[i]);
@@ -98,7 +98,7 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(ports); i++) {
 		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
 						  UNMAP_NOTIFY_SEND_EVENT,
 						  ports[i]))
@@ -494,9 +494,9 @@ static void arm(struct __test_metadata *_metadata,
 			release_child(self, action);
 		self->child = pid;
 		ASSERT_TRUE(wait_readable(self->to_parent[0], CHILD_TIMEOUT_MS));
-		ASSERT_EQ((ssize_t)sizeof(self->ref), read(self->to_parent[0],
-						  &self->ref,
-						  sizeof(self->ref)));
+		ASSERT_EQ((ssize_t)sizeof(self->ref),
+			  read(self->to_parent[0], &self->ref,
+			       sizeof(self->ref)));
 	} else {
 		ASSERT_EQ(0, arm_page(&self->fd, &self->map, &self->index,
 				      &self->ref, path, action,

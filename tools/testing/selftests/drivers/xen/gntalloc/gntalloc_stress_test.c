@@ -331,8 +331,9 @@ TEST_F_TIMEOUT(stress, everything_at_once_leaks_nothing, 60)
 
 		TH_LOG("worker %u: %lu rounds, %lu ENOSPC", w->id,
 		       w->iterations, w->enospc);
-		EXPECT_EQ(0UL, w->errors) TH_LOG("worker %u: %lu errors, first: %s",
-						w->id, w->errors, w->first_error);
+		EXPECT_EQ(0UL, w->errors)
+			TH_LOG("worker %u: %lu errors, first: %s", w->id,
+			       w->errors, w->first_error);
 		EXPECT_LT(0UL, w->iterations);
 	}
 	if (self->env.counters) {

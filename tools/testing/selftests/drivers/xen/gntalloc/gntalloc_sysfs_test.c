@@ -433,7 +433,7 @@ static const struct {
 	{ "alloc_failures", 0444 },
 };
 
-#define NR_ATTRIBUTES (sizeof(attributes) / sizeof(attributes[0]))
+#define NR_ATTRIBUTES (ARRAY_SIZE(attributes))
 
 static void *map_slot(FIXTURE_DATA(counters) *self, int slot, int fd,
 		      uint64_t index, size_t pages)
@@ -649,7 +649,7 @@ TEST_F(counters, peak_accepts_only_zero)
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 3));
 	peak = counter("peak");
-	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(refused); i++) {
 		EXPECT_EQ(-EINVAL, write_str_file(CLASS_PEAK, refused[i]))
 			TH_LOG("peak accepted \"%s\"", refused[i]);
 		EXPECT_EQ(peak, counter("peak"));
