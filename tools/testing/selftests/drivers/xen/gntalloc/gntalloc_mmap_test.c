@@ -126,6 +126,20 @@ static void *map_pages(FIXTURE_DATA(mmap) *self, int fd, uint64_t index,
 	return addr;
 }
 
+/* munmap() a whole mapping made by map_pages(). */
+static int unmap_pages(FIXTURE_DATA(mmap) *self, void *addr)
+{
+	int i;
+
+	for (i = 0; i < MAX_MAPS; i++) {
+		if (self->maps[i].addr == addr) {
+			self->maps[i].addr = NULL;
+			return munmap(addr, self->maps[i].len);
+		}
+	}
+	return -1;
+}
+
 static bool released(FIXTURE_DATA(mmap) *self, uint32_t page)
 {
 	return peer_saw_release(&self->peer, page);
@@ -315,7 +329,7 @@ TEST_F(mmap, one_mapping_may_span_consecutive_allocations)
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, first, 1));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, second, 2));
 	EXPECT_FALSE(released(self, 0));
-	ASSERT_EQ(0, munmap(p, 3 * ps));
+	ASSERT_EQ(0, unmap_pages(self, p));
 	EXPECT_TRUE(released(self, 0));
 	EXPECT_TRUE(released(self, 1));
 	EXPECT_TRUE(released(self, 2));
@@ -405,7 +419,7 @@ TEST_F(mmap, dealloc_while_mapped_keeps_the_page_until_munmap)
 	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 1));
 	ASSERT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, munmap((void *)p, page_size()));
+	ASSERT_EQ(0, unmap_pages(self, (void *)p));
 	EXPECT_TRUE(released(self, 0));
 }
 
@@ -430,7 +444,7 @@ TEST_F(mmap, close_while_mapped_keeps_the_pages_until_munmap)
 	p[ps + 3] = 3;
 	EXPECT_EQ(3, *peer_byte(&self->peer, 1, 3));
 
-	ASSERT_EQ(0, munmap((void *)p, 2 * ps));
+	ASSERT_EQ(0, unmap_pages(self, (void *)p));
 	EXPECT_TRUE(released(self, 0));
 	EXPECT_TRUE(released(self, 1));
 }
@@ -449,9 +463,9 @@ TEST_F(mmap, page_mapped_twice_is_released_by_the_second_munmap)
 	ASSERT_NE(MAP_FAILED, b);
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
 
-	ASSERT_EQ(0, munmap(a, page_size()));
+	ASSERT_EQ(0, unmap_pages(self, a));
 	EXPECT_FALSE(released(self, 0));
-	ASSERT_EQ(0, munmap(b, page_size()));
+	ASSERT_EQ(0, unmap_pages(self, b));
 	EXPECT_TRUE(released(self, 0));
 }
 
@@ -491,8 +505,7 @@ TEST_F(mmap, exec_drops_the_mapping)
 
 	/* Only the child's inherited mapping holds the page now. */
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
-	ASSERT_EQ(0, munmap(p, page_size()));
-	self->maps[0].addr = NULL;
+	ASSERT_EQ(0, unmap_pages(self, p));
 	EXPECT_FALSE(released(self, 0)) TH_LOG("released while the child maps it");
 
 	/* Once the new image runs, it maps nothing and the page is released. */
@@ -543,7 +556,7 @@ TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, a, 1));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd, b, 1));
-	ASSERT_EQ(0, munmap((void *)p, 2 * ps));
+	ASSERT_EQ(0, unmap_pages(self, (void *)p));
 	EXPECT_TRUE(released(self, 0));
 	EXPECT_TRUE(released(self, 1));
 	EXPECT_FALSE(released(self, 2)) TH_LOG("the other file's grant was released");
@@ -552,7 +565,7 @@ TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
 	px = map_pages(self, self->fd2, x, 1);
 	ASSERT_NE(MAP_FAILED, px);
 	EXPECT_EQ(MARK, px[0]);
-	ASSERT_EQ(0, munmap((void *)px, ps));
+	ASSERT_EQ(0, unmap_pages(self, (void *)px));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fd2, x, 1));
 	EXPECT_TRUE(released(self, 2));
 }
