@@ -132,3 +132,60 @@ clean:
 		kselftest_deps.sh kselftest .kselftest-from
 
 .PHONY: all help provision modules selftests demo check check-stock run vm-run clean
+
+# ---- Installing on a host: plain modules_install, or DKMS (README "Installing") ----
+# INSTALL_KVER is the kernel to install for (the running one by default; its build tree is
+# INSTALL_KDIR). The module goes to /lib/modules/<kver>/updates/, searched by depmod before
+# the kernel's own drivers, so it takes precedence over the stock xen-gntalloc.
+INSTALL_KVER ?= $(shell uname -r)
+INSTALL_KDIR ?= /lib/modules/$(INSTALL_KVER)/build
+DKMS_NAME    := xen-gntalloc
+DKMS_VERSION := $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"/\1/p' dkms.conf)
+DKMS_FILES   := dkms.conf Makefile Kconfig drivers/xen/Makefile drivers/xen/*.[ch] \
+		include/uapi/xen/gntalloc.h
+
+install:
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR)/drivers/xen CONFIG_XEN_GRANT_DEV_ALLOC=m modules
+	$(MAKE) -C $(INSTALL_KDIR) M=$(CURDIR)/drivers/xen INSTALL_MOD_DIR=updates modules_install
+	depmod -a $(INSTALL_KVER)
+
+uninstall:
+	rm -f /lib/modules/$(INSTALL_KVER)/updates/xen-gntalloc.ko*
+	depmod -a $(INSTALL_KVER)
+
+# $(call dkms_src,DIR): the module's sources as DKMS wants them in DIR/xen-gntalloc-VERSION.
+dkms_src = rm -rf $(1)/$(DKMS_NAME)-$(DKMS_VERSION) && mkdir -p $(1)/$(DKMS_NAME)-$(DKMS_VERSION) && \
+	cp --parents $(DKMS_FILES) $(1)/$(DKMS_NAME)-$(DKMS_VERSION)/
+
+dkms-install:
+	$(call provision,host)
+	command -v dkms >/dev/null || apt-get install -y --no-install-recommends dkms
+	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all 2>/dev/null
+	$(call dkms_src,/usr/src)
+	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
+	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(INSTALL_KVER)
+
+dkms-uninstall:
+	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
+
+# Debian's dkms builds the module for KERNEL from the provisioned headers, in a private DKMS
+# tree under BUILD (nothing is installed on this machine); check-dkms runs the suite with it.
+DKMS_TREE  = $(BUILD)/dkms
+DKMS_BUILT = $(BUILD)/dkms-xen-gntalloc.ko
+
+dkms-build:
+	$(call provision,host headers kernel)
+	command -v dkms >/dev/null || apt-get install -y --no-install-recommends dkms
+	rm -rf $(DKMS_TREE) && mkdir -p $(DKMS_TREE)
+	$(call dkms_src,$(BUILD)/dkms-src)
+	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(P_KABI) --kernelsourcedir $(KDIR) \
+		--dkmstree $(DKMS_TREE) --sourcetree $(BUILD)/dkms-src
+	@ko=$$(ls $(DKMS_TREE)/$(DKMS_NAME)/$(DKMS_VERSION)/$(P_KABI)/*/module/xen-gntalloc.ko*) && \
+	case $$ko in *.xz) xz -dc $$ko ;; *.zst) zstd -dc $$ko ;; *) cat $$ko ;; esac \
+		>$(DKMS_BUILT) && echo "dkms-build: $$ko -> $(DKMS_BUILT)"
+
+check-dkms: MODULE = $(DKMS_BUILT)
+check-dkms: dkms-build selftests demo
+	@$(call vm,check)
+
+.PHONY: install uninstall dkms-install dkms-uninstall dkms-build check-dkms
