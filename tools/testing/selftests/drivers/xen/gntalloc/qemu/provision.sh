@@ -10,6 +10,7 @@
 #   libxen   libxen-dev: static libxengnttab/libxentoolcore/libxentoollog and their headers
 #   busybox  busybox-static, the guest's userland (not installed: it conflicts with busybox)
 #   ksft     the kselftest framework files of linux-source-<ver>, copied into $KSFT_DIR
+#   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
 #
 # Environment: KERNEL (6.1 or 6.12), GNTALLOC_CACHE, KSFT_DIR.
 # Everything but `host` is fetched with `apt-get download` and unpacked with `dpkg -x` into
@@ -248,7 +249,26 @@ part_ksft() {
 	out KSFT_FROM "${SRC_PKG}_$SRC_VER"
 }
 
-[ $# -gt 0 ] || die "usage: $0 host|headers|kernel|xen|libxen|busybox|ksft..."
+# The whole source tree, for building a kernel (debug-kernel.sh). Its own directory: the ksft
+# one keeps only the kselftest files.
+part_source() {
+	local dir
+	dir=$(cachedir "$SRC_PKG" "$SRC_VER").tree
+	if [ ! -d "$dir" ]; then
+		fetch "$dir.tmp" "$SRC_PKG=$SRC_VER"
+		say "unpacking $SRC_PKG=$SRC_VER"
+		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
+			tar -xO "./usr/src/linux-source-$KERNEL.tar.xz" | tar -xJ -C "$dir.tmp"
+		[ -f "$dir.tmp/linux-source-$KERNEL/Makefile" ] ||
+			die "no linux-source-$KERNEL/Makefile in $SRC_PKG=$SRC_VER"
+		rm -rf "$dir.tmp/debs"
+		mv "$dir.tmp" "$dir"
+	fi
+	out SRC_TREE "$dir/linux-source-$KERNEL"
+	out SRC_VER "$SRC_VER"
+}
+
+[ $# -gt 0 ] || die "usage: $0 host|headers|kernel|xen|libxen|busybox|ksft|source..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -267,7 +287,7 @@ flock 9
 for part in "$@"; do
 	case $part in
 	host) part_host ;;
-	headers | kernel | xen | libxen | busybox | ksft)
+	headers | kernel | xen | libxen | busybox | ksft | source)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
 		;;
