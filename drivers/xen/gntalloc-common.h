@@ -87,6 +87,8 @@ extern struct gntalloc_stats gntalloc_stats;
 extern unsigned int gntalloc_limit;
 
 /* gntalloc-grant.c: the life of a grant, from allocation to reclaim */
+int gntalloc_grants_charge(unsigned int count);
+void gntalloc_grants_uncharge(unsigned int count);
 int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
 			  struct list_head *grants);
 void gntalloc_grants_commit(unsigned int count);

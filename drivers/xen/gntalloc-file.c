@@ -168,17 +168,23 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	if (!op.count || op.flags & ~GNTALLOC_FLAG_WRITABLE ||
 	    op.domid >= DOMID_FIRST_RESERVED)
 		return -EINVAL;
+	/* The limit first: a request that can never fit fails the same way */
+	ret = gntalloc_grants_charge(op.count);
+	if (ret)
+		return ret;
+	ret = -EFAULT;
 	if (!access_ok(ids, (unsigned long)op.count * sizeof(*ids)))
-		return -EFAULT;
+		goto err_uncharge;
 
 	mutex_lock(&file->lock);
 	pgoff = file->next_pgoff;
+	ret = -ENOSPC;		/* this file's index space is used up */
 	exhausted = op.count > GNTALLOC_MAX_PGOFF - pgoff;
 	if (!exhausted)
 		file->next_pgoff += op.count;
 	mutex_unlock(&file->lock);
 	if (exhausted)
-		return -ENOSPC;	/* this file's index space is used up */
+		goto err_uncharge;
 
 	ret = gntalloc_grants_alloc(op.domid,
 				    !(op.flags & GNTALLOC_FLAG_WRITABLE),
@@ -209,6 +215,10 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 
 err_abort:
 	gntalloc_grants_abort(&grants);
+	return ret;
+
+err_uncharge:
+	gntalloc_grants_uncharge(op.count);
 	return ret;
 }
 

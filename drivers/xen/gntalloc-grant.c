@@ -155,17 +155,42 @@ static bool gntalloc_end_access(struct gntalloc_grant *grant)
 }
 
 /**
+ * gntalloc_grants_charge() - reserve @count pages of the limit
+ * @count: number of pages, at least 1
+ *
+ * Retries the pending pages first if the limit is in the way.
+ *
+ * Return: 0, or -ENOSPC (counted in limit_hits).
+ */
+int gntalloc_grants_charge(unsigned int count)
+{
+	if (gntalloc_charge(count))
+		return 0;
+	if (atomic_long_read(&gntalloc_stats.pending) && gntalloc_reclaim() &&
+	    gntalloc_charge(count))
+		return 0;
+	atomic_long_inc(&gntalloc_stats.limit_hits);
+	return -ENOSPC;
+}
+
+/* Give back a reservation that gntalloc_grants_alloc() will not use. */
+void gntalloc_grants_uncharge(unsigned int count)
+{
+	atomic_long_sub(count, &gntalloc_stats.in_use);
+}
+
+/**
  * gntalloc_grants_alloc() - allocate and grant @count zeroed pages
  * @domid: the domain that may map them
  * @readonly: whether the peer may only read them
- * @count: number of pages, at least 1
+ * @count: number of pages, charged with gntalloc_grants_charge()
  * @grants: list to put the new grants on
  *
- * The pages are charged to the limit, to the caller's memory cgroup, but not
- * yet to allocated_total: the caller commits or aborts them.
+ * The pages are charged to the caller's memory cgroup, but not yet to
+ * allocated_total: the caller commits or aborts them.
  *
- * Return: 0, -ENOSPC when the limit or Xen's grant table is exhausted,
- * -ENOMEM.  On failure nothing is left allocated.
+ * Return: 0, -ENOSPC when Xen's grant table is full, -ENOMEM.  On failure
+ * nothing is left allocated and the charge is given back.
  */
 int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
 			  struct list_head *grants)
@@ -173,13 +198,6 @@ int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
 	struct gntalloc_grant *grant;
 	unsigned int i;
 	int ret;
-
-	if (!gntalloc_charge(count) &&
-	    (!atomic_long_read(&gntalloc_stats.pending) || !gntalloc_reclaim() ||
-	     !gntalloc_charge(count))) {
-		atomic_long_inc(&gntalloc_stats.limit_hits);
-		return -ENOSPC;
-	}
 
 	for (i = 0; i < count; i++) {
 		ret = -ENOMEM;
@@ -208,7 +226,7 @@ err_free_grant:
 	kmem_cache_free(gntalloc_grant_cache, grant);
 err_undo:
 	atomic_long_inc(&gntalloc_stats.alloc_failures);
-	atomic_long_sub(count - i, &gntalloc_stats.in_use);
+	gntalloc_grants_uncharge(count - i);
 	gntalloc_grants_abort(grants);
 	return ret;
 }
