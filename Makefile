@@ -26,7 +26,8 @@ QEMU_DIR := tools/testing/selftests/drivers/xen/gntalloc/qemu
 TEST_DIR := tools/testing/selftests/drivers/xen/gntalloc
 KSFT_DIR := tools/testing/selftests
 DEMO_DIR := tools/xen/gntalloc-demo
-MODULE   := $(CURDIR)/drivers/xen/xen-gntalloc.ko
+# The module the VM loads: a copy per kernel, since drivers/xen/ is shared by all KERNELs
+MODULE    = $(BUILD)/xen-gntalloc.ko
 
 # $(call provision,PART...) runs provision.sh once per make run for each PART and turns the
 # KEY=VALUE lines it prints into make variables P_KEY. It expands to nothing.
@@ -74,6 +75,7 @@ modules:
 	@test -f drivers/xen/Makefile || \
 		{ echo 'modules: drivers/xen/Makefile is missing: no driver in this checkout' >&2; exit 1; }
 	$(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen CONFIG_XEN_GRANT_DEV_ALLOC=m modules
+	mkdir -p $(dir $(MODULE)) && cp drivers/xen/xen-gntalloc.ko $(MODULE)
 
 # The kselftest framework files are copied from linux-source-$(KERNEL) by `provision ksft`;
 # lib.mk's install target lays the suite out as a kselftest tree, emit_tests gives its order.
