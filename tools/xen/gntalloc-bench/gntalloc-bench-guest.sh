@@ -1,0 +1,181 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# gntalloc-bench-guest.sh - the dom0 half of `make bench` (busybox sh, run as the vm-run payload
+# after init.sh has loaded our module). For each driver in BENCH_DRIVERS (default: stock, then
+# ours) it swaps the loaded xen-gntalloc (rmmod, then modprobe for the stock one, insmod of
+# /gntalloc/xen-gntalloc.ko for ours), raises its limit and runs gntalloc-bench, all in one boot.
+# Results are the BENCH lines on the console; the host turns them into tables and plots.
+#
+# Environment: BENCH_SCALE (repetitions, default 1), BENCH_ONLY (workload list, default all),
+# BENCH_DRIVERS, BENCH_PROFILE (1: also profile both drivers with ftrace, see the end).
+
+SCALE=${BENCH_SCALE:-1}
+ONLY=${BENCH_ONLY:-}
+DRIVERS=${BENCH_DRIVERS:-stock ours}
+PARAM=/sys/module/xen_gntalloc/parameters/limit
+
+fail() {
+	echo "bench: $*"
+	exit 1
+}
+
+# Kernel messages would cut result lines in two on the shared console.
+dmesg -n 1
+echo "BENCH-INFO,kernel,$(uname -r)"
+echo "BENCH-INFO,kernel-version,$(cut -d' ' -f3- /proc/version | sed 's/,/;/g')"
+echo "BENCH-INFO,cpus,$(grep -c ^processor /proc/cpuinfo)"
+echo "BENCH-INFO,memtotal-kb,$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
+echo "BENCH-INFO,clocksource,$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+echo "BENCH-INFO,scale,$SCALE"
+# gntalloc-bench times with the TSC (see there); the kernel knows its rate from Xen.
+MHZ=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | head -n 1)
+
+load() {
+	if [ -d /sys/module/xen_gntalloc ]; then
+		rmmod xen_gntalloc || fail "rmmod xen_gntalloc failed"
+	fi
+	case $1 in
+	stock) modprobe xen-gntalloc || fail "modprobe xen-gntalloc failed" ;;
+	ours) insmod /gntalloc/xen-gntalloc.ko || fail "insmod of our module failed" ;;
+	*) fail "unknown driver $1" ;;
+	esac
+	[ -c /dev/xen/gntalloc ] || fail "no /dev/xen/gntalloc"
+	taint=$(cat /sys/module/xen_gntalloc/taint)
+	case $1:$taint in
+	stock:*O*) fail "the stock driver should not be out-of-tree (taint $taint)" ;;
+	ours:*O*) ;;
+	ours:*) fail "ours should be out-of-tree (taint '$taint')" ;;
+	esac
+	echo 1073741824 >"$PARAM" || fail "cannot raise $PARAM"
+	echo "BENCH-INFO,driver-$1,srcversion $(cat /sys/module/xen_gntalloc/srcversion 2>/dev/null)" \
+		"taint '$taint' limit $(cat "$PARAM")"
+}
+
+for d in $DRIVERS; do
+	load "$d"
+	gntalloc-bench ${MHZ:+-f "$MHZ"} -s "$SCALE" ${ONLY:+-w "$ONLY"} "$d" || fail "gntalloc-bench $d failed"
+	free_kb=$(sed -n 's/^MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)
+	echo "bench: $d done; MemFree ${free_kb} kB"
+done
+
+# ---- Profiles (BENCH_PROFILE=1): where each driver spends the time of W1, W3 and W4 ----
+# Three passes per profile (0 to 2), each over a fixed number of operations (gntalloc-bench -t
+# turns tracing on around them only):
+#  0. like 1, over the entry points and a few functions only (LIGHT), for a low-overhead split.
+#  1. function_graph under the driver's entry point (set_graph_function) over the functions
+#     in FUNCS only (set_ftrace_filter: the rest runs untraced); inclusive times summed per
+#     function and divided by the operations. lib/ (xarray, radix tree) and the user-copy
+#     helpers are not traceable in Debian's kernels: their time shows as the caller's own.
+#  2. the RCU callbacks (rcu_do_batch, in softirq or rcuc, so outside pass 1) with the slab
+#     frees they make: our xarray nodes are freed that way.
+# Traced calls cost a few us each under TCG: compare the drivers with each other, not with
+# the untraced table.
+T=/sys/kernel/tracing
+FUNCS='gntalloc_* add_grefs do_cleanup find_grefs __del_gref kmem_cache_alloc kmem_cache_alloc_noprof
+	kmem_cache_alloc_lru kmem_cache_alloc_lru_noprof kmem_cache_free kmalloc_trace kmalloc_trace_noprof
+	__kmalloc_cache_noprof __kmalloc __kmalloc_noprof kfree __alloc_pages __alloc_pages_noprof __free_pages
+	free_unref_page gnttab_grant_foreign_access gnttab_try_end_foreign_access
+	gnttab_end_foreign_access mutex_lock mutex_unlock __cond_resched call_rcu
+	__memcg_kmem_charge_page __memcg_kmem_uncharge_page mod_delayed_work_on'
+# Pass 0: the entry points and the few functions under them that run once per operation or
+# once per batch: little tracing overhead, so their times are close to the untraced ones.
+LIGHT='gntalloc_ioctl gntalloc_release gntalloc_grants_alloc gntalloc_grants_release'
+
+trace_reset() {
+	echo 0 >$T/tracing_on
+	echo nop >$T/current_tracer
+	echo >$T/set_ftrace_filter
+	echo >$T/set_graph_function
+	echo 0 >$T/events/enable
+	echo >$T/trace
+}
+
+trace_graph() { # GRAPH-FUNCTION IRQS FILTER...
+	graph=$1 irqs=$2
+	shift 2
+	trace_reset
+	echo "$graph" >$T/set_graph_function || fail "set_graph_function $graph"
+	for f in "$@"; do
+		echo "$f" >>$T/set_ftrace_filter 2>/dev/null
+	done
+	# An empty filter would trace every function of the kernel: not that.
+	grep -q '^#### all functions' $T/set_ftrace_filter && fail "no function to trace"
+	echo "$irqs" >$T/options/funcgraph-irqs
+	echo 1 >$T/options/funcgraph-tail
+	echo function_graph >$T/current_tracer
+	echo >$T/trace
+}
+
+# Sum the trace per function, inclusive and self (minus the traced callees) time:
+# BENCH-PROFILE,driver,profile,function,calls/op,us/op,us/call,self us/op
+trace_sum() { # DRIVER PROFILE OPS
+	awk -v d="$1" -v p="$2" -v ops="$3" '
+	function fname(s) { sub(/ \[.*/, "", s); sub(/\(\).*/, "", s); return s }
+	match($0, /^ *[0-9]+\)/) {
+		cpu = substr($0, RSTART, RLENGTH) + 0
+		us = -1
+		if (match($0, /[0-9]+\.[0-9]+ us/))
+			us = substr($0, RSTART, RLENGTH - 3) + 0
+		if (match($0, /\/\* [^ ]+/)) {			# "} /* name */": a return
+			name = substr($0, RSTART + 3, RLENGTH - 3)
+			child = 0
+			if (sp[cpu] > 0) { child = cs[cpu, sp[cpu]]; sp[cpu]-- }
+			if (us < 0) next
+			t[name] += us; c[name]++; self[name] += us - child
+			if (sp[cpu] > 0) cs[cpu, sp[cpu]] += us
+		} else if (match($0, /[A-Za-z0-9_.]+( \[[A-Za-z0-9_]+\])?\(\) \{/)) {	# a call
+			sp[cpu]++; cs[cpu, sp[cpu]] = 0
+		} else if (match($0, /[A-Za-z0-9_.]+( \[[A-Za-z0-9_]+\])?\(\);/)) {	# a leaf
+			if (us < 0) next
+			name = fname(substr($0, RSTART, RLENGTH))
+			t[name] += us; c[name]++; self[name] += us
+			if (sp[cpu] > 0) cs[cpu, sp[cpu]] += us
+		}
+	}
+	END {
+		for (n in t)
+			printf "BENCH-PROFILE,%s,%s,%s,%.3f,%.3f,%.3f,%.3f\n", d, p, n, c[n] / ops,
+				t[n] / ops, t[n] / c[n], self[n] / ops
+	}' $T/trace
+	echo "BENCH-PROFILE-LOST,$1,$2,$(sed -n 's/^overrun: //p' $T/per_cpu/cpu*/stats | tr '\n' ' ')"
+}
+
+# run_profile DRIVER PROFILE: the operations, traced as set up; prints how many there were
+run_profile() {
+	timeout 300 gntalloc-bench ${MHZ:+-f "$MHZ"} -t -s "$SCALE" -w "$2" "$1" |
+		sed -n 's/^BENCH-PROFILE-OPS,[^,]*,[^,]*,\([0-9]*\),.*/\1/p'
+}
+
+if [ "${BENCH_PROFILE:-0}" = 1 ]; then
+	[ -e $T/tracing_on ] || mount -t tracefs nodev $T || fail "no tracefs"
+	echo 32768 >$T/buffer_size_kb
+	for d in $DRIVERS; do
+		load "$d"
+		for p in p1 p3 p4; do
+			case $p in
+			p4) entry=gntalloc_release ;;
+			*) entry=gntalloc_ioctl ;;
+			esac
+			echo "bench: profile $p of $d: function_graph under $entry, few functions"
+			trace_graph $entry 0 $LIGHT
+			ops=$(run_profile "$d" $p)
+			[ -n "$ops" ] || fail "profile $p of $d failed"
+			trace_sum "$d" "$p-light" "$ops"
+			echo "bench: profile $p of $d: function_graph under $entry"
+			trace_graph $entry 0 $FUNCS
+			ops=$(run_profile "$d" $p)
+			[ -n "$ops" ] || fail "profile $p of $d failed"
+			trace_sum "$d" "$p" "$ops"
+			echo "bench: profile $p of $d: RCU callbacks"
+			trace_graph rcu_do_batch 1 rcu_do_batch kmem_cache_free
+			ops=$(run_profile "$d" $p)
+			[ -n "$ops" ] || fail "profile $p of $d failed"
+			trace_sum "$d" "$p-rcu" "$ops"
+		done
+	done
+	trace_reset
+	echo 1 >$T/tracing_on
+fi
+
+exit 0

@@ -1,0 +1,780 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gntalloc-bench - the cost of /dev/xen/gntalloc operations, for comparing two drivers in one
+ * boot (make bench: the stock xen-gntalloc, then ours).
+ *
+ * Usage: gntalloc-bench [-f TSC-MHZ] [-s SCALE] [-t] [-w LIST] LABEL
+ *   LABEL	the driver's name in the output (stock, ours)
+ *   -f MHZ	the TSC frequency (the kernel's "tsc: Detected" line); default: measured
+ *   -s SCALE	multiply repetition counts and time budgets (default 1; 0.2 for a quick look)
+ *   -w LIST	only these workloads, comma-separated: floor,w1,w3,w4,w5,w6 (w1 includes w2)
+ *		or profiles: p1, p3, p4 (a fixed count of the W1, W3, W4 operation)
+ *   -t		turn ftrace on (tracing_on) around the operations of a profile only
+ *
+ * Workloads (all grants go to domid 0, i.e. dom0 grants to itself, which Xen allows):
+ *   w1  ALLOC 1 + DEALLOC 1 on one fd while N grants are held on another fd
+ *   w2  xengntshr_share_pages(1 page) + touch + xengntshr_unshare (libxengnttab), same N
+ *   w3  ALLOC of 1024 pages in one call (and its DEALLOC), per page
+ *   w4  close() of a file holding 100k grants
+ *   w5  ALLOC 1 + DEALLOC 1 loop in two processes on two fds (pinned to CPUs 0 and 1) versus
+ *       one process: throughput ratio
+ *   w6  kernel memory per outstanding grant beyond its page (/proc/meminfo Slab over 100k,
+ *       cross-checked with the free pages of /proc/zoneinfo)
+ *   floor  a rejected ioctl (unknown number) on the device; a zeroed anonymous page through
+ *       mmap(MAP_POPULATE) + touch + munmap (1 page, and 1024 pages per page)
+ *
+ * Everything but w5 runs pinned to CPU 1 and is timed with its TSC (see now_ns()).
+ * Each point is measured as SAMPLES batches; a batch is as many operations as fit in a time
+ * budget (found by a calibrating warm-up run), so clock reads cost nothing and slow points
+ * take as long as fast ones. The result of a point is the median, p10 and p90 of the per-op
+ * cost of its batches. One line per point on stdout:
+ *
+ *   BENCH,<label>,<workload>,<param>,<metric>,<unit>,<median>,<p10>,<p90>,<samples>,<batch>
+ *
+ * Progress goes to stderr. Exit status 0 if every operation worked, 1 otherwise.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <xen/gntalloc.h>
+#include <x86intrin.h>
+#include <xengnttab.h>
+
+#define DEV "/dev/xen/gntalloc"
+#define PAGE 4096
+#define BATCH_PAGES 1024 /* what libxengnttab users typically ask at once */
+#define BIG_N 100000	 /* w4, w6 */
+
+static const char *label;
+static double scale = 1.0;
+static const char *only;
+static int ncpus;
+static const long sweep[] = { 0, 1000, 10000, 100000, 200000 };
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "gntalloc-bench: FAIL: ");
+	vfprintf(stderr, fmt, ap);
+	if (errno)
+		fprintf(stderr, ": %s", strerror(errno));
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(1);
+}
+
+static void note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "bench[%s]: ", label);
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+}
+
+static int wanted(const char *w)
+{
+	char list[128], *tok, *save;
+
+	if (!only)
+		return 1;
+	snprintf(list, sizeof(list), "%s", only);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save))
+		if (!strcmp(tok, w))
+			return 1;
+	return 0;
+}
+
+/*
+ * Time is read from the TSC of the CPU the process is pinned to. In this test bed (Xen PV dom0
+ * under QEMU TCG) clock_gettime() is a system call costing ~40 us, and the xen clocksource,
+ * kept monotonic across vCPUs whose Xen time drifts apart, stands still for up to ~15 ms at a
+ * time; the TSC (the host's, read natively) costs ~0.03 us and runs steadily on each CPU.
+ */
+static double tsc_mhz;
+
+static inline uint64_t now_ns(void)
+{
+	return (uint64_t)(__rdtsc() * 1000.0 / tsc_mhz);
+}
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+static void pin(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		die("sched_setaffinity to CPU %d", cpu);
+}
+
+/* TSC ticks per microsecond against CLOCK_MONOTONIC_RAW over about a second */
+static double calibrate_tsc(void)
+{
+	uint64_t c0 = clock_ns(CLOCK_MONOTONIC_RAW), t0 = __rdtsc(), c1, t1;
+
+	do
+		c1 = clock_ns(CLOCK_MONOTONIC_RAW);
+	while (c1 - c0 < 1000000000u);
+	t1 = __rdtsc();
+	return (t1 - t0) * 1000.0 / (c1 - c0);
+}
+
+static int scaled(int n, int min)
+{
+	int v = (int)(n * scale + 0.5);
+
+	return v < min ? min : v;
+}
+
+/* ---- statistics ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Linear interpolation between closest ranks; v must be sorted. */
+static double pct(const double *v, int n, double p)
+{
+	double pos = p * (n - 1);
+	int i = (int)pos;
+
+	if (i >= n - 1)
+		return v[n - 1];
+	return v[i] + (pos - i) * (v[i + 1] - v[i]);
+}
+
+static void emit(const char *wl, long param, const char *metric, const char *unit, double *v,
+		 int n, long batch)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	printf("BENCH,%s,%s,%ld,%s,%s,%.4g,%.4g,%.4g,%d,%ld\n", label, wl, param, metric, unit,
+	       pct(v, n, 0.5), pct(v, n, 0.1), pct(v, n, 0.9), n, batch);
+	fflush(stdout);
+}
+
+/* ---- the device ---- */
+
+static int dev_open(void)
+{
+	int fd = open(DEV, O_RDWR | O_CLOEXEC);
+
+	if (fd < 0)
+		die("open " DEV);
+	return fd;
+}
+
+static struct ioctl_gntalloc_alloc_gref *alloc_buf(unsigned int count)
+{
+	struct ioctl_gntalloc_alloc_gref *op;
+
+	op = calloc(1, sizeof(*op) + (size_t)count * sizeof(uint32_t));
+	if (!op)
+		die("calloc");
+	return op;
+}
+
+/* ALLOC @count writable pages for dom0 on @fd; returns the byte index. */
+static uint64_t gnt_alloc(int fd, struct ioctl_gntalloc_alloc_gref *op, unsigned int count)
+{
+	op->domid = 0;
+	op->flags = GNTALLOC_FLAG_WRITABLE;
+	op->count = count;
+	if (ioctl(fd, IOCTL_GNTALLOC_ALLOC_GREF, op))
+		die("ALLOC of %u pages", count);
+	return op->index;
+}
+
+static void gnt_dealloc(int fd, uint64_t index, unsigned int count)
+{
+	struct ioctl_gntalloc_dealloc_gref op = { .index = index, .count = count };
+
+	if (ioctl(fd, IOCTL_GNTALLOC_DEALLOC_GREF, &op))
+		die("DEALLOC of %u pages", count);
+}
+
+/* Grow what @fd holds from *@held to @target grants, in ALLOCs of BATCH_PAGES. */
+static void hold(int fd, long *held, long target)
+{
+	static struct ioctl_gntalloc_alloc_gref *op;
+
+	if (!op)
+		op = alloc_buf(BATCH_PAGES);
+	while (*held < target) {
+		long n = target - *held;
+
+		if (n > BATCH_PAGES)
+			n = BATCH_PAGES;
+		gnt_alloc(fd, op, n);
+		*held += n;
+	}
+}
+
+/* ---- batches ---- */
+
+typedef void (*op_fn)(void *ctx);
+
+/*
+ * Run @fn as SAMPLES batches of equal size; the size is what fits in @budget_ms according to a
+ * warm-up run that itself lasts about @budget_ms. Emits per-op cost in microseconds.
+ */
+static void measure(const char *wl, long param, const char *metric, op_fn fn, void *ctx,
+		    double budget_ms, int samples, double per)
+{
+	uint64_t t0, budget = (uint64_t)(budget_ms * scale * 1e6);
+	double *v = calloc(samples, sizeof(double));
+	long batch = 0, i;
+	int s;
+
+	t0 = now_ns();
+	do {
+		fn(ctx);
+		batch++;
+	} while (now_ns() - t0 < budget);
+	for (s = 0; s < samples; s++) {
+		t0 = now_ns();
+		for (i = 0; i < batch; i++)
+			fn(ctx);
+		v[s] = (now_ns() - t0) / 1e3 / batch / per;
+	}
+	emit(wl, param, metric, "us", v, samples, batch);
+	free(v);
+}
+
+/* ---- w7: the floors ---- */
+
+static void op_bad_ioctl(void *ctx)
+{
+	int fd = *(int *)ctx;
+
+	/* 'G' 99 is no gntalloc ioctl: both drivers reject it at once (ENOTTY). */
+	if (ioctl(fd, _IO('G', 99), 0) != -1 || errno != ENOTTY)
+		die("an unknown ioctl was not rejected with ENOTTY");
+}
+
+static void op_anon(void *ctx)
+{
+	size_t pages = *(size_t *)ctx, i;
+	volatile char *p;
+
+	p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (p == MAP_FAILED)
+		die("mmap of %zu anonymous pages", pages);
+	for (i = 0; i < pages; i++)
+		p[i * PAGE] = 1;
+	if (munmap((void *)p, pages * PAGE))
+		die("munmap");
+}
+
+static void run_floors(void)
+{
+	int fd = dev_open();
+	size_t one = 1, many = BATCH_PAGES;
+
+	note("floor: rejected ioctl, anonymous zeroed pages");
+	measure("floor", 0, "rejected-ioctl", op_bad_ioctl, &fd, 30, scaled(31, 11), 1);
+	measure("floor", 1, "anon-page-mmap-touch-munmap", op_anon, &one, 30, scaled(31, 11), 1);
+	measure("floor", 1024, "anon-1024-pages-per-page", op_anon, &many, 30, scaled(31, 11),
+		BATCH_PAGES);
+	close(fd);
+}
+
+/* ---- w1, w2: one op while N grants are held elsewhere ---- */
+
+static void op_alloc_dealloc(void *ctx)
+{
+	static struct ioctl_gntalloc_alloc_gref op;
+	int fd = *(int *)ctx;
+
+	gnt_dealloc(fd, gnt_alloc(fd, &op, 1), 1);
+}
+
+static void op_share(void *ctx)
+{
+	xengntshr_handle *xgs = ctx;
+	volatile uint8_t *p;
+	uint32_t ref;
+
+	p = xengntshr_share_pages(xgs, 0, 1, &ref, 1);
+	if (!p)
+		die("xengntshr_share_pages");
+	p[0] = 1; /* touch */
+	if (xengntshr_unshare(xgs, (void *)p, 1))
+		die("xengntshr_unshare");
+}
+
+static void run_sweep(void)
+{
+	int holder = dev_open(), fd = dev_open();
+	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
+	long held = 0;
+	size_t i;
+	uint64_t t0;
+
+	if (!xgs)
+		die("xengntshr_open");
+	for (i = 0; i < sizeof(sweep) / sizeof(sweep[0]); i++) {
+		t0 = now_ns();
+		hold(holder, &held, sweep[i]);
+		note("w1/w2 at N=%ld (growing the holder took %.1f s)", held,
+		     (now_ns() - t0) / 1e9);
+		measure("w1", held, "alloc1+dealloc1", op_alloc_dealloc, &fd, 40, scaled(31, 11), 1);
+		measure("w2", held, "xengntshr-share+touch+unshare", op_share, xgs, 40,
+			scaled(31, 11), 1);
+	}
+	t0 = now_ns();
+	close(holder);
+	note("closed the holder of %ld grants in %.2f s", held, (now_ns() - t0) / 1e9);
+	xengntshr_close(xgs);
+	close(fd);
+}
+
+/* ---- w3: 1024 pages in one ALLOC ---- */
+
+static void run_bulk(void)
+{
+	struct ioctl_gntalloc_alloc_gref *op = alloc_buf(BATCH_PAGES);
+	int fd = dev_open(), n = scaled(31, 11), s;
+	double *va = calloc(n, sizeof(double)), *vd = calloc(n, sizeof(double));
+	uint64_t t0, t1, t2, index;
+
+	note("w3: ALLOC of %d pages in one call", BATCH_PAGES);
+	for (s = -2; s < n; s++) { /* two warm-ups */
+		t0 = now_ns();
+		index = gnt_alloc(fd, op, BATCH_PAGES);
+		t1 = now_ns();
+		gnt_dealloc(fd, index, BATCH_PAGES);
+		t2 = now_ns();
+		if (s < 0)
+			continue;
+		va[s] = (t1 - t0) / 1e3 / BATCH_PAGES;
+		vd[s] = (t2 - t1) / 1e3 / BATCH_PAGES;
+	}
+	emit("w3", BATCH_PAGES, "alloc-per-page", "us", va, n, 1);
+	emit("w3", BATCH_PAGES, "dealloc-per-page", "us", vd, n, 1);
+	close(fd);
+	free(op);
+	free(va);
+	free(vd);
+}
+
+/*
+ * w1 diagnostics, at N=0: does the cost of ALLOC 1 + DEALLOC 1 depend on the page offsets the
+ * op fd has reached? Offsets are never reused, and a driver that keeps a file's grants in a
+ * radix tree (xarray) needs one node per level for a lone entry: none at offset 0, one below
+ * 64, two below 4096, three below 262144. W1 runs mostly at offsets from 4096 up.
+ */
+static void run_offset_diag(void)
+{
+	int n = scaled(31, 11), s, i, fd;
+	double *vlo = calloc(n, sizeof(double)), *vhi = calloc(n, sizeof(double));
+	uint64_t t0;
+
+	note("w1 diagnostics: ALLOC 1 + DEALLOC 1 at page offsets 1-63 and from 4096 on");
+	for (s = 0; s < n; s++) {
+		fd = dev_open();
+		op_alloc_dealloc(&fd); /* offset 0 */
+		t0 = now_ns();
+		for (i = 1; i < 64; i++)
+			op_alloc_dealloc(&fd);
+		vlo[s] = (now_ns() - t0) / 1e3 / 63;
+		close(fd);
+	}
+	fd = dev_open();
+	for (i = 0; i < 4096; i++)
+		op_alloc_dealloc(&fd);
+	for (s = 0; s < n; s++) {
+		t0 = now_ns();
+		for (i = 0; i < 63; i++)
+			op_alloc_dealloc(&fd);
+		vhi[s] = (now_ns() - t0) / 1e3 / 63;
+	}
+	close(fd);
+	emit("w1diag", 0, "offsets-1-63", "us", vlo, n, 63);
+	emit("w1diag", 0, "offsets-4096-up", "us", vhi, n, 63);
+	free(vlo);
+	free(vhi);
+}
+
+/* ---- w4: close() of a file holding 100k grants ---- */
+
+static void run_close(void)
+{
+	int n = scaled(7, 3), s;
+	double *vc = calloc(n, sizeof(double)), *vs = calloc(n, sizeof(double));
+	uint64_t t0, t1;
+
+	note("w4: close() of a file holding %d grants, %d times", BIG_N, n);
+	for (s = 0; s < n; s++) {
+		int fd = dev_open();
+		long held = 0;
+
+		t0 = now_ns();
+		hold(fd, &held, BIG_N);
+		t1 = now_ns();
+		vs[s] = (t1 - t0) / 1e3 / BIG_N;
+		t0 = now_ns();
+		if (close(fd))
+			die("close");
+		t1 = now_ns();
+		vc[s] = (t1 - t0) / 1e6;
+	}
+	emit("w4", BIG_N, "close-ms", "ms", vc, n, 1);
+	for (s = 0; s < n; s++)
+		vc[s] = vc[s] * 1e3 / BIG_N;
+	emit("w4", BIG_N, "close-per-grant", "us", vc, n, 1);
+	emit("w4", BIG_N, "setup-alloc-per-grant", "us", vs, n, 1);
+	free(vc);
+	free(vs);
+}
+
+/* ---- w5: two processes versus one ---- */
+
+/*
+ * Fork @nproc workers, pinned to CPUs @first_cpu, @first_cpu + 1..., each with its own fd,
+ * released together; each runs ALLOC 1 + DEALLOC 1 for @secs and reports its count. Returns operations per second, all
+ * workers together.
+ */
+static double run_workers(int nproc, double secs, int first_cpu)
+{
+	int go[2], res[2], ready[2], i, st;
+	long total = 0, count;
+	char c;
+
+	if (pipe(go) || pipe(res) || pipe(ready))
+		die("pipe");
+	for (i = 0; i < nproc; i++) {
+		pid_t pid = fork();
+
+		if (pid < 0)
+			die("fork");
+		if (pid == 0) {
+			int fd = dev_open();
+			uint64_t end;
+
+			pin((first_cpu + i) % ncpus);
+			close(go[1]);
+			if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 0)
+				_exit(2);
+			end = now_ns() + (uint64_t)(secs * 1e9);
+			count = 0;
+			do {
+				for (int k = 0; k < 8; k++)
+					op_alloc_dealloc(&fd);
+				count += 8;
+			} while (now_ns() < end);
+			if (write(res[1], &count, sizeof(count)) != sizeof(count))
+				_exit(2);
+			_exit(0);
+		}
+	}
+	close(res[1]);
+	close(ready[1]);
+	close(go[0]);
+	for (i = 0; i < nproc; i++)
+		if (read(ready[0], &c, 1) != 1)
+			die("a worker died before starting");
+	close(go[1]); /* EOF starts them all */
+	for (i = 0; i < nproc; i++) {
+		if (read(res[0], &count, sizeof(count)) != sizeof(count))
+			die("a worker died");
+		total += count;
+	}
+	for (i = 0; i < nproc; i++)
+		if (wait(&st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			die("a worker failed");
+	close(res[0]);
+	close(ready[0]);
+	return total / secs;
+}
+
+static void run_parallel(void)
+{
+	int n = scaled(7, 3), s;
+	double secs = 1.0 * (scale < 1 ? scale : 1);
+	double *v1 = calloc(n, sizeof(double)), *v2 = calloc(n, sizeof(double));
+	double *vr = calloc(n, sizeof(double));
+
+	note("w5: one process versus two, %d rounds of %.1f s each", n, secs);
+	for (s = 0; s < n; s++) {
+		v1[s] = run_workers(1, secs, s % ncpus); /* alternate the CPU */
+		v2[s] = run_workers(2, secs, 0);
+		vr[s] = v2[s] / v1[s];
+	}
+	emit("w5", 1, "ops-per-s", "ops/s", v1, n, 1);
+	emit("w5", 2, "ops-per-s", "ops/s", v2, n, 1);
+	emit("w5", 2, "throughput-ratio-2-vs-1", "x", vr, n, 1);
+	free(v1);
+	free(v2);
+	free(vr);
+}
+
+/* ---- w6: memory per grant ---- */
+
+struct meminfo {
+	long slab, sreclaimable, sunreclaim, other; /* kB */
+	long free_pages; /* free in the buddy allocator and on the per-CPU lists */
+};
+
+static void read_meminfo(struct meminfo *m)
+{
+	char line[256];
+	long v;
+	FILE *f;
+	int fd;
+
+	/* Fold the per-CPU vmstat deltas into the totals that /proc shows. */
+	fd = open("/proc/sys/vm/stat_refresh", O_WRONLY);
+	if (fd >= 0) {
+		if (write(fd, "1", 1) < 0)
+			note("stat_refresh: %s", strerror(errno));
+		close(fd);
+	}
+	memset(m, 0, sizeof(*m));
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		die("/proc/meminfo");
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "Slab: %ld", &m->slab);
+		sscanf(line, "SReclaimable: %ld", &m->sreclaimable);
+		sscanf(line, "SUnreclaim: %ld", &m->sunreclaim);
+		if (sscanf(line, "PageTables: %ld", &v) == 1 ||
+		    sscanf(line, "VmallocUsed: %ld", &v) == 1 ||
+		    sscanf(line, "Percpu: %ld", &v) == 1 || sscanf(line, "KernelStack: %ld", &v) == 1)
+			m->other += v;
+	}
+	fclose(f);
+	/*
+	 * MemFree leaves out the pages on the per-CPU free lists, several MB here: as much noise
+	 * as the cost measured. /proc/zoneinfo shows both.
+	 */
+	f = fopen("/proc/zoneinfo", "r");
+	if (!f)
+		die("/proc/zoneinfo");
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, " pages free %ld", &v) == 1 || sscanf(line, " count: %ld", &v) == 1)
+			m->free_pages += v;
+	fclose(f);
+}
+
+/* Wait until RCU has freed what the last close() let go (xarray nodes are freed that way). */
+static void settle(void)
+{
+	struct meminfo a, b;
+	int i;
+
+	read_meminfo(&a);
+	for (i = 0; i < 20; i++) {
+		usleep(200000);
+		read_meminfo(&b);
+		if (b.slab == a.slab && i >= 2)
+			break;
+		a = b;
+	}
+}
+
+static void run_memory(void)
+{
+	int n = scaled(5, 3), s;
+	double *vslab = calloc(n, sizeof(double)), *vunr = calloc(n, sizeof(double));
+	double *vrec = calloc(n, sizeof(double)), *vfree = calloc(n, sizeof(double));
+	double *voth = calloc(n, sizeof(double));
+	struct meminfo m0, m1;
+	long held;
+	int fd;
+
+	note("w6: kernel memory over %d grants, %d times (after one warm-up)", BIG_N, n);
+	for (s = -1; s < n; s++) {
+		settle();
+		read_meminfo(&m0);
+		fd = dev_open();
+		held = 0;
+		hold(fd, &held, BIG_N);
+		read_meminfo(&m1);
+		close(fd);
+		if (s < 0)
+			continue; /* the warm-up grew the grant table and the caches */
+		vslab[s] = (m1.slab - m0.slab) * 1024.0 / BIG_N;
+		vunr[s] = (m1.sunreclaim - m0.sunreclaim) * 1024.0 / BIG_N;
+		vrec[s] = (m1.sreclaimable - m0.sreclaimable) * 1024.0 / BIG_N;
+		vfree[s] = (m0.free_pages - m1.free_pages) * (double)PAGE / BIG_N - PAGE;
+		voth[s] = (m1.other - m0.other) * 1024.0 / BIG_N;
+	}
+	emit("w6", BIG_N, "slab-bytes-per-grant", "B", vslab, n, 1);
+	emit("w6", BIG_N, "sunreclaim-bytes-per-grant", "B", vunr, n, 1);
+	emit("w6", BIG_N, "sreclaimable-bytes-per-grant", "B", vrec, n, 1);
+	emit("w6", BIG_N, "free-pages-drop-minus-page-bytes-per-grant", "B", vfree, n, 1);
+	emit("w6", BIG_N, "pagetables+vmalloc+percpu+kstack-per-grant", "B", voth, n, 1);
+	free(vslab);
+	free(vunr);
+	free(vrec);
+	free(vfree);
+	free(voth);
+}
+
+/* ---- profiles: a fixed number of operations, with ftrace on around them only (-t) ---- */
+
+static int trace_on_fd = -1;
+
+/*
+ * Around the traced operations, leave RCU half a second to run the callbacks queued before
+ * them (not counted) and by them (counted).
+ */
+static void tracing(int on)
+{
+	if (trace_on_fd < 0)
+		return;
+	usleep(500000);
+	if (write(trace_on_fd, on ? "1" : "0", 1) != 1)
+		die("tracing_on");
+}
+
+static void profile_ops(const char *name, long ops, const char *unit)
+{
+	printf("BENCH-PROFILE-OPS,%s,%s,%ld,%s\n", label, name, ops, unit);
+	fflush(stdout);
+}
+
+/* p1: W1 at N=0, on an fd past its first 5000 indexes as in the benchmark */
+static void run_profile_w1(void)
+{
+	int fd = dev_open(), ops = scaled(1000, 100), i;
+
+	for (i = 0; i < 5000; i++)
+		op_alloc_dealloc(&fd);
+	tracing(1);
+	for (i = 0; i < ops; i++)
+		op_alloc_dealloc(&fd);
+	tracing(0);
+	close(fd);
+	profile_ops("p1", ops, "op");
+}
+
+/* p3: W3, ALLOC 1024 + DEALLOC 1024 */
+static void run_profile_w3(void)
+{
+	struct ioctl_gntalloc_alloc_gref *op = alloc_buf(BATCH_PAGES);
+	int fd = dev_open(), ops = scaled(10, 2), i;
+
+	gnt_dealloc(fd, gnt_alloc(fd, op, BATCH_PAGES), BATCH_PAGES);
+	tracing(1);
+	for (i = 0; i < ops; i++)
+		gnt_dealloc(fd, gnt_alloc(fd, op, BATCH_PAGES), BATCH_PAGES);
+	tracing(0);
+	close(fd);
+	free(op);
+	profile_ops("p3", (long)ops * BATCH_PAGES, "page");
+}
+
+/* p4: W4, close() of a file holding grants (fewer, to fit the trace buffer) */
+static void run_profile_w4(void)
+{
+	long held = 0, n = scaled(10000, 2000);
+	int fd = dev_open();
+
+	hold(fd, &held, n);
+	tracing(1);
+	close(fd);
+	tracing(0);
+	profile_ops("p4", n, "grant");
+}
+
+static void usage(const char *argv0)
+{
+	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-s SCALE] [-t] [-w floor,w1,w3,w4,w5,w6,p1,p3,p4] LABEL\n", argv0);
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	double kernel_mhz = 0;
+	uint64_t t0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "f:s:tw:")) != -1) {
+		switch (opt) {
+		case 'f':
+			kernel_mhz = atof(optarg);
+			break;
+		case 't':
+			trace_on_fd = open("/sys/kernel/tracing/tracing_on", O_WRONLY);
+			if (trace_on_fd < 0)
+				die("/sys/kernel/tracing/tracing_on");
+			break;
+		case 's':
+			scale = atof(optarg);
+			break;
+		case 'w':
+			only = optarg;
+			break;
+		default:
+			usage(argv[0]);
+		}
+	}
+	if (optind != argc - 1 || scale <= 0)
+		usage(argv[0]);
+	label = argv[optind];
+	signal(SIGPIPE, SIG_IGN);
+
+	/* One CPU for everything but w5, so that the TSC read is always the same one. */
+	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (ncpus < 1)
+		ncpus = 1;
+	pin(ncpus > 1 ? 1 : 0);
+	tsc_mhz = calibrate_tsc();
+	printf("BENCH-INFO,tsc-mhz-%s,calibrated %.1f; kernel %.1f\n", label, tsc_mhz, kernel_mhz);
+	if (kernel_mhz > 0)
+		tsc_mhz = kernel_mhz;
+	t0 = now_ns();
+
+	if (wanted("floor"))
+		run_floors();
+	if (wanted("w3"))
+		run_bulk();
+	if (wanted("w1"))
+		run_offset_diag();
+	if (wanted("w5"))
+		run_parallel();
+	if (wanted("w1") || wanted("w2"))
+		run_sweep();
+	if (wanted("w4"))
+		run_close();
+	if (wanted("w6"))
+		run_memory();
+	if (only && wanted("p1"))
+		run_profile_w1();
+	if (only && wanted("p3"))
+		run_profile_w3();
+	if (only && wanted("p4"))
+		run_profile_w4();
+	note("done in %.1f s", (now_ns() - t0) / 1e9);
+	return 0;
+}

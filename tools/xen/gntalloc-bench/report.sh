@@ -1,0 +1,241 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# report.sh LOG OUTDIR [DRIVER-VERSION] - turn the console log of one `make bench` boot into
+#   OUTDIR/bench.csv	every point: median, p10, p90 per driver (one row per driver and point)
+#   OUTDIR/table.txt	ours against stock, the speed-up, the floors, PASS/MISS per target
+#   OUTDIR/w1-w2.png	log-log plot of workloads 1 and 2 against N, both drivers (gnuplot)
+# and print the table.
+# report.sh --need-gnuplot - install gnuplot-nox with apt-get if there is no gnuplot (idempotent).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+
+need_gnuplot() {
+	command -v gnuplot >/dev/null && return 0
+	[ "$(id -u)" = 0 ] || { echo "report: no gnuplot; please apt-get install gnuplot-nox" >&2; exit 1; }
+	echo "report: installing gnuplot-nox" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends gnuplot-nox >&2 ||
+		{ apt-get -o DPkg::Lock::Timeout=900 update -q >&2 || true
+		  apt-get -o DPkg::Lock::Timeout=900 install -y -q --no-install-recommends gnuplot-nox >&2; }
+}
+
+if [ "${1:-}" = --need-gnuplot ]; then
+	need_gnuplot
+	exit 0
+fi
+[ $# -ge 2 ] || { echo "usage: $0 LOG OUTDIR [DRIVER-VERSION] | --need-gnuplot" >&2; exit 2; }
+log=$1
+out=$2
+version=${3:-unknown}
+mkdir -p "$out"
+
+lines=$(tr -d '\r' <"$log" | grep -a -E '^BENCH(-INFO|-PROFILE|-PROFILE-LOST)?,' || true)
+info() { sed -n "s/^BENCH-INFO,$1,//p" <<<"$lines" | tail -n 1; }
+kernel=$(info kernel)
+[ -n "$kernel" ] || { echo "report: no benchmark output in $log" >&2; exit 1; }
+date=$(date -u '+%Y-%m-%d %H:%M UTC')
+
+{
+	echo "kernel,date,driver,workload,param,metric,unit,median,p10,p90,samples,batch"
+	grep '^BENCH,' <<<"$lines" | sed "s/^BENCH,/$kernel,$date,/"
+} >"$out/bench.csv"
+for d in stock ours; do
+	grep -q "^[^,]*,[^,]*,$d,w1," "$out/bench.csv" ||
+		echo "report: WARNING: no workload-1 results of the $d driver in $log" >&2
+done
+
+# The table. m[driver SUBSEP workload SUBSEP param SUBSEP metric] = median (lo = p10, hi = p90).
+awk -F, -v kernel="$kernel" -v kver="$(info kernel-version)" -v date="$date" \
+	-v cpus="$(info cpus)" -v mem="$(info memtotal-kb)" -v clk="$(info clocksource)" \
+	-v version="$version" -v stockv="$(info driver-stock)" -v oursv="$(info driver-ours)" \
+	-v scale="$(info scale)" '
+function f(x) {
+	if (x == "") return "-"
+	x += 0
+	if (x < 0 ? -x >= 1000 : x >= 1000) return sprintf("%.0f", x)
+	if (x < 0 ? -x >= 100 : x >= 100) return sprintf("%.1f", x)
+	if (x < 0 ? -x >= 10 : x >= 10) return sprintf("%.2f", x)
+	return sprintf("%.3f", x)
+}
+function has(d, w, p, k) { return ((d, w, p, k) in m) }
+function cell(d, w, p, k) {
+	if (!has(d, w, p, k)) return "-"
+	return f(m[d, w, p, k]) " [" f(lo[d, w, p, k]) ".." f(hi[d, w, p, k]) "]"
+}
+# do the p10..p90 ranges of the two drivers overlap?
+function overlap(w, p, k) {
+	return lo["ours", w, p, k] <= hi["stock", w, p, k] && lo["stock", w, p, k] <= hi["ours", w, p, k]
+}
+function row(name, w, p, k, floor, target, verdict,   s) {
+	s = "-"
+	if (has("ours", w, p, k) && has("stock", w, p, k) && m["ours", w, p, k] > 0)
+		s = sprintf("%.2fx", m["stock", w, p, k] / m["ours", w, p, k])
+	printf "%-34s %-27s %-27s %9s %-14s %-7s %s\n", name, cell("ours", w, p, k),
+		cell("stock", w, p, k), s, target, verdict, floor
+}
+function judge(ok, noisy) {
+	if (ok == "") return "n/a"
+	nverdicts++
+	if (!ok) { nmiss++; return "MISS" }
+	return noisy ? "PASS~" : "PASS"
+}
+# speed-up target on one point: stock/ours >= want
+function speedup(w, p, k, want,   ok) {
+	if (!has("ours", w, p, k) || !has("stock", w, p, k)) return judge("")
+	ok = m["stock", w, p, k] >= want * m["ours", w, p, k]
+	return judge(ok, want == 1 && overlap(w, p, k))
+}
+function floorcell(x, ours) {
+	if (x == "" || x <= 0) return ""
+	return sprintf("floor %s (ours %.1fx)", f(x), ours / x)
+}
+NR > 1 {
+	m[$3, $4, $5, $6] = $8; lo[$3, $4, $5, $6] = $9; hi[$3, $4, $5, $6] = $10
+}
+END {
+	printf "gntalloc-bench: kernel %s (%s)\n", kernel, kver
+	printf "date %s; Xen 4.17 + PV dom0 under QEMU TCG, %s vCPUs, dom0 %d MB, clocksource %s\n",
+		date, cpus, mem / 1024, clk
+	printf "ours = %s (%s); stock = Debian xen-gntalloc (%s); same boot; scale %s\n",
+		version, oursv, stockv, scale
+	printf "cells: median [p10..p90]; speed-up = stock/ours (>1: ours faster); PASS~ = PASS, but the p10..p90 ranges overlap\n\n"
+	printf "%-34s %-27s %-27s %9s %-14s %-7s %s\n", "workload", "ours", "stock", "speed-up",
+		"target", "verdict", "floor (W7, ours phase)"
+	fio = m["ours", "floor", 0, "rejected-ioctl"]
+	fan = m["ours", "floor", 1, "anon-page-mmap-touch-munmap"]
+	fan1k = m["ours", "floor", 1024, "anon-1024-pages-per-page"]
+	k = "alloc1+dealloc1"
+	split("0 1000 10000 100000 200000", ns, " ")
+	for (i = 1; i <= 5; i++) {
+		n = ns[i]; t = ""; v = ""
+		if (n == 0) { t = ">= 1x"; v = speedup("w1", n, k, 1) }
+		if (n == 100000) { t = ">= 30x"; v = speedup("w1", n, k, 30) }
+		row("W1 ALLOC1+DEALLOC1 us, N=" n, "w1", n, k, floorcell(2 * fio, m["ours", "w1", n, k]), t, v)
+	}
+	if (has("ours", "w1", 200000, k) && has("ours", "w1", 0, k)) {
+		r = m["ours", "w1", 200000, k] / m["ours", "w1", 0, k]
+		printf "%-34s %-27s %-27s %9s %-14s %-7s\n", "W1 ours N=200k / ours N=0",
+			sprintf("%.2f", r), has("stock", "w1", 0, k) ? sprintf("(stock %.1f)",
+			m["stock", "w1", 200000, k] / m["stock", "w1", 0, k]) : "", "", "<= 1.3",
+			judge(r <= 1.3)
+	}
+	row("W1 diag, N=0: page offsets 1-63", "w1diag", 0, "offsets-1-63", "", "", "")
+	row("W1 diag, N=0: offsets 4096 and up", "w1diag", 0, "offsets-4096-up", "", "", "")
+	k = "xengntshr-share+touch+unshare"
+	for (i = 1; i <= 5; i++) {
+		n = ns[i]; t = ""; v = ""
+		if (n == 0) { t = ">= 1x"; v = speedup("w2", n, k, 1) }
+		if (n == 100000) { t = ">= 3x"; v = speedup("w2", n, k, 3) }
+		row("W2 share+touch+unshare us, N=" n, "w2", n, k,
+			floorcell(fan + 2 * fio, m["ours", "w2", n, k]), t, v)
+	}
+	row("W3 ALLOC 1024: us per page", "w3", 1024, "alloc-per-page",
+		floorcell(fan1k, m["ours", "w3", 1024, "alloc-per-page"]), ">= 1x",
+		speedup("w3", 1024, "alloc-per-page", 1))
+	row("W3 DEALLOC 1024: us per page", "w3", 1024, "dealloc-per-page", "", "", "")
+	row("W4 close(), 100k grants: ms", "w4", 100000, "close-ms", "", ">= 1x",
+		speedup("w4", 100000, "close-ms", 1))
+	row("W4 (its setup: us per grant)", "w4", 100000, "setup-alloc-per-grant", "", "", "")
+	row("W5 ops/s, 1 process", "w5", 1, "ops-per-s", "", "", "")
+	row("W5 ops/s, 2 processes", "w5", 2, "ops-per-s", "", "", "")
+	k = "throughput-ratio-2-vs-1"
+	printf "%-34s %-27s %-27s %9s %-14s %-7s\n", "W5 throughput 2 procs / 1 proc",
+		cell("ours", "w5", 2, k), cell("stock", "w5", 2, k), "", ">= 1.5 (ours)",
+		has("ours", "w5", 2, k) ? judge(m["ours", "w5", 2, k] >= 1.5) : judge("")
+	k = "slab-bytes-per-grant"
+	printf "%-34s %-27s %-27s %9s %-14s %-7s\n", "W6 Slab bytes per grant", cell("ours", "w6", 100000, k),
+		cell("stock", "w6", 100000, k), "", "<= 64 (ours)",
+		has("ours", "w6", 100000, k) ? judge(m["ours", "w6", 100000, k] <= 64) : judge("")
+	row("W6  of which SUnreclaim", "w6", 100000, "sunreclaim-bytes-per-grant", "", "", "")
+	row("W6  of which SReclaimable", "w6", 100000, "sreclaimable-bytes-per-grant", "", "", "")
+	row("W6 free pages drop - 4096 (check)", "w6", 100000, "free-pages-drop-minus-page-bytes-per-grant", "", "", "")
+	row("W6 PageTables+Vmalloc+Percpu+Stack", "w6", 100000, "pagetables+vmalloc+percpu+kstack-per-grant", "", "", "")
+	row("W7 floor: rejected ioctl us", "floor", 0, "rejected-ioctl", "", "", "")
+	row("W7 floor: anon page mmap+munmap us", "floor", 1, "anon-page-mmap-touch-munmap", "", "", "")
+	row("W7 floor: anon 1024 pages, per page", "floor", 1024, "anon-1024-pages-per-page", "", "", "")
+	printf "\ntargets: %d of %d PASS, %d MISS\n", nverdicts - nmiss, nverdicts, nmiss
+}' "$out/bench.csv" >"$out/table.txt"
+
+# The plot: N = 0 cannot sit on a log axis; it is drawn at N = 100 and labelled 0.
+for d in ours stock; do
+	for w in w1 w2; do
+		awk -F, -v d=$d -v w=$w 'NR > 1 && $3 == d && $4 == w {
+			print ($5 == 0 ? 100 : $5), $8, $9, $10 }' "$out/bench.csv" | sort -n >"$out/.$w-$d.dat"
+	done
+done
+fio=$(awk -F, '$3 == "ours" && $4 == "floor" && $6 == "rejected-ioctl" { print $8 }' "$out/bench.csv")
+fan=$(awk -F, '$3 == "ours" && $4 == "floor" && $6 == "anon-page-mmap-touch-munmap" { print $8 }' "$out/bench.csv")
+if command -v gnuplot >/dev/null && [ -s "$out/.w1-ours.dat" ] && [ -s "$out/.w1-stock.dat" ]; then
+	(cd "$out" && gnuplot) <<-EOF
+		set terminal pngcairo size 960,640 font "sans,11"
+		set output "w1-w2.png"
+		set title "xen-gntalloc on $kernel: cost of one operation while N grants are held (median, p10-p90)"
+		set logscale xy
+		set xrange [70:300000]
+		set xtics ("0" 100, "1k" 1000, "10k" 10000, "100k" 100000, "200k" 200000)
+		set xlabel "N, grants outstanding on another fd"
+		set ylabel "microseconds per operation"
+		set key top left
+		set grid
+		plot ".w1-stock.dat" using 1:2:3:4 with yerrorlines lw 2 lc rgb "#d62728" pt 7 title "W1 ALLOC 1 + DEALLOC 1, stock", \
+		     ".w1-ours.dat" using 1:2:3:4 with yerrorlines lw 2 lc rgb "#1f77b4" pt 7 title "W1 ALLOC 1 + DEALLOC 1, ours", \
+		     ".w2-stock.dat" using 1:2:3:4 with yerrorlines lw 2 dt 2 lc rgb "#ff7f0e" pt 5 title "W2 libxengnttab share + touch + unshare, stock", \
+		     ".w2-ours.dat" using 1:2:3:4 with yerrorlines lw 2 dt 2 lc rgb "#2ca02c" pt 5 title "W2 libxengnttab share + touch + unshare, ours", \
+		     ${fio:-0} * 2 with lines dt 3 lc rgb "#7f7f7f" title "floor of W1: 2 rejected ioctls", \
+		     ${fan:-0} + 2 * ${fio:-0} with lines dt 4 lc rgb "#000000" title "floor of W2: anon page mmap+touch+munmap + 2 ioctls"
+	EOF
+else
+	echo "report: no plot (no gnuplot, or no W1 results of both drivers)" >&2
+fi
+rm -f "$out"/.w?-*.dat
+
+# The ftrace profiles (BENCH_PROFILE=1), side by side per function.
+rm -f "$out/profile.txt"
+if grep -q '^BENCH-PROFILE,' <<<"$lines"; then
+	grep -E '^BENCH-PROFILE(-LOST)?,' <<<"$lines" | awk -F, -v kernel="$kernel" -v date="$date" '
+	$1 == "BENCH-PROFILE-LOST" { lost[$2, $3] = $4; next }
+	{
+		if (!(($3) in seen)) { seen[$3] = 1; profiles[++np] = $3 }
+		if (!(($3, $4) in fseen)) { fseen[$3, $4] = 1; fn[$3, ++nf[$3]] = $4 }
+		c[$2, $3, $4] = $5; t[$2, $3, $4] = $6; s[$2, $3, $4] = $8
+		if ($6 > top[$3, $4]) top[$3, $4] = $6
+	}
+	function cell(d, p, f) {
+		if (!((d, p, f) in t)) return sprintf("%7s %8s %8s", "-", "-", "-")
+		return sprintf("%7.2f %8.2f %8.2f", c[d, p, f], t[d, p, f], s[d, p, f])
+	}
+	END {
+		what["p1-light"] = "W1: ALLOC 1 + DEALLOC 1 at N=0, per operation; entry points only (ours: 4 traced calls per op, stock: 2)"
+		what["p3-light"] = "W3: ALLOC 1024 + DEALLOC 1024, per page; entry points only"
+		what["p4-light"] = "W4: close() of a file with 10k grants, per grant; entry points only"
+		what["p1"] = "W1: ALLOC 1 + DEALLOC 1 at N=0, per operation (function_graph under gntalloc_ioctl)"
+		what["p3"] = "W3: ALLOC 1024 + DEALLOC 1024, per page (function_graph under gntalloc_ioctl)"
+		what["p4"] = "W4: close() of a file with 10k grants, per grant (function_graph under gntalloc_release)"
+		what["p1-rcu"] = "W1: RCU callbacks (rcu_do_batch, softirq) and the slab frees in them; per operation"
+		what["p3-rcu"] = "W3: RCU callbacks (rcu_do_batch, softirq) and the slab frees in them; per page"
+		what["p4-rcu"] = "W4: RCU callbacks (rcu_do_batch, softirq) and the slab frees in them; per grant"
+		printf "ftrace profiles, kernel %s, %s. Per function: calls (n), inclusive and self time (self = minus\n", kernel, date
+		printf "its traced callees; untraceable callees such as xarray and user copies count as self), divided\n"
+		printf "by the operations. Traced calls cost extra: compare the drivers, not with the table.\n"
+		for (i = 1; i <= np; i++) {
+			p = profiles[i]
+			printf "\n%s\n%-36s %7s %8s %8s   %7s %8s %8s\n", what[p] ? what[p] : p, "function", "ours n",
+				"incl us", "self us", "stock n", "incl us", "self us"
+			# order: by the larger of the two times (selection sort; the lists are short)
+			n = nf[p]
+			for (j = 1; j <= n; j++) ord[j] = fn[p, j]
+			for (j = 1; j <= n; j++)
+				for (k = j + 1; k <= n; k++)
+					if (top[p, ord[k]] > top[p, ord[j]]) { x = ord[j]; ord[j] = ord[k]; ord[k] = x }
+			for (j = 1; j <= n; j++)
+				printf "%-36s %s   %s\n", ord[j], cell("ours", p, ord[j]), cell("stock", p, ord[j])
+			if (lost["ours", p] ~ /[1-9]/ || lost["stock", p] ~ /[1-9]/)
+				printf "(ring buffer overruns: ours %s, stock %s)\n", lost["ours", p], lost["stock", p]
+		}
+	}' >"$out/profile.txt"
+fi
+
+cat "$out/table.txt"
+echo "report: $out/bench.csv, $out/table.txt${fio:+, $out/w1-w2.png}$([ -f "$out/profile.txt" ] && echo ", $out/profile.txt")"
