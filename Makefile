@@ -26,6 +26,7 @@ QEMU_DIR := tools/testing/selftests/drivers/xen/gntalloc/qemu
 TEST_DIR := tools/testing/selftests/drivers/xen/gntalloc
 KSFT_DIR := tools/testing/selftests
 DEMO_DIR := tools/xen/gntalloc-demo
+GNTSTAT  := $(BUILD)/gntstat/gntstat
 # The module the VM loads: a copy per kernel, since drivers/xen/ is shared by all KERNELs
 MODULE    = $(BUILD)/xen-gntalloc.ko
 
@@ -48,7 +49,7 @@ KDIR       ?= $(call provision,host headers)$(P_KDIR)
 XEN_CFLAGS ?= -I$(P_LIBXEN_INC)
 XEN_LDLIBS ?= $(addprefix $(P_LIBXEN_LIB)/,libxengnttab.a libxentoolcore.a libxentoollog.a)
 
-all: modules selftests demo
+all: modules selftests demo gntstat
 
 help:
 	@echo 'make check        build everything, boot Xen + dom0 in QEMU, run the selftests'
@@ -58,7 +59,7 @@ help:
 	@echo 'make modules      build drivers/xen/xen-gntalloc.ko (against KDIR)'
 	@echo 'make selftests    build the kselftests into $$(BUILD)/kselftest'
 	@echo 'make demo         build gntalloc-demo'
-	@echo 'make bench        our driver against the stock one, per kernel (KERNELS="6.1 6.12"): README "Performance"'
+	@echo 'make gntstat      build the gntstat tool (tools/xen/gntstat)'
 	@echo 'make provision    fetch everything for KERNEL now'
 	@echo 'make clean        remove build/ and the objects'
 	@echo 'Variables: KERNEL=6.1|6.12 DRIVER=ours|stock KDIR= GNTALLOC_CACHE= VM_TIMEOUT='
@@ -98,6 +99,9 @@ demo:
 	$(MAKE) -C $(DEMO_DIR) OUTPUT=$(BUILD)/demo XEN_CFLAGS='$(XEN_CFLAGS)' \
 		XEN_LDLIBS='$(XEN_LDLIBS)'
 
+gntstat:
+	$(MAKE) -C tools/xen/gntstat OUTPUT=$(dir $(GNTSTAT))
+
 # $(call vm,MODE): boot the test bed; vm.sh judges the run.
 vm = $(call provision,host kernel xen busybox) \
 	MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(P_KABI) VMLINUZ=$(P_VMLINUZ) \
@@ -105,17 +109,18 @@ vm = $(call provision,host kernel xen busybox) \
 	KSFT=$(if $(filter check,$(1)),$(BUILD)/kselftest) DEMO=$(BUILD)/demo/gntalloc-demo PAYLOAD='$(if $(SCRIPT),$(abspath $(SCRIPT)))' \
 	VM_CPUS='$(VM_CPUS)' VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' \
 	VM_TIMEOUT='$(VM_TIMEOUT)' SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' \
-	DOM0_EXTRA='$(DOM0_EXTRA)' LOG_TAIL='$(LOG_TAIL)' $(QEMU_DIR)/vm.sh
+	DOM0_EXTRA='$(DOM0_EXTRA)' LOG_TAIL='$(LOG_TAIL)' VM_FILES="$(GNTSTAT) $${VM_FILES:-}" \
+	$(QEMU_DIR)/vm.sh
 
 OUR_MODULE := $(if $(filter ours,$(DRIVER)),modules)
 
-check: $(OUR_MODULE) selftests demo
+check: $(OUR_MODULE) selftests demo gntstat
 	@$(call vm,check)
 
 check-stock:
 	$(MAKE) check DRIVER=stock
 
-run: $(OUR_MODULE) demo
+run: $(OUR_MODULE) demo gntstat
 	@$(call vm,run)
 
 ifneq ($(filter vm-run,$(MAKECMDGOALS)),)
@@ -123,7 +128,7 @@ ifeq ($(wildcard $(SCRIPT)),)
 $(error vm-run: say which file to run: make vm-run SCRIPT=path (now SCRIPT='$(SCRIPT)'))
 endif
 endif
-vm-run: $(OUR_MODULE) demo
+vm-run: $(OUR_MODULE) demo gntstat
 	@$(call vm,vm-run)
 
 # The copied kselftest files go too: `make selftests` copies them again for KERNEL.
@@ -134,52 +139,8 @@ clean:
 	cd $(KSFT_DIR) && rm -rf lib.mk kselftest.h kselftest_harness.h kselftest_module.h \
 		kselftest_deps.sh kselftest .kselftest-from
 
-.PHONY: all help provision modules selftests demo check check-stock run vm-run clean
 
-# ---- make bench: our driver against the stock one, same boot, per kernel ----
-# (tools/xen/gntalloc-bench/; README "Performance"). One boot per kernel in KERNELS; in it the
-# stock xen-gntalloc, then ours, run the same workloads; the host writes CSV, table and plot to
-# BENCH_RESULTS/<kernel>/. Xen gets a grant table for 262k grants, dom0 memory for 200k pages.
-KERNELS             ?= 6.1 6.12
-BENCH_DIR           := tools/xen/gntalloc-bench
-BENCH_RESULTS       ?= $(BENCH_DIR)/results
-BENCH_SCALE         ?= 1
-BENCH_ONLY          ?=
-BENCH_DRIVERS       ?= stock ours
-BENCH_PROFILE       ?= 1
-BENCH_GNTTAB_FRAMES ?= 512
-BENCH_VM_MEM        ?= 3072
-BENCH_DOM0_MEM      ?= 2048M
-BENCH_VM_TIMEOUT    ?= 1500
-
-bench:
-	@start=$$(date +%s); \
-	for k in $(KERNELS); do \
-		$(MAKE) --no-print-directory bench-one KERNEL=$$k || exit 1; \
-	done; \
-	echo "bench: KERNELS='$(KERNELS)' took $$(( $$(date +%s) - start )) s"
-
-bench-one: override DRIVER := ours
-bench-one: override XEN_EXTRA += gnttab_max_frames=$(BENCH_GNTTAB_FRAMES)
-bench-one: VM_MEM = $(BENCH_VM_MEM)
-bench-one: DOM0_MEM = $(BENCH_DOM0_MEM)
-bench-one: VM_TIMEOUT = $(BENCH_VM_TIMEOUT)
-# `make modules` copies the module to MODULE: this run's own copy, which no other build touches
-bench-one: MODULE := $(BUILD)/bench/xen-gntalloc.ko
-bench-one: SCRIPT := $(BUILD)/bench/payload.sh
-bench-one: modules demo
-	$(call provision,host libxen)
-	@$(BENCH_DIR)/report.sh --need-gnuplot
-	$(MAKE) -C $(BENCH_DIR) OUTPUT=$(BUILD)/bench XEN_CFLAGS='$(XEN_CFLAGS)' \
-		XEN_LDLIBS='$(XEN_LDLIBS)'
-	printf '#!/bin/sh\nexport BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s\nexec gntalloc-bench-guest.sh\n' \
-		'$(BENCH_SCALE)' '$(BENCH_ONLY)' '$(BENCH_DRIVERS)' '$(BENCH_PROFILE)' >$(SCRIPT)
-	@VM_FILES='$(BUILD)/bench/gntalloc-bench $(CURDIR)/$(BENCH_DIR)/gntalloc-bench-guest.sh' \
-		VM_LOG=$(BUILD)/bench/console.log $(call vm,vm-run)
-	@$(BENCH_DIR)/report.sh $(BUILD)/bench/console.log $(BENCH_RESULTS)/$(KERNEL) \
-		"drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted)"
-
-.PHONY: bench bench-one
+.PHONY: all help provision modules selftests demo gntstat check check-stock run vm-run clean
 
 # ---- Installing on a host: plain modules_install, or DKMS (README "Installing") ----
 # INSTALL_KVER is the kernel to install for (the running one by default; its build tree is
@@ -233,7 +194,7 @@ dkms-build:
 		>$(DKMS_BUILT) && echo "dkms-build: $$ko -> $(DKMS_BUILT)"
 
 check-dkms: MODULE = $(DKMS_BUILT)
-check-dkms: dkms-build selftests demo
+check-dkms: dkms-build selftests demo gntstat
 	@$(call vm,check)
 
 .PHONY: install uninstall dkms-install dkms-uninstall dkms-build check-dkms
