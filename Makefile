@@ -60,6 +60,7 @@ help:
 	@echo 'make selftests    build the kselftests into $$(BUILD)/kselftest'
 	@echo 'make demo         build gntalloc-demo'
 	@echo 'make gntstat      build the gntstat tool (tools/xen/gntstat)'
+	@echo 'make bench        our driver against the stock one, per kernel (KERNELS="6.1 6.12"): README "Performance"'
 	@echo 'make provision    fetch everything for KERNEL now'
 	@echo 'make clean        remove build/ and the objects'
 	@echo 'Variables: KERNEL=6.1|6.12 DRIVER=ours|stock KDIR= GNTALLOC_CACHE= VM_TIMEOUT='
@@ -141,6 +142,51 @@ clean:
 
 
 .PHONY: all help provision modules selftests demo gntstat check check-stock run vm-run clean
+
+# ---- make bench: our driver against the stock one, same boot, per kernel ----
+# (tools/xen/gntalloc-bench/; README "Performance"). One boot per kernel in KERNELS; in it the
+# stock xen-gntalloc, then ours, run the same workloads; the host writes CSV, table and plot to
+# BENCH_RESULTS/<kernel>/. Xen gets a grant table for 262k grants, dom0 memory for 200k pages.
+KERNELS             ?= 6.1 6.12
+BENCH_DIR           := tools/xen/gntalloc-bench
+BENCH_RESULTS       ?= $(BENCH_DIR)/results
+BENCH_SCALE         ?= 1
+BENCH_ONLY          ?=
+BENCH_DRIVERS       ?= stock ours
+BENCH_PROFILE       ?= 1
+BENCH_GNTTAB_FRAMES ?= 512
+BENCH_VM_MEM        ?= 3072
+BENCH_DOM0_MEM      ?= 2048M
+BENCH_VM_TIMEOUT    ?= 1500
+
+bench:
+	@start=$$(date +%s); \
+	for k in $(KERNELS); do \
+		$(MAKE) --no-print-directory bench-one KERNEL=$$k || exit 1; \
+	done; \
+	echo "bench: KERNELS='$(KERNELS)' took $$(( $$(date +%s) - start )) s"
+
+bench-one: override DRIVER := ours
+bench-one: override XEN_EXTRA += gnttab_max_frames=$(BENCH_GNTTAB_FRAMES)
+bench-one: VM_MEM = $(BENCH_VM_MEM)
+bench-one: DOM0_MEM = $(BENCH_DOM0_MEM)
+bench-one: VM_TIMEOUT = $(BENCH_VM_TIMEOUT)
+# `make modules` copies the module to MODULE: this run's own copy, which no other build touches
+bench-one: MODULE := $(BUILD)/bench/xen-gntalloc.ko
+bench-one: SCRIPT := $(BUILD)/bench/payload.sh
+bench-one: modules demo gntstat
+	$(call provision,host libxen)
+	@$(BENCH_DIR)/report.sh --need-gnuplot
+	$(MAKE) -C $(BENCH_DIR) OUTPUT=$(BUILD)/bench XEN_CFLAGS='$(XEN_CFLAGS)' \
+		XEN_LDLIBS='$(XEN_LDLIBS)'
+	printf '#!/bin/sh\nexport BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s\nexec gntalloc-bench-guest.sh\n' \
+		'$(BENCH_SCALE)' '$(BENCH_ONLY)' '$(BENCH_DRIVERS)' '$(BENCH_PROFILE)' >$(SCRIPT)
+	@VM_FILES='$(BUILD)/bench/gntalloc-bench $(CURDIR)/$(BENCH_DIR)/gntalloc-bench-guest.sh' \
+		VM_LOG=$(BUILD)/bench/console.log $(call vm,vm-run)
+	@$(BENCH_DIR)/report.sh $(BUILD)/bench/console.log $(BENCH_RESULTS)/$(KERNEL) \
+		"drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted)"
+
+.PHONY: bench bench-one
 
 # ---- Installing on a host: plain modules_install, or DKMS (README "Installing") ----
 # INSTALL_KVER is the kernel to install for (the running one by default; its build tree is
