@@ -54,6 +54,8 @@ all: modules selftests demo gntstat
 help:
 	@echo 'make check        build everything, boot Xen + dom0 in QEMU, run the selftests'
 	@echo 'make check-stock  the same selftests against the stock xen-gntalloc (a baseline)'
+	@echo 'make check-debug  the selftests and fault injection in a debug dom0 kernel (built once)'
+	@echo 'make vm-run-debug SCRIPT=path   the same as vm-run, in the debug kernel'
 	@echo 'make run          boot with our driver and run gntalloc-demo (a shell on a terminal)'
 	@echo 'make vm-run SCRIPT=path   run a script or static binary in dom0, its exit is the verdict'
 	@echo 'make modules      build drivers/xen/xen-gntalloc.ko (against KDIR)'
@@ -120,6 +122,57 @@ check: $(OUR_MODULE) selftests demo gntstat
 
 check-stock:
 	$(MAKE) check DRIVER=stock
+
+# ---- make check-debug: the suite in a debug dom0 kernel (README "Debug kernel") ----
+# debug-kernel.sh builds Debian's linux-source-$(KERNEL) with lockdep, kmemleak, KFENCE, SLUB/VM
+# debugging and fault injection once and caches it in GNTALLOC_CACHE; our module is built
+# against it from a copy of its sources (drivers/xen stays as `make modules` left it); the
+# suite is built into DEBUG_BUILD with gntalloc_fault_test added to its list and its timeout
+# tripled; init-debug.sh runs it in phases and reads the kernel log. Same per-test results
+# and closing line as check. `make vm-run-debug SCRIPT=path` runs a payload in that kernel.
+DEBUG_BUILD      ?= $(CURDIR)/build/$(KERNEL)-debug
+DEBUG_DOM0_EXTRA ?= slub_debug=FZPU log_buf_len=8M
+DEBUG_VM_TIMEOUT ?= 1800
+DEBUG_MODSRC     := $(DEBUG_BUILD)/module
+DEBUG_KSFT       := $(DEBUG_BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%)
+
+check-debug: DEBUG_MODE := check
+vm-run-debug: DEBUG_MODE := vm-run
+check-debug vm-run-debug:
+	$(call provision,host xen busybox)
+	@start=$$(date +%s); \
+	if [ $(DEBUG_MODE) = vm-run ] && [ ! -f '$(SCRIPT)' ]; then \
+		echo "vm-run-debug: say which file to run: SCRIPT=path (now '$(SCRIPT)')" >&2; exit 1; \
+	fi; \
+	out=$$(KERNEL=$(KERNEL) GNTALLOC_CACHE=$(GNTALLOC_CACHE) $(QEMU_DIR)/debug-kernel.sh) || \
+		exit 1; \
+	eval "$$out"; \
+	echo "$@: debug kernel $$DEBUG_KABI ($$(( $$(date +%s) - start )) s)"; \
+	if [ $(DEBUG_MODE) = check ]; then \
+		$(MAKE) --no-print-directory selftests BUILD=$(DEBUG_BUILD) || exit 1; \
+		echo gntalloc_fault_test >>$(DEBUG_BUILD)/kselftest/list; \
+		t=$$(sed -n 's/^timeout=//p' $(DEBUG_KSFT)/settings); \
+		sed -i "s/^timeout=.*/timeout=$$(( $${t:-45} * 3 ))/" $(DEBUG_KSFT)/settings; \
+	fi; \
+	mkdir -p $(DEBUG_MODSRC)/drivers/xen $(DEBUG_MODSRC)/include/uapi; \
+	rsync -a --delete --exclude='*.mod.c' --include='*/' --include='*.[ch]' \
+		--include=Makefile --include=Kbuild --include=Kconfig --exclude='*' \
+		drivers/xen/ $(DEBUG_MODSRC)/drivers/xen/ && \
+	rsync -a --delete include/uapi/ $(DEBUG_MODSRC)/include/uapi/ && \
+	$(MAKE) -C $$DEBUG_KDIR M=$(DEBUG_MODSRC)/drivers/xen CONFIG_XEN_GRANT_DEV_ALLOC=m \
+		modules || exit 1; \
+	MODE=$(DEBUG_MODE) DEBUG=1 DRIVER=ours BUILD=$(DEBUG_BUILD) KABI=$$DEBUG_KABI \
+		VMLINUZ=$$DEBUG_VMLINUZ KMODROOT=$$DEBUG_KMODROOT XEN_IMAGE=$(P_XEN_IMAGE) \
+		BUSYBOX=$(P_BUSYBOX) MODULE=$(DEBUG_MODSRC)/drivers/xen/xen-gntalloc.ko \
+		KSFT=$(if $(filter check-debug,$@),$(DEBUG_BUILD)/kselftest) DEMO= \
+		PAYLOAD='$(if $(SCRIPT),$(abspath $(SCRIPT)))' VM_CPUS='$(VM_CPUS)' \
+		VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' VM_TIMEOUT='$(DEBUG_VM_TIMEOUT)' \
+		SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' \
+		DOM0_EXTRA='$(DEBUG_DOM0_EXTRA) $(DOM0_EXTRA)' LOG_TAIL='$(LOG_TAIL)' \
+		$(QEMU_DIR)/vm.sh; rc=$$?; \
+	echo "$@: $$(( $$(date +%s) - start )) s in all"; exit $$rc
+
+.PHONY: check-debug vm-run-debug
 
 run: $(OUR_MODULE) demo gntstat
 	@$(call vm,run)

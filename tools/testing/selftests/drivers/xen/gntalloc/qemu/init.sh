@@ -67,18 +67,29 @@ check_dmesg() {
 	return 1
 }
 
+# The kselftest suite in the order of its list.
+run_suite() {
+	(
+		BASE_DIR=/kselftest
+		. /kselftest/kselftest/runner.sh
+		# shellcheck disable=SC2046
+		run_many $(cat /kselftest/list)
+	)
+}
+
+# make check-debug: the debug kernel's own run_suite and check_dmesg (lockdep phases,
+# fault injection, kmemleak, the reports of the kernel log).
+if [ "${DEBUG:-0}" = 1 ]; then
+	. /init-debug.sh || panic "cannot read /init-debug.sh"
+fi
+
 rc=0
 case $MODE in
 check)
 	echo "init: running the kselftest suite"
 	cd /kselftest/drivers/xen/gntalloc || panic "no selftests in the initramfs"
 	# kselftest's own runner (same release as the kernel), as `make run_tests` would use it.
-	(
-		BASE_DIR=/kselftest
-		. /kselftest/kselftest/runner.sh
-		# shellcheck disable=SC2046
-		run_many $(cat /kselftest/list)
-	) || rc=$?
+	run_suite || rc=$?
 	cd /
 	echo "init: suite finished"
 	[ $rc = 0 ] || panic "the kselftest runner failed ($rc)"

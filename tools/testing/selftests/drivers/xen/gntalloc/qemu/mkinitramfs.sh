@@ -12,6 +12,7 @@
 #   DEMO			the gntalloc-demo binary
 #   PAYLOAD			the script or static binary to run (MODE=vm-run)
 #   VM_FILES			optional: more files (space-separated paths) copied into /usr/bin
+#   DEBUG			optional: 1 for the debug kernel of make check-debug (init-debug.sh)
 set -eu
 
 here=$(dirname "$0")
@@ -32,6 +33,7 @@ done
 rm "$root/usr/bin/timeout"
 cp "$here/timeout.sh" "$root/usr/bin/timeout"
 cp "$here/init.sh" "$root/init"
+[ "${DEBUG:-0}" = 0 ] || cp "$here/init-debug.sh" "$root/init-debug.sh"
 
 # The stock modules init.sh loads, with whatever they depend on. 6.12 ships them xz-compressed:
 # store them plain so that busybox modprobe needs no decompressor.
@@ -65,7 +67,7 @@ fi
 for f in ${VM_FILES:-}; do
 	cp "$f" "$root/usr/bin/"
 done
-printf 'MODE=%s\nDRIVER=%s\nINTERACTIVE=%s\n' "$MODE" "$DRIVER" "$INTERACTIVE" \
-	>"$root/etc/testbed.conf"
+printf 'MODE=%s\nDRIVER=%s\nINTERACTIVE=%s\nDEBUG=%s\n' "$MODE" "$DRIVER" "$INTERACTIVE" \
+	"${DEBUG:-0}" >"$root/etc/testbed.conf"
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
