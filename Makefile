@@ -211,6 +211,9 @@ BENCH_GNTTAB_FRAMES ?= 512
 BENCH_VM_MEM        ?= 3072
 BENCH_DOM0_MEM      ?= 2048M
 BENCH_VM_TIMEOUT    ?= 1500
+# The driver measured: drivers/xen and include/uapi as committed at this revision (colleagues
+# edit the checkout while a run goes on), or `worktree` for the checkout as it is.
+BENCH_DRIVER_REV    ?= HEAD
 
 bench:
 	@start=$$(date +%s); \
@@ -227,12 +230,19 @@ bench-one: VM_TIMEOUT = $(BENCH_VM_TIMEOUT)
 # `make modules` copies the module to MODULE: this run's own copy, which no other build touches
 bench-one: MODULE := $(BUILD)/bench/xen-gntalloc.ko
 bench-one: SCRIPT := $(BUILD)/bench/payload.sh
-bench-one: modules demo gntstat
+bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat
 	$(call provision,host libxen)
 	@$(BENCH_DIR)/report.sh --need-gnuplot
 	$(MAKE) -C $(BENCH_DIR) OUTPUT=$(BUILD)/bench XEN_CFLAGS='$(XEN_CFLAGS)' \
 		XEN_LDLIBS='$(XEN_LDLIBS)'
 	mkdir -p $(BUILD)/bench/run $(BUILD)/bench/profile
+	@if [ '$(BENCH_DRIVER_REV)' != worktree ]; then \
+		rm -rf $(BUILD)/bench/src && mkdir -p $(BUILD)/bench/src && \
+		git archive '$(BENCH_DRIVER_REV)' drivers/xen include/uapi | tar -x -C $(BUILD)/bench/src && \
+		$(MAKE) -C $(KDIR) M=$(BUILD)/bench/src/drivers/xen CONFIG_XEN_GRANT_DEV_ALLOC=m modules && \
+		cp $(BUILD)/bench/src/drivers/xen/xen-gntalloc.ko $(MODULE) && \
+		echo "bench: measuring drivers/xen of $(BENCH_DRIVER_REV) ($$(git rev-parse --short '$(BENCH_DRIVER_REV)'))"; \
+	fi
 	printf '#!/bin/sh\n. /usr/bin/gntalloc-bench.env\nexec gntalloc-bench-guest.sh\n' >$(SCRIPT)
 	printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=0\n' \
 		'$(BENCH_SCALE)' '$(BENCH_ONLY)' '$(BENCH_DRIVERS)' >$(BUILD)/bench/run/gntalloc-bench.env
@@ -250,7 +260,7 @@ bench-one: modules demo gntstat
 	fi; \
 	cat $(BUILD)/bench/console.log $$(ls $(BUILD)/bench/profile.log 2>/dev/null) >$(BUILD)/bench/all.log; \
 	$(BENCH_DIR)/report.sh $(BUILD)/bench/all.log $(BENCH_RESULTS)/$(KERNEL) \
-		"drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted)" || rc=1; \
+		"$(if $(filter worktree,$(BENCH_DRIVER_REV)),the checkout: drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted),drivers/xen at $$(git log -1 --format=%h '$(BENCH_DRIVER_REV)' -- drivers/xen include/uapi) ($(BENCH_DRIVER_REV) $$(git rev-parse --short '$(BENCH_DRIVER_REV)')))" || rc=1; \
 	exit $$rc
 
 .PHONY: bench bench-one
