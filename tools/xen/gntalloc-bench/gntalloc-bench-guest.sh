@@ -7,8 +7,10 @@
 # /gntalloc/xen-gntalloc.ko for ours), raises its limit and runs gntalloc-bench, all in one boot.
 # Results are the BENCH lines on the console; the host turns them into tables and plots.
 #
-# Environment: BENCH_SCALE (repetitions, default 1), BENCH_ONLY (workload list, default all),
-# BENCH_DRIVERS, BENCH_PROFILE (1: also profile both drivers with ftrace, see the end).
+# Environment: BENCH_SCALE (repetitions, default 1), BENCH_ONLY (workload list, default all;
+# "none" for none), BENCH_DRIVERS, BENCH_PROFILE (1: profile both drivers with ftrace, see the
+# end; `make bench` does that in a boot of its own). The Makefile sets them in
+# /usr/bin/gntalloc-bench.env, which the payload reads.
 
 SCALE=${BENCH_SCALE:-1}
 ONLY=${BENCH_ONLY:-}
@@ -52,7 +54,7 @@ load() {
 		"taint '$taint' limit $(cat "$PARAM")"
 }
 
-for d in $DRIVERS; do
+[ "$ONLY" = none ] || for d in $DRIVERS; do
 	load "$d"
 	gntalloc-bench ${MHZ:+-f "$MHZ"} -s "$SCALE" ${ONLY:+-w "$ONLY"} "$d" || fail "gntalloc-bench $d failed"
 	free_kb=$(sed -n 's/^MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)
@@ -149,6 +151,12 @@ run_profile() {
 
 if [ "${BENCH_PROFILE:-0}" = 1 ]; then
 	[ -e $T/tracing_on ] || mount -t tracefs nodev $T || fail "no tracefs"
+	# ftrace patches kernel text (int3, then the new bytes): under TCG another vCPU can still
+	# run the stale int3 afterwards and oops (seen on 6.12 in ttwu_do_activate). One CPU only.
+	for c in /sys/devices/system/cpu/cpu[1-9]*/online; do
+		[ ! -e "$c" ] || echo 0 >"$c" || fail "cannot take $c offline"
+	done
+	echo "BENCH-INFO,profile-cpus,$(grep -c ^processor /proc/cpuinfo) online"
 	echo 32768 >$T/buffer_size_kb
 	for d in $DRIVERS; do
 		load "$d"

@@ -169,7 +169,7 @@ fio=$(awk -F, '$3 == "ours" && $4 == "floor" && $6 == "rejected-ioctl" { print $
 fan=$(awk -F, '$3 == "ours" && $4 == "floor" && $6 == "anon-page-mmap-touch-munmap" { print $8 }' "$out/bench.csv")
 if command -v gnuplot >/dev/null && [ -s "$out/.w1-ours.dat" ] && [ -s "$out/.w1-stock.dat" ]; then
 	(cd "$out" && gnuplot) <<-EOF
-		set terminal pngcairo size 960,640 font "sans,11"
+		set terminal pngcairo size 960,720 font "sans,11"
 		set output "w1-w2.png"
 		set title "xen-gntalloc on $kernel: cost of one operation while N grants are held (median, p10-p90)"
 		set logscale xy
@@ -177,7 +177,7 @@ if command -v gnuplot >/dev/null && [ -s "$out/.w1-ours.dat" ] && [ -s "$out/.w1
 		set xtics ("0" 100, "1k" 1000, "10k" 10000, "100k" 100000, "200k" 200000)
 		set xlabel "N, grants outstanding on another fd"
 		set ylabel "microseconds per operation"
-		set key top left
+		set key below
 		set grid
 		plot ".w1-stock.dat" using 1:2:3:4 with yerrorlines lw 2 lc rgb "#d62728" pt 7 title "W1 ALLOC 1 + DEALLOC 1, stock", \
 		     ".w1-ours.dat" using 1:2:3:4 with yerrorlines lw 2 lc rgb "#1f77b4" pt 7 title "W1 ALLOC 1 + DEALLOC 1, ours", \
