@@ -76,6 +76,21 @@ bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
 	return expect == pgoff + count;
 }
 
+/*
+ * Keep the slot of the file's next index reserved.  The xarray nodes on its
+ * path then stay allocated while grants come and go just below it, instead
+ * of being freed and allocated again by every ALLOC/DEALLOC pair (indexes
+ * are never reused, so each ALLOC lands on a fresh slot).  It is only a
+ * cache: if the reservation cannot be made, nothing else changes.
+ */
+static void gntalloc_file_reserve_next(struct gntalloc_file *file)
+{
+	lockdep_assert_held(&file->lock);
+
+	if (xa_reserve(&file->grants, file->next_pgoff, GFP_KERNEL))
+		return;	/* only slower */
+}
+
 static int gntalloc_open(struct inode *inode, struct file *filp)
 {
 	struct gntalloc_file *file;
@@ -85,7 +100,10 @@ static int gntalloc_open(struct inode *inode, struct file *filp)
 		return -ENOMEM;
 
 	mutex_init(&file->lock);
-	xa_init(&file->grants);
+	xa_init_flags(&file->grants, XA_FLAGS_ACCOUNT);
+	mutex_lock(&file->lock);
+	gntalloc_file_reserve_next(file);
+	mutex_unlock(&file->lock);
 	file->pid = task_tgid_nr(current);
 	get_task_comm(file->comm, current);
 
@@ -130,26 +148,46 @@ static int gntalloc_release(struct inode *inode, struct file *filp)
 	return 0;
 }
 
-/* Make @grants (from gntalloc_grants_alloc()) visible at @pgoff onwards. */
+/*
+ * Make @count grants (from gntalloc_grants_alloc()) visible at @pgoff
+ * onwards, in one walk of the xarray.  On failure none is left visible.
+ */
 static int gntalloc_file_publish(struct gntalloc_file *file,
-				 unsigned long pgoff, struct list_head *grants)
+				 unsigned long pgoff, unsigned int count,
+				 struct list_head *grants)
 {
+	XA_STATE(xas, &file->grants, pgoff);
 	struct gntalloc_grant *grant;
-	unsigned long index = pgoff;
-	int ret = 0;
+	unsigned long index;
 
+	grant = list_first_entry(grants, struct gntalloc_grant, node);
 	mutex_lock(&file->lock);
-	list_for_each_entry(grant, grants, node) {
-		grant->file_id = file->id;
-		ret = xa_insert(&file->grants, index, grant, GFP_KERNEL);
-		if (ret)
-			break;
-		index++;
-	}
-	while (ret && index-- > pgoff)
-		xa_erase(&file->grants, index);
+	do {
+		xas_lock(&xas);
+		list_for_each_entry_from(grant, grants, node) {
+			grant->file_id = file->id;
+			xas_store(&xas, grant);
+			if (xas_error(&xas))
+				break;
+			xas_next(&xas);
+		}
+		xas_unlock(&xas);
+	} while (xas_nomem(&xas, GFP_KERNEL));
+
+	if (xas_error(&xas))
+		for (index = pgoff; index < pgoff + count; index++)
+			xa_erase(&file->grants, index);
 	mutex_unlock(&file->lock);
-	return ret;
+	return xas_error(&xas);
+}
+
+/* Forget the reservation of an ALLOC that failed before publishing. */
+static void gntalloc_file_unreserve(struct gntalloc_file *file,
+				    unsigned long pgoff)
+{
+	mutex_lock(&file->lock);
+	xa_release(&file->grants, pgoff);
+	mutex_unlock(&file->lock);
 }
 
 static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
@@ -180,8 +218,10 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	pgoff = file->next_pgoff;
 	ret = -ENOSPC;		/* this file's index space is used up */
 	exhausted = op.count > GNTALLOC_MAX_PGOFF - pgoff;
-	if (!exhausted)
+	if (!exhausted) {
 		file->next_pgoff += op.count;
+		gntalloc_file_reserve_next(file);
+	}
 	mutex_unlock(&file->lock);
 	if (exhausted)
 		goto err_uncharge;
@@ -190,7 +230,7 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 				    !(op.flags & GNTALLOC_FLAG_WRITABLE),
 				    op.count, &grants);
 	if (ret)
-		return ret;
+		goto err_unreserve;
 
 	/*
 	 * Tell userspace before publishing: if its buffer faults, nobody can
@@ -207,7 +247,7 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	trace_gntalloc_alloc((u64)pgoff << PAGE_SHIFT, op.count, op.domid,
 			     op.flags & GNTALLOC_FLAG_WRITABLE, grant->gref);
 
-	ret = gntalloc_file_publish(file, pgoff, &grants);
+	ret = gntalloc_file_publish(file, pgoff, op.count, &grants);
 	if (ret)
 		goto err_abort;
 	gntalloc_grants_commit(op.count);
@@ -215,6 +255,8 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 
 err_abort:
 	gntalloc_grants_abort(&grants);
+err_unreserve:
+	gntalloc_file_unreserve(file, pgoff);
 	return ret;
 
 err_uncharge:
@@ -227,8 +269,9 @@ static long gntalloc_ioctl_dealloc(struct gntalloc_file *file,
 {
 	struct ioctl_gntalloc_dealloc_gref op;
 	struct gntalloc_grant *grant;
-	unsigned long pgoff, index;
+	unsigned long pgoff;
 	LIST_HEAD(release);
+	XA_STATE(xas, &file->grants, 0);
 
 	if (copy_from_user(&op, arg, sizeof(op)))
 		return -EFAULT;
@@ -242,14 +285,16 @@ static long gntalloc_ioctl_dealloc(struct gntalloc_file *file,
 		mutex_unlock(&file->lock);
 		return -ENOENT;
 	}
-	xa_for_each_range(&file->grants, index, grant, pgoff,
-			  pgoff + op.count - 1) {
+	xas_set(&xas, pgoff);
+	xas_lock(&xas);
+	xas_for_each(&xas, grant, pgoff + op.count - 1) {
 		grant->flags &= ~GNTALLOC_GRANT_OWNED;
 		if (grant->flags & GNTALLOC_GRANT_MAPPED)
 			continue;	/* the last munmap releases it */
-		xa_erase(&file->grants, index);
+		xas_store(&xas, NULL);
 		list_add_tail(&grant->node, &release);
 	}
+	xas_unlock(&xas);
 	mutex_unlock(&file->lock);
 
 	trace_gntalloc_dealloc(op.index, op.count);

@@ -31,6 +31,9 @@
 /* The cost per grant that the benchmark's memory target counts on */
 static_assert(PAGE_SHIFT > 12 || sizeof(struct gntalloc_grant) == 40);
 
+/* Long loops yield this often: per item costs as much as the item itself */
+#define GNTALLOC_RESCHED_BATCH		64
+
 #define GNTALLOC_RECLAIM_MIN_DELAY	(HZ / 20)
 #define GNTALLOC_RECLAIM_MAX_DELAY	HZ
 
@@ -94,8 +97,8 @@ static unsigned long gntalloc_reclaim(void)
 		trace_gntalloc_reclaim(grant->gref, grant->domid);
 		list_del(&grant->node);
 		gntalloc_grant_free(grant);
-		reclaimed++;
-		cond_resched();
+		if (!(++reclaimed % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
 	}
 
 	if (!list_empty(&batch)) {
@@ -216,7 +219,8 @@ int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
 		grant->domid = domid;
 		grant->flags = GNTALLOC_GRANT_OWNED;
 		list_add_tail(&grant->node, grants);
-		cond_resched();
+		if (!((i + 1) % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
 	}
 	return 0;
 
@@ -288,14 +292,15 @@ static void gntalloc_fire_notify(struct gntalloc_grant *grant)
 void gntalloc_grants_release(struct list_head *grants)
 {
 	struct gntalloc_grant *grant, *next;
-	unsigned long freed = 0;
+	unsigned long freed = 0, done = 0;
 
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
 		gntalloc_fire_notify(grant);
 		if (gntalloc_end_access(grant))
 			freed++;
-		cond_resched();
+		if (!(++done % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
 	}
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
 	atomic_long_add(freed, &gntalloc_stats.freed_total);

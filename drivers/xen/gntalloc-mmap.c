@@ -38,25 +38,27 @@ static void gntalloc_vma_set_flags(struct vm_area_struct *vma,
 static void gntalloc_vma_close(struct vm_area_struct *vma)
 {
 	struct gntalloc_file *file = vma->vm_file->private_data;
+	XA_STATE(xas, &file->grants, vma->vm_pgoff);
 	struct gntalloc_grant *grant;
-	unsigned long index;
 	LIST_HEAD(release);
 
 	trace_gntalloc_munmap((u64)vma->vm_pgoff << PAGE_SHIFT, vma_pages(vma));
 
 	mutex_lock(&file->lock);
-	xa_for_each_range(&file->grants, index, grant, vma->vm_pgoff,
-			  vma->vm_pgoff + vma_pages(vma) - 1) {
-		if (!(grant->flags & GNTALLOC_GRANT_MAPPED) ||
+	xas_lock(&xas);
+	xas_for_each(&xas, grant, vma->vm_pgoff + vma_pages(vma) - 1) {
+		if (xa_is_zero(grant) ||
+		    !(grant->flags & GNTALLOC_GRANT_MAPPED) ||
 		    page_mapped(grant->page))
 			continue;
 		grant->flags &= ~GNTALLOC_GRANT_MAPPED;
 		atomic_long_dec(&gntalloc_stats.mapped);
 		if (grant->flags & GNTALLOC_GRANT_OWNED)
 			continue;
-		xa_erase(&file->grants, index);
+		xas_store(&xas, NULL);
 		list_add_tail(&grant->node, &release);
 	}
+	xas_unlock(&xas);
 	mutex_unlock(&file->lock);
 
 	gntalloc_grants_release(&release);
