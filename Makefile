@@ -216,9 +216,11 @@ BENCH_VM_TIMEOUT    ?= 1500
 BENCH_DRIVER_REV    ?= HEAD
 
 bench:
-	@start=$$(date +%s); \
+	@# every kernel measures the same commit, even if HEAD moves meanwhile
+	@rev='$(BENCH_DRIVER_REV)'; [ "$$rev" = worktree ] || rev=$$(git rev-parse --verify "$$rev^{commit}") || exit 1; \
+	start=$$(date +%s); \
 	for k in $(KERNELS); do \
-		$(MAKE) --no-print-directory bench-one KERNEL=$$k || exit 1; \
+		$(MAKE) --no-print-directory bench-one KERNEL=$$k BENCH_DRIVER_REV=$$rev || exit 1; \
 	done; \
 	echo "bench: KERNELS='$(KERNELS)' took $$(( $$(date +%s) - start )) s"
 
@@ -241,7 +243,7 @@ bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat
 		git archive '$(BENCH_DRIVER_REV)' drivers/xen include/uapi | tar -x -C $(BUILD)/bench/src && \
 		$(MAKE) -C $(KDIR) M=$(BUILD)/bench/src/drivers/xen CONFIG_XEN_GRANT_DEV_ALLOC=m modules && \
 		cp $(BUILD)/bench/src/drivers/xen/xen-gntalloc.ko $(MODULE) && \
-		echo "bench: measuring drivers/xen of $(BENCH_DRIVER_REV) ($$(git rev-parse --short '$(BENCH_DRIVER_REV)'))"; \
+		echo "bench: measuring drivers/xen as of $$(git rev-parse --short '$(BENCH_DRIVER_REV)')"; \
 	fi
 	printf '#!/bin/sh\n. /usr/bin/gntalloc-bench.env\nexec gntalloc-bench-guest.sh\n' >$(SCRIPT)
 	printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=0\n' \
@@ -260,7 +262,7 @@ bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat
 	fi; \
 	cat $(BUILD)/bench/console.log $$(ls $(BUILD)/bench/profile.log 2>/dev/null) >$(BUILD)/bench/all.log; \
 	$(BENCH_DIR)/report.sh $(BUILD)/bench/all.log $(BENCH_RESULTS)/$(KERNEL) \
-		"$(if $(filter worktree,$(BENCH_DRIVER_REV)),the checkout: drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted),drivers/xen at $$(git log -1 --format=%h '$(BENCH_DRIVER_REV)' -- drivers/xen include/uapi) ($(BENCH_DRIVER_REV) $$(git rev-parse --short '$(BENCH_DRIVER_REV)')))" || rc=1; \
+		"$(if $(filter worktree,$(BENCH_DRIVER_REV)),the checkout: drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted),drivers/xen at $$(git log -1 --format=%h '$(BENCH_DRIVER_REV)' -- drivers/xen include/uapi) (checked out at $$(git rev-parse --short '$(BENCH_DRIVER_REV)')))" || rc=1; \
 	exit $$rc
 
 .PHONY: bench bench-one
