@@ -1,0 +1,1064 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen-gntalloc selftests: who holds grants - debugfs and gntstat.
+ *
+ * Documentation/admin-guide/xen-gntalloc.rst gives root two debugfs files:
+ *
+ *   gntalloc/files    "# pid held mapped pending comm", then one line per
+ *                     open file of the device: the opener's pid and comm,
+ *                     pages allocated and not deallocated, pages in a user
+ *                     mapping, pages released by this file that the peer
+ *                     still maps;
+ *   gntalloc/domains  "# domid grants pending", then one line per peer
+ *                     domain that has grants: every page the driver holds
+ *                     for it (pending ones included), and the pending ones.
+ *
+ * The "debugfs" tests follow those lines through open, ALLOC, mmap, DEALLOC,
+ * munmap, a peer that keeps pages mapped (our own gntdev) and close, and
+ * check that nobody but root reads them.
+ *
+ * gntstat (tools/xen/gntstat, /usr/bin/gntstat in the test bed) is what
+ * operators run on top of sysfs and debugfs: the "gntstat" tests exec it and
+ * compare what it prints with the driver's own files, and check its
+ * --set-limit and its exit status (0 ok, 1 trouble or no permission, 2 usage
+ * error).
+ */
+
+#include "gntalloc_common.h"	/* first: it includes the harness */
+#include "../../../kselftest_harness.h"
+
+#define DEBUGFS_DIR		"/sys/kernel/debug/gntalloc"
+#define DEBUGFS_FILES		DEBUGFS_DIR "/files"
+#define DEBUGFS_DOMAINS		DEBUGFS_DIR "/domains"
+#define FILES_HEADER		"# pid held mapped pending comm\n"
+#define DOMAINS_HEADER		"# domid grants pending\n"
+#define GNTSTAT			"/usr/bin/gntstat"
+#define OTHER_DOMID		1	/* need not exist: ALLOC works all the same */
+#define MAX_FDS			3
+#define MAX_LINES		64
+#define CHILD_TIMEOUT_MS	10000
+
+/* ---------------------------------------------------------------------- */
+/* Reading the two files                                                    */
+/* ---------------------------------------------------------------------- */
+
+struct file_line {
+	int pid;
+	uint64_t held, mapped, pending;
+	char comm[32];
+};
+
+struct domain_line {
+	unsigned int domid;
+	uint64_t grants, pending;
+};
+
+struct files_view {
+	char header[64];
+	int n;
+	struct file_line line[MAX_LINES];
+};
+
+struct domains_view {
+	char header[64];
+	int n;
+	struct domain_line line[MAX_LINES];
+};
+
+/*
+ * "pid held mapped pending comm" with single spaces and nothing more: the
+ * line must read back exactly as printed from the values it holds.
+ */
+static bool parse_file_line(const char *s, struct file_line *l)
+{
+	char again[128];
+	int at = -1;
+
+	if (sscanf(s, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n", &l->pid,
+		   &l->held, &l->mapped, &l->pending, &at) != 4 || at < 0)
+		return false;
+	snprintf(again, sizeof(again), "%d %" PRIu64 " %" PRIu64 " %" PRIu64 " ",
+		 l->pid, l->held, l->mapped, l->pending);
+	if (strncmp(s, again, strlen(again)) || strlen(again) != (size_t)at)
+		return false;
+	snprintf(l->comm, sizeof(l->comm), "%s", s + at);
+	l->comm[strcspn(l->comm, "\n")] = '\0';
+	return l->comm[0] != '\0';
+}
+
+static bool parse_domain_line(const char *s, struct domain_line *l)
+{
+	char again[128];
+
+	if (sscanf(s, "%u %" SCNu64 " %" SCNu64, &l->domid, &l->grants,
+		   &l->pending) != 3)
+		return false;
+	snprintf(again, sizeof(again), "%u %" PRIu64 " %" PRIu64 "\n", l->domid,
+		 l->grants, l->pending);
+	return !strcmp(s, again);
+}
+
+/* Read @path: its first line into @header, the others to @parse. */
+static int read_view(const char *path, char *header, size_t header_size,
+		     void *lines, size_t line_size, int *n,
+		     bool (*parse)(const char *, void *))
+{
+	char buf[256];
+	FILE *f;
+	int err = 0;
+
+	*n = 0;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (!fgets(header, (int)header_size, f))
+		err = -EPROTO;
+	while (!err && fgets(buf, sizeof(buf), f)) {
+		if (*n == MAX_LINES)
+			err = -E2BIG;
+		else if (!parse(buf, (char *)lines + (size_t)*n * line_size))
+			err = -EPROTO;
+		else
+			(*n)++;
+	}
+	fclose(f);
+	return err;
+}
+
+static bool parse_file_cb(const char *s, void *l)
+{
+	return parse_file_line(s, l);
+}
+
+static bool parse_domain_cb(const char *s, void *l)
+{
+	return parse_domain_line(s, l);
+}
+
+static int read_files(struct files_view *v)
+{
+	return read_view(DEBUGFS_FILES, v->header, sizeof(v->header), v->line,
+			 sizeof(v->line[0]), &v->n, parse_file_cb);
+}
+
+static int read_domains(struct domains_view *v)
+{
+	return read_view(DEBUGFS_DOMAINS, v->header, sizeof(v->header), v->line,
+			 sizeof(v->line[0]), &v->n, parse_domain_cb);
+}
+
+/* The lines of @pid, up to @max of them, into @out: how many it has. */
+static int lines_of(const struct files_view *v, int pid,
+		    struct file_line *out, int max)
+{
+	int i, n = 0;
+
+	for (i = 0; i < v->n; i++)
+		if (v->line[i].pid == pid) {
+			if (n < max)
+				out[n] = v->line[i];
+			n++;
+		}
+	return n;
+}
+
+/* The line of @domid, or NULL if it has none. */
+static const struct domain_line *domain_of(const struct domains_view *v,
+					   unsigned int domid)
+{
+	int i;
+
+	for (i = 0; i < v->n; i++)
+		if (v->line[i].domid == domid)
+			return &v->line[i];
+	return NULL;
+}
+
+static void domain_counts(const struct domains_view *v, unsigned int domid,
+			  uint64_t *grants, uint64_t *pending)
+{
+	const struct domain_line *l = domain_of(v, domid);
+
+	*grants = l ? l->grants : 0;
+	*pending = l ? l->pending : 0;
+}
+
+static void comm_of_self(char *comm, size_t size)
+{
+	FILE *f = fopen("/proc/self/comm", "re");
+
+	comm[0] = '\0';
+	if (f) {
+		if (!fgets(comm, (int)size, f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	comm[strcspn(comm, "\n")] = '\0';
+}
+
+/* ---------------------------------------------------------------------- */
+/* The debugfs fixture                                                      */
+/* ---------------------------------------------------------------------- */
+
+FIXTURE(debugfs) {
+	struct gntalloc_env env;
+	int fds[MAX_FDS];
+	int gntdev;
+	struct peer_map peer;
+	void *map;
+	size_t map_len;
+	pid_t child;
+	int to_child[2];
+	int to_parent[2];
+	char comm[32];
+	struct domains_view base_domains;	/* at SETUP */
+	struct files_view files;		/* as last read */
+	struct domains_view domains;		/* as last read */
+};
+
+FIXTURE_SETUP(debugfs)
+{
+	int i;
+
+	for (i = 0; i < MAX_FDS; i++)
+		self->fds[i] = -1;
+	self->gntdev = -1;
+	self->to_child[0] = self->to_child[1] = -1;
+	self->to_parent[0] = self->to_parent[1] = -1;
+	env_setup(_metadata, &self->env);
+	if (access(GNTDEV_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	ASSERT_EQ(0, access(DEBUGFS_FILES, R_OK))
+		TH_LOG("%s: %s (debugfs not mounted on /sys/kernel/debug?)",
+		       DEBUGFS_FILES, strerror(errno));
+	ASSERT_EQ(0, read_domains(&self->base_domains));
+	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->gntdev);
+	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
+	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+	comm_of_self(self->comm, sizeof(self->comm));
+	ASSERT_NE(0, self->comm[0]);
+}
+
+FIXTURE_TEARDOWN_PARENT(debugfs)
+{
+	if (self->child > 0)
+		kill(self->child, SIGKILL);
+	if (env_in_test_process(&self->env)) {
+		int i;
+
+		if (self->child > 0)
+			waitpid(self->child, NULL, 0);
+		if (self->map)
+			munmap(self->map, self->map_len);
+		peer_unmap(&self->peer);
+		for (i = 0; i < MAX_FDS; i++)
+			if (self->fds[i] >= 0)
+				close(self->fds[i]);
+		for (i = 0; i < 2; i++) {
+			if (self->to_child[i] >= 0)
+				close(self->to_child[i]);
+			if (self->to_parent[i] >= 0)
+				close(self->to_parent[i]);
+		}
+		if (self->gntdev >= 0)
+			close(self->gntdev);
+	}
+	env_teardown(_metadata, &self->env);
+}
+
+/* Read both files into self->files and self->domains. */
+#define READ_DEBUGFS() do { \
+	ASSERT_EQ(0, read_files(&self->files)); \
+	ASSERT_EQ(0, read_domains(&self->domains)); \
+} while (0)
+
+/* The one line of @pid is "@pid @held @mapped @pending <our comm>". */
+#define ASSERT_FILE_LINE(pid, h, m, p) do { \
+	struct file_line _l; \
+	ASSERT_EQ(1, lines_of(&self->files, (pid), &_l, 1)) \
+		TH_LOG("lines of pid %d", (int)(pid)); \
+	EXPECT_EQ((uint64_t)(h), _l.held) TH_LOG("held"); \
+	EXPECT_EQ((uint64_t)(m), _l.mapped) TH_LOG("mapped"); \
+	EXPECT_EQ((uint64_t)(p), _l.pending) TH_LOG("pending"); \
+	EXPECT_STREQ(self->comm, _l.comm); \
+} while (0)
+
+/* Domain @domid has @g grants and @p pending more than at SETUP. */
+#define ASSERT_DOMAIN_DELTA(domid, g, p) do { \
+	uint64_t _bg, _bp, _g, _p; \
+	domain_counts(&self->base_domains, (domid), &_bg, &_bp); \
+	domain_counts(&self->domains, (domid), &_g, &_p); \
+	ASSERT_EQ(_bg + (uint64_t)(g), _g) TH_LOG("grants of domain %u", (domid)); \
+	ASSERT_EQ(_bp + (uint64_t)(p), _p) TH_LOG("pending of domain %u", (domid)); \
+	if (!_g) \
+		ASSERT_EQ(NULL, domain_of(&self->domains, (domid))) \
+			TH_LOG("domain %u listed without grants", (domid)); \
+} while (0)
+
+static void *map_pages(FIXTURE_DATA(debugfs) *self, int fd, uint64_t index,
+		       size_t pages)
+{
+	void *p = gntalloc_mmap(fd, index, pages);
+
+	if (p != MAP_FAILED) {
+		self->map = p;
+		self->map_len = pages * page_size();
+	}
+	return p;
+}
+
+static void close_fd(int *fd)
+{
+	close(*fd);
+	*fd = -1;
+}
+
+TEST_F(debugfs, headers_name_the_columns)
+{
+	READ_DEBUGFS();
+	EXPECT_STREQ(FILES_HEADER, self->files.header);
+	EXPECT_STREQ(DOMAINS_HEADER, self->domains.header);
+}
+
+TEST_F(debugfs, open_adds_a_line_and_close_removes_it)
+{
+	const pid_t pid = getpid();
+
+	READ_DEBUGFS();
+	ASSERT_EQ(0, lines_of(&self->files, pid, NULL, 0));
+	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 0, 0, 0);
+	close_fd(&self->fds[0]);
+	READ_DEBUGFS();
+	EXPECT_EQ(0, lines_of(&self->files, pid, NULL, 0));
+}
+
+TEST_F(debugfs, each_open_file_has_its_own_line)
+{
+	struct file_line l[MAX_FDS];
+	bool seen[MAX_FDS + 1] = { false };
+	int i;
+
+	for (i = 0; i < MAX_FDS; i++) {
+		self->fds[i] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->fds[i]);
+		/* File i holds i + 1 pages. */
+		ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[i], (uint32_t)i + 1, NULL,
+					       NULL));
+	}
+	READ_DEBUGFS();
+	ASSERT_EQ(MAX_FDS, lines_of(&self->files, getpid(), l, MAX_FDS));
+	for (i = 0; i < MAX_FDS; i++) {
+		ASSERT_LE(1U, l[i].held);
+		ASSERT_GE((uint64_t)MAX_FDS, l[i].held);
+		EXPECT_FALSE(seen[l[i].held]) TH_LOG("two lines hold %" PRIu64,
+						     l[i].held);
+		seen[l[i].held] = true;
+		EXPECT_EQ(0U, l[i].mapped);
+		EXPECT_EQ(0U, l[i].pending);
+		EXPECT_STREQ(self->comm, l[i].comm);
+	}
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 1 + 2 + 3, 0);
+
+	close_fd(&self->fds[1]);
+	READ_DEBUGFS();
+	ASSERT_EQ(MAX_FDS - 1, lines_of(&self->files, getpid(), l, MAX_FDS));
+	EXPECT_EQ(1U + 3U, l[0].held + l[1].held);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 1 + 3, 0);
+}
+
+/*
+ * held counts what is allocated and not deallocated, mapped what is in a
+ * user mapping (deallocated or not); the domain counts every page the
+ * driver still holds for it.
+ */
+TEST_F(debugfs, held_and_mapped_follow_alloc_mmap_dealloc_munmap)
+{
+	const size_t ps = page_size();
+	const pid_t pid = getpid();
+	uint64_t index;
+
+	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 5, &index, NULL));
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 5, 0, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 5, 0);
+
+	/* Pages 0-2 mapped. */
+	ASSERT_NE(MAP_FAILED, map_pages(self, self->fds[0], index, 3));
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 5, 3, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 5, 0);
+
+	/* Pages 0-1 deallocated: still mapped, still the driver's. */
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, 2));
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 3, 3, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 5, 0);
+
+	/* Pages 3-4 deallocated, not mapped: gone. */
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index + 3 * ps, 2));
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 1, 3, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 3, 0);
+
+	/* The mapping goes, and pages 0-1 with it. */
+	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	self->map = NULL;
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 1, 0, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 1, 0);
+
+	close_fd(&self->fds[0]);
+	READ_DEBUGFS();
+	EXPECT_EQ(0, lines_of(&self->files, pid, NULL, 0));
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 0, 0);
+}
+
+/* A forked child using the parent's file counts on the opener's line. */
+TEST_F(debugfs, forked_child_use_shows_under_the_opener)
+{
+	const pid_t pid = getpid();
+	pid_t child;
+	int fd;
+
+	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	fd = self->fds[0];
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		uint64_t index;
+
+		if (gntalloc_alloc_rw(fd, 3, &index, NULL))
+			_exit(1);
+		if (gntalloc_mmap(fd, index, 2) == MAP_FAILED)
+			_exit(2);
+		if (send_byte(self->to_parent[1], 'a') ||
+		    recv_byte(self->to_child[0], CHILD_TIMEOUT_MS) != 'x')
+			_exit(3);
+		_exit(0);
+	}
+	self->child = child;
+	ASSERT_EQ('a', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
+
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 3, 2, 0);
+	EXPECT_EQ(0, lines_of(&self->files, child, NULL, 0))
+		TH_LOG("the child that only used the file has a line");
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 3, 0);
+
+	/* Its exit takes its mapping; its pages stay with the file. */
+	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(child));
+	self->child = 0;
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 3, 0, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 3, 0);
+}
+
+/* A file the child opens is the child's line, gone when the child is. */
+TEST_F(debugfs, file_a_child_opens_has_the_childs_line)
+{
+	const pid_t pid = getpid();
+	pid_t child;
+
+	child = fork();
+	ASSERT_LE(0, child);
+	if (child == 0) {
+		int fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0 || gntalloc_alloc_rw(fd, 2, NULL, NULL))
+			_exit(1);
+		if (send_byte(self->to_parent[1], 'a') ||
+		    recv_byte(self->to_child[0], CHILD_TIMEOUT_MS) != 'x')
+			_exit(3);
+		_exit(0);
+	}
+	self->child = child;
+	ASSERT_EQ('a', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
+
+	READ_DEBUGFS();
+	/* A forked child has its parent's comm. */
+	ASSERT_FILE_LINE(child, 2, 0, 0);
+	EXPECT_EQ(0, lines_of(&self->files, pid, NULL, 0));
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 2, 0);
+
+	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(child));
+	self->child = 0;
+	READ_DEBUGFS();
+	EXPECT_EQ(0, lines_of(&self->files, child, NULL, 0));
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 0, 0);
+}
+
+/*
+ * Pages released while the peer maps them are pending: on the line of the
+ * file that released them while it is open, and on their domain's line
+ * until the peer lets go.
+ */
+TEST_F(debugfs, pending_shows_on_the_releasing_file_and_its_domain)
+{
+	enum { N = 2 };
+	const pid_t pid = getpid();
+	struct gntalloc_counters c;
+	uint32_t refs[N + 1];
+	uint64_t deadline, index, kept;
+
+	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], N, &index, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 1, &kept, &refs[N]));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N,
+			      PROT_READ | PROT_WRITE));
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, N + 1, 0, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, N + 1, 0);
+
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, N));
+	READ_DEBUGFS();
+	ASSERT_FILE_LINE(pid, 1, 0, N);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, N + 1, N);
+
+	/* The file goes; the pages its peer holds stay on the domain. */
+	close_fd(&self->fds[0]);
+	READ_DEBUGFS();
+	EXPECT_EQ(0, lines_of(&self->files, pid, NULL, 0));
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, N, N);
+
+	peer_unmap(&self->peer);
+	deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	do {
+		sleep_ms(20);
+		ASSERT_EQ(0, read_counters(&c));
+	} while (c.pending != self->env.base.pending && now_ms() < deadline);
+	READ_DEBUGFS();
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 0, 0);
+}
+
+TEST_F(debugfs, grants_to_two_domains_give_two_lines)
+{
+	const size_t ps = page_size();
+	uint64_t mine, theirs;
+
+	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	READ_DEBUGFS();
+	ASSERT_DOMAIN_DELTA(OTHER_DOMID, 0, 0);
+
+	ASSERT_EQ(0, gntalloc_alloc(self->fds[0], SELF_DOMID,
+				    GNTALLOC_FLAG_WRITABLE, 2, &mine, NULL));
+	ASSERT_EQ(0, gntalloc_alloc(self->fds[0], OTHER_DOMID, 0, 3, &theirs,
+				    NULL));
+	READ_DEBUGFS();
+	ASSERT_NE(NULL, domain_of(&self->domains, SELF_DOMID));
+	ASSERT_NE(NULL, domain_of(&self->domains, OTHER_DOMID));
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 2, 0);
+	ASSERT_DOMAIN_DELTA(OTHER_DOMID, 3, 0);
+	ASSERT_FILE_LINE(getpid(), 5, 0, 0);
+
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], theirs + ps, 2));
+	READ_DEBUGFS();
+	ASSERT_DOMAIN_DELTA(OTHER_DOMID, 1, 0);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], theirs, 1));
+	READ_DEBUGFS();
+	ASSERT_DOMAIN_DELTA(OTHER_DOMID, 0, 0);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 2, 0);
+}
+
+/* The files add up to the sysfs counters. */
+TEST_F(debugfs, lines_add_up_to_the_sysfs_counters)
+{
+	const size_t ps = page_size();
+	uint64_t grants = 0, pending = 0, mapped = 0, index;
+	struct gntalloc_counters c;
+	uint32_t refs[4];
+	int i;
+
+	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[0]);
+	self->fds[1] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fds[1]);
+	/* Held and mapped; deallocated and mapped; pending; another domain. */
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 4, &index, refs));
+	ASSERT_NE(MAP_FAILED, map_pages(self, self->fds[0], index, 2));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index + ps, 1));
+	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &refs[3], 1,
+			      PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index + 3 * ps, 1));
+	ASSERT_EQ(0, gntalloc_alloc(self->fds[1], OTHER_DOMID, 0, 3, NULL, NULL));
+
+	READ_DEBUGFS();
+	ASSERT_EQ(0, read_counters(&c));
+	for (i = 0; i < self->domains.n; i++) {
+		grants += self->domains.line[i].grants;
+		pending += self->domains.line[i].pending;
+	}
+	for (i = 0; i < self->files.n; i++)
+		mapped += self->files.line[i].mapped;
+	EXPECT_EQ(c.in_use, grants);
+	EXPECT_EQ(c.pending, pending);
+	EXPECT_EQ(c.mapped, mapped);
+	ASSERT_DOMAIN_DELTA(SELF_DOMID, 4, 1);
+	ASSERT_DOMAIN_DELTA(OTHER_DOMID, 3, 0);
+}
+
+/* Run @fn(@path) as nobody in a child: its return value is the exit code. */
+static int as_nobody(int (*fn)(int, const char *), int dirfd, const char *path)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		if (become_nobody())
+			_exit(100);
+		_exit(fn(dirfd, path));
+	}
+	return wait_child(pid);
+}
+
+/* 0 if opening @path (relative to @dirfd) for reading fails with EACCES. */
+static int read_refused(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY);
+
+	if (fd >= 0) {
+		close(fd);
+		return 1;
+	}
+	return errno == EACCES ? 0 : 2;
+}
+
+/* 0 if root can read @path (relative to @dirfd). */
+static int read_allowed(int dirfd, const char *path)
+{
+	int fd = openat(dirfd, path, O_RDONLY);
+	char c;
+
+	if (fd < 0)
+		return 1;
+	if (read(fd, &c, 1) != 1) {
+		close(fd);
+		return 2;
+	}
+	close(fd);
+	return 0;
+}
+
+TEST_F(debugfs, files_are_root_only)
+{
+	static const char *const names[] = { "files", "domains" };
+	char path[128];
+	struct stat st;
+	size_t i;
+	int dir;
+
+	/*
+	 * The debugfs root is itself root-only (0700): from an open
+	 * directory of ours, only the files' own mode can refuse.
+	 */
+	dir = open(DEBUGFS_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, dir);
+	for (i = 0; i < ARRAY_SIZE(names); i++) {
+		snprintf(path, sizeof(path), DEBUGFS_DIR "/%s", names[i]);
+		ASSERT_EQ(0, stat(path, &st));
+		EXPECT_EQ(0400U, st.st_mode & 07777) TH_LOG("%s", path);
+		EXPECT_EQ(0U, st.st_uid) TH_LOG("%s", path);
+		/* A positive control: the same check lets root in. */
+		EXPECT_EQ(0, read_allowed(dir, names[i])) TH_LOG("%s", path);
+		EXPECT_EQ(0, as_nobody(read_refused, dir, names[i]))
+			TH_LOG("nobody opened %s", path);
+		EXPECT_EQ(0, as_nobody(read_refused, AT_FDCWD, path))
+			TH_LOG("nobody opened %s", path);
+	}
+	close(dir);
+}
+
+/* ---------------------------------------------------------------------- */
+/* gntstat                                                                  */
+/* ---------------------------------------------------------------------- */
+
+struct run {
+	int status;		/* exit code, 128 + signal, or -1 */
+	char out[16384];
+	char err[4096];
+};
+
+static void slurp(int fd, char *buf, size_t size)
+{
+	ssize_t len = pread(fd, buf, size - 1, 0);
+
+	buf[len > 0 ? len : 0] = '\0';
+}
+
+/*
+ * Run gntstat with @args (NULL-terminated), as nobody if @nobody: its exit
+ * status and what it printed.  0, or -errno if it could not be run.
+ */
+static int run_gntstat(struct run *r, bool nobody, const char *const *args)
+{
+	const char *argv[16] = { "gntstat" };
+	int out, err, i;
+	pid_t pid;
+
+	for (i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
+	argv[i + 1] = NULL;
+	r->out[0] = r->err[0] = '\0';
+	out = memfd_create("gntstat-out", MFD_CLOEXEC);
+	err = memfd_create("gntstat-err", MFD_CLOEXEC);
+	if (out < 0 || err < 0)
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (dup2(out, 1) < 0 || dup2(err, 2) < 0)
+			_exit(125);
+		if (nobody && become_nobody())
+			_exit(126);
+		execv(GNTSTAT, (char *const *)argv);
+		_exit(127);
+	}
+	r->status = wait_child(pid);
+	slurp(out, r->out, sizeof(r->out));
+	slurp(err, r->err, sizeof(r->err));
+	close(out);
+	close(err);
+	return 0;
+}
+
+#define RUN(r, nobody, ...) do { \
+	const char *const _args[] = { __VA_ARGS__, NULL }; \
+	ASSERT_EQ(0, run_gntstat((r), (nobody), _args)); \
+} while (0)
+
+/* After a failed check: what gntstat said. */
+#define SHOW(r) TH_LOG("gntstat exited %d; stdout:\n%s\nstderr:\n%s", \
+		       (r)->status, (r)->out, (r)->err)
+
+/* The value after "name" at the start of a line of a table, or -1. */
+static int table_value(const char *out, const char *name, uint64_t *val)
+{
+	const char *line = out;
+	char key[32];
+
+	while (line && *line) {
+		if (sscanf(line, "%31s %" SCNu64, key, val) == 2 &&
+		    !strcmp(key, name))
+			return 0;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return -1;
+}
+
+/* The number after "\"name\":" in JSON, or -1. */
+static int json_value(const char *out, const char *name, uint64_t *val)
+{
+	char key[40], *end;
+	const char *p;
+
+	snprintf(key, sizeof(key), "\"%s\":", name);
+	p = strstr(out, key);
+	if (!p)
+		return -1;
+	errno = 0;
+	*val = strtoull(p + strlen(key), &end, 10);
+	return errno || end == p + strlen(key) ? -1 : 0;
+}
+
+/* The line after the one at @p, or NULL. */
+static const char *next_line(const char *p)
+{
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
+/* The line after the one that holds @heading, or NULL. */
+static const char *after_heading(const char *out, const char *heading)
+{
+	const char *p = strstr(out, heading);
+
+	if (!p)
+		return NULL;
+	p = strchr(p, '\n');
+	return p ? p + 1 : NULL;
+}
+
+/* The counters, twice the same, around a run of gntstat: 0 or -errno. */
+static int stable_counters(struct gntalloc_counters *c)
+{
+	struct gntalloc_counters again;
+	int err, tries;
+
+	for (tries = 0; tries < 10; tries++) {
+		err = read_counters(c);
+		if (err)
+			return err;
+		err = read_counters(&again);
+		if (err)
+			return err;
+		if (!memcmp(c, &again, sizeof(again)))
+			return 0;
+		sleep_ms(50);
+	}
+	return -EAGAIN;
+}
+
+FIXTURE(gntstat) {
+	struct gntalloc_env env;
+	int fd;
+	void *map;
+	size_t map_len;
+	struct run run;
+};
+
+/* Each test holds 3 pages, 1 of them mapped, so that no counter is 0. */
+FIXTURE_SETUP(gntstat)
+{
+	uint64_t index;
+
+	self->fd = -1;
+	env_setup(_metadata, &self->env);
+	/* Always in the test bed's VM: missing is a failure, not a skip. */
+	ASSERT_EQ(0, access(GNTSTAT, X_OK))
+		TH_LOG("%s: %s", GNTSTAT, strerror(errno));
+	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
+	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_NE(MAP_FAILED, self->map) {
+		self->map = NULL;
+	}
+	self->map_len = page_size();
+}
+
+FIXTURE_TEARDOWN_PARENT(gntstat)
+{
+	if (env_in_test_process(&self->env)) {
+		if (self->map)
+			munmap(self->map, self->map_len);
+		if (self->fd >= 0)
+			close(self->fd);
+	}
+	env_teardown(_metadata, &self->env);
+}
+
+TEST_F(gntstat, help_exits_0_and_shows_usage)
+{
+	RUN(&self->run, false, "--help");
+	EXPECT_EQ(0, self->run.status) SHOW(&self->run);
+	EXPECT_EQ(0, strncmp(self->run.out, "Usage: gntstat", 14));
+}
+
+TEST_F(gntstat, usage_errors_exit_2)
+{
+	static const char *const bad[][3] = {
+		{ "-x" }, { "-n", "2" }, { "-w", "0" }, { "-w", "abc" },
+		{ "extra" }, { "--set-limit", "5", "-j" },
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		RUN(&self->run, false, bad[i][0], bad[i][1], bad[i][2]);
+		EXPECT_EQ(2, self->run.status) SHOW(&self->run);
+	}
+}
+
+TEST_F(gntstat, table_shows_the_sysfs_counters)
+{
+	struct gntalloc_counters before, after;
+	uint64_t val;
+	size_t i;
+
+	ASSERT_EQ(0, stable_counters(&before));
+	RUN(&self->run, false, NULL);
+	ASSERT_EQ(0, stable_counters(&after));
+	ASSERT_EQ(0, memcmp(&before, &after, sizeof(after)))
+		TH_LOG("the counters moved while gntstat ran");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	EXPECT_LE(3U, after.in_use);
+	EXPECT_LE(1U, after.mapped);
+	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
+		const char *name = gntalloc_counter_files[i].name;
+
+		ASSERT_EQ(0, table_value(self->run.out, name, &val))
+			TH_LOG("no %s in the table", name);
+		EXPECT_EQ(*(uint64_t *)((char *)&after +
+					gntalloc_counter_files[i].offset), val)
+			TH_LOG("%s", name);
+	}
+}
+
+TEST_F(gntstat, json_shows_the_sysfs_counters)
+{
+	struct gntalloc_counters before, after;
+	uint64_t val;
+	size_t i;
+
+	ASSERT_EQ(0, stable_counters(&before));
+	RUN(&self->run, false, "-j");
+	ASSERT_EQ(0, stable_counters(&after));
+	ASSERT_EQ(0, memcmp(&before, &after, sizeof(after)))
+		TH_LOG("the counters moved while gntstat ran");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	ASSERT_EQ(0, strncmp(self->run.out, "{\"counters\":{", 13));
+	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
+		const char *name = gntalloc_counter_files[i].name;
+
+		ASSERT_EQ(0, json_value(self->run.out, name, &val))
+			TH_LOG("no %s in the JSON", name);
+		EXPECT_EQ(*(uint64_t *)((char *)&after +
+					gntalloc_counter_files[i].offset), val)
+			TH_LOG("%s", name);
+	}
+}
+
+TEST_F(gntstat, processes_lists_our_pid_and_domain)
+{
+	uint64_t held, mapped, pending, grants, dpending;
+	unsigned int domid;
+	const char *p;
+	char comm[32], want[32];
+	bool ours = false, dom0 = false;
+	int pid, at;
+
+	comm_of_self(want, sizeof(want));
+	RUN(&self->run, false, "-p");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+
+	p = after_heading(self->run.out, "COMMAND");
+	ASSERT_NE(NULL, p);
+	for (; p && *p && *p != '\n'; p = next_line(p)) {
+		at = 0;
+		ASSERT_EQ(4, sscanf(p, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+				    &pid, &held, &mapped, &pending, &at));
+		snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(p + at, "\n"),
+			 p + at);
+		if (pid != getpid())
+			continue;
+		EXPECT_FALSE(ours) TH_LOG("our pid twice");
+		ours = true;
+		EXPECT_EQ(3U, held);
+		EXPECT_EQ(1U, mapped);
+		EXPECT_EQ(0U, pending);
+		EXPECT_STREQ(want, comm);
+	}
+	EXPECT_TRUE(ours) TH_LOG("pid %d is not listed", getpid());
+
+	p = after_heading(self->run.out, "DOMID");
+	ASSERT_NE(NULL, p);
+	for (; p && *p && *p != '\n'; p = next_line(p)) {
+		ASSERT_EQ(3, sscanf(p, "%u %" SCNu64 " %" SCNu64, &domid, &grants,
+				    &dpending));
+		if (domid == SELF_DOMID) {
+			dom0 = true;
+			EXPECT_LE(3U, grants);
+		}
+	}
+	EXPECT_TRUE(dom0) TH_LOG("domain 0 is not listed");
+
+	/* The same in JSON. */
+	RUN(&self->run, false, "-p", "-j");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	snprintf(want, sizeof(want), "{\"pid\":%d,\"held\":3,", getpid());
+	EXPECT_NE(NULL, strstr(self->run.out, want));
+	EXPECT_NE(NULL, strstr(self->run.out, "\"domains\":[{\"domid\":0,"));
+}
+
+TEST_F(gntstat, processes_as_nobody_exits_1_naming_root)
+{
+	RUN(&self->run, true, "-p");
+	EXPECT_EQ(1, self->run.status) SHOW(&self->run);
+	EXPECT_NE(NULL, strstr(self->run.err, "root"));
+}
+
+TEST_F(gntstat, set_limit_changes_the_limit)
+{
+	uint64_t limit;
+
+	RUN(&self->run, false, "--set-limit", "2000");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	ASSERT_EQ(0, read_u64_file(GNTALLOC_SYSFS "/limit", &limit));
+	EXPECT_EQ(2000U, limit);
+	ASSERT_EQ(0, get_limit(&limit));
+	EXPECT_EQ(2000U, limit);
+
+	RUN(&self->run, false, "--set-limit", "4294967295");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	ASSERT_EQ(0, read_u64_file(GNTALLOC_SYSFS "/limit", &limit));
+	EXPECT_EQ(4294967295U, limit);
+}
+
+TEST_F(gntstat, set_limit_refuses_bad_values_with_exit_2)
+{
+	static const char *const bad[] = {
+		"abc", "-1", "4294967296", "", "12abc", " 5", "0x10",
+		"99999999999",
+	};
+	uint64_t limit;
+	size_t i;
+
+	ASSERT_EQ(0, set_limit(1500));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		RUN(&self->run, false, "--set-limit", bad[i]);
+		EXPECT_EQ(2, self->run.status) SHOW(&self->run);
+		ASSERT_EQ(0, read_u64_file(GNTALLOC_SYSFS "/limit", &limit));
+		EXPECT_EQ(1500U, limit) TH_LOG("'%s' changed the limit", bad[i]);
+	}
+}
+
+TEST_F(gntstat, set_limit_as_nobody_exits_1_naming_root)
+{
+	uint64_t limit;
+
+	ASSERT_EQ(0, set_limit(1500));
+	RUN(&self->run, true, "--set-limit", "7");
+	EXPECT_EQ(1, self->run.status) SHOW(&self->run);
+	EXPECT_NE(NULL, strstr(self->run.err, "root"));
+	ASSERT_EQ(0, read_u64_file(GNTALLOC_SYSFS "/limit", &limit));
+	EXPECT_EQ(1500U, limit);
+}
+
+TEST_F(gntstat, watch_prints_count_samples)
+{
+	uint64_t in_use, pending, mapped, files;
+	const char *p;
+	double t;
+	int samples = 0;
+
+	RUN(&self->run, false, "-w", "1", "-n", "2");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	p = after_heading(self->run.out, "IN_USE");
+	ASSERT_NE(NULL, p);
+	for (; p && *p; p = next_line(p)) {
+		ASSERT_EQ(5, sscanf(p, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64
+				    " %" SCNu64, &t, &in_use, &pending, &mapped,
+				    &files));
+		samples++;
+		EXPECT_EQ(self->env.base.in_use + 3, in_use);
+		EXPECT_EQ(self->env.base.mapped + 1, mapped);
+		EXPECT_EQ(self->env.base.open_files + 1, files);
+		EXPECT_TRUE(t >= 0.5 * samples) TH_LOG("sample %d at %.1f s", samples, t);
+	}
+	EXPECT_EQ(2, samples);
+
+	RUN(&self->run, false, "-w", "1", "-n", "2", "-j");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	samples = 0;
+	for (p = self->run.out; p && *p; p = next_line(p)) {
+		EXPECT_EQ(0, strncmp(p, "{\"time\":", 8));
+		samples++;
+	}
+	EXPECT_EQ(2, samples);
+}
+
+TEST_HARNESS_MAIN
