@@ -52,9 +52,9 @@ struct gntalloc_grant {
  * index can never name somebody else's grant.
  */
 struct gntalloc_file {
-	struct mutex lock;		/* covers grants, next_pgoff, the grants */
+	struct mutex lock;		/* covers grants and what is in them */
 	struct xarray grants;		/* page offset -> struct gntalloc_grant */
-	unsigned long next_pgoff;	/* first page offset of the next ALLOC */
+	atomic_long_t next_pgoff;	/* first page offset of the next ALLOC */
 	struct list_head node;		/* on gntalloc_files */
 	u32 id;				/* tells its pending grants apart */
 	pid_t pid;			/* of the opener, for debugfs */

@@ -60,20 +60,27 @@ static u32 gntalloc_next_file_id;	/* under gntalloc_files_lock */
 bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
 			      unsigned long count)
 {
+	XA_STATE(xas, &file->grants, pgoff);
 	struct gntalloc_grant *grant;
-	unsigned long index, expect = pgoff;
+	unsigned long expect = pgoff;
+	bool owned = true;
 
 	lockdep_assert_held(&file->lock);
 
 	if (count > GNTALLOC_MAX_PGOFF || pgoff > GNTALLOC_MAX_PGOFF - count)
 		return false;
 
-	xa_for_each_range(&file->grants, index, grant, pgoff, pgoff + count - 1) {
-		if (index != expect || !(grant->flags & GNTALLOC_GRANT_OWNED))
-			return false;
+	xas_lock(&xas);
+	xas_for_each(&xas, grant, pgoff + count - 1) {
+		if (xas.xa_index != expect || xa_is_zero(grant) ||
+		    !(grant->flags & GNTALLOC_GRANT_OWNED)) {
+			owned = false;
+			break;
+		}
 		expect++;
 	}
-	return expect == pgoff + count;
+	xas_unlock(&xas);
+	return owned && expect == pgoff + count;
 }
 
 /*
@@ -81,13 +88,14 @@ bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
  * path then stay allocated while grants come and go just below it, instead
  * of being freed and allocated again by every ALLOC/DEALLOC pair (indexes
  * are never reused, so each ALLOC lands on a fresh slot).  It is only a
- * cache: if the reservation cannot be made, nothing else changes.
+ * cache: if the reservation cannot be made, nothing else changes.  It needs
+ * no file lock: xa_reserve() only fills an empty slot, so it can never hide
+ * a grant that a concurrent ALLOC published there first.
  */
-static void gntalloc_file_reserve_next(struct gntalloc_file *file)
+static void gntalloc_file_reserve_next(struct gntalloc_file *file,
+				       unsigned long next)
 {
-	lockdep_assert_held(&file->lock);
-
-	if (xa_reserve(&file->grants, file->next_pgoff, GFP_KERNEL))
+	if (xa_reserve(&file->grants, next, GFP_KERNEL))
 		return;	/* only slower */
 }
 
@@ -101,9 +109,7 @@ static int gntalloc_open(struct inode *inode, struct file *filp)
 
 	mutex_init(&file->lock);
 	xa_init_flags(&file->grants, XA_FLAGS_ACCOUNT);
-	mutex_lock(&file->lock);
-	gntalloc_file_reserve_next(file);
-	mutex_unlock(&file->lock);
+	gntalloc_file_reserve_next(file, 0);
 	file->pid = task_tgid_nr(current);
 	get_task_comm(file->comm, current);
 
@@ -185,9 +191,7 @@ static int gntalloc_file_publish(struct gntalloc_file *file,
 static void gntalloc_file_unreserve(struct gntalloc_file *file,
 				    unsigned long pgoff)
 {
-	mutex_lock(&file->lock);
-	xa_release(&file->grants, pgoff);
-	mutex_unlock(&file->lock);
+	xa_release(&file->grants, pgoff);	/* only if still reserved */
 }
 
 static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
@@ -196,9 +200,8 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	struct ioctl_gntalloc_alloc_gref op;
 	struct gntalloc_grant *grant;
 	u32 __user *ids = arg->gref_ids;
-	unsigned long pgoff;
+	long pgoff;
 	LIST_HEAD(grants);
-	bool exhausted;
 	int ret;
 
 	if (copy_from_user(&op, arg, offsetof(typeof(op), gref_ids)))
@@ -214,17 +217,15 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	if (!access_ok(ids, (unsigned long)op.count * sizeof(*ids)))
 		goto err_uncharge;
 
-	mutex_lock(&file->lock);
-	pgoff = file->next_pgoff;
-	ret = -ENOSPC;		/* this file's index space is used up */
-	exhausted = op.count > GNTALLOC_MAX_PGOFF - pgoff;
-	if (!exhausted) {
-		file->next_pgoff += op.count;
-		gntalloc_file_reserve_next(file);
-	}
-	mutex_unlock(&file->lock);
-	if (exhausted)
-		goto err_uncharge;
+	/* Take the file's next indexes; no lock, it is one counter */
+	pgoff = atomic_long_read(&file->next_pgoff);
+	do {
+		ret = -ENOSPC;	/* this file's index space is used up */
+		if (op.count > GNTALLOC_MAX_PGOFF - pgoff)
+			goto err_uncharge;
+	} while (!atomic_long_try_cmpxchg(&file->next_pgoff, &pgoff,
+					  pgoff + op.count));
+	gntalloc_file_reserve_next(file, pgoff + op.count);
 
 	ret = gntalloc_grants_alloc(op.domid,
 				    !(op.flags & GNTALLOC_FLAG_WRITABLE),
