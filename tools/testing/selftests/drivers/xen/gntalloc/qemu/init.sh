@@ -96,12 +96,19 @@ check)
 	;;
 run)
 	/usr/bin/gntalloc-demo || rc=$?
+	# What an operator sees afterwards: the counters, then who holds grants.
+	st=0
+	echo "init: gntstat"
+	gntstat || st=$?
+	echo "init: gntstat -p"
+	gntstat -p || st=$?
 	if [ "$INTERACTIVE" = 1 ]; then
-		echo "init: a shell in dom0 (our xen-gntalloc is loaded; try gntalloc-demo again)."
+		echo "init: a shell in dom0 (our xen-gntalloc is loaded; try gntalloc-demo, gntstat -w 1)."
 		echo "init: leave with 'exit' (or Ctrl-A x to kill QEMU)"
 		setsid cttyhack sh -l
 	fi
 	[ $rc = 0 ] || panic "gntalloc-demo failed ($rc)"
+	[ $st = 0 ] || panic "gntstat failed ($st)"
 	;;
 vm-run)
 	echo "init: running /payload"
