@@ -1,0 +1,1683 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * xen-gntalloc selftests: seeded fuzzing of every way in.
+ *
+ * Random and boundary values go to the three ioctls (count, index, flags,
+ * domid, action, port), in an argument that is sound, misaligned, NULL,
+ * unmapped, read-only, cut short by an unmapped page, a kernel or
+ * non-canonical address, or inside a mapping of the device itself; to
+ * unknown ioctl numbers; to mmap() (offset, length, flags, protection, a
+ * read-only file), munmap() and mremap() of pieces of those mappings; and to
+ * the limit (through both files) and peak in sysfs.
+ *
+ * A model of what each file holds - which pages are allocated, deallocated,
+ * and mapped where - says for every call which outcomes the documentation
+ * allows: Documentation/userspace-api/gntalloc.rst and sysfs-class-gntalloc
+ * for the driver, mmap(2), munmap(2) and mremap(2) for what the core checks
+ * before the driver is asked.  Where several errors apply, any of them may
+ * come (the order of the checks is not documented); where none applies, the
+ * call must succeed.  After every call every counter must be what the model
+ * says: a failed call changes nothing, limit_hits counts exactly the ENOSPC
+ * of the limit.  TEARDOWN puts the limit back and checks that the gauges
+ * returned to where they were.
+ *
+ * Each test prints its seed and the number of cases it tried.
+ * GNTALLOC_FUZZ_SEED=N replays a run; GNTALLOC_FUZZ_SECONDS=N gives the tests
+ * N seconds in all instead of 12.
+ */
+
+#include "gntalloc_common.h"	/* first: it includes the harness */
+#include "../../../kselftest_harness.h"
+
+#include <linux/fiemap.h>
+#include <linux/fs.h>
+
+#define FUZZ_SECONDS		12
+#define HEADROOM		64	/* pages over the use at SETUP: the limit */
+#define MAX_MODEL_PAGES		(2 * HEADROOM)
+#define ARENA_PAGES		64	/* where the fuzzed mappings go */
+#define NR_FILES		3	/* two read-write, the last read-only */
+#define RO_FILE			(NR_FILES - 1)
+#define MAX_ERRNOS		12
+#define MAX_REPORTED		16	/* sysfs outcomes against the documentation */
+#define ACC_R			1
+#define ACC_W			2
+/*
+ * The scratch pages for arguments: sound (2), none (unmapped in effect),
+ * read-only, none.  Whatever the kernel may write from an argument
+ * (at most 16 + 4 * HEADROOM bytes) stays inside them or the arena.
+ */
+#define BUF_PAGES		5
+#define BUF_NONE		2
+#define BUF_RO			3
+
+/* The same base seed for every test of one run: set before they fork. */
+static uint64_t fuzz_base_seed;
+static unsigned int fuzz_seconds = FUZZ_SECONDS;
+
+static void __attribute__((constructor)) fuzz_pick_seed(void)
+{
+	const char *s = getenv("GNTALLOC_FUZZ_SEED");
+	const char *t = getenv("GNTALLOC_FUZZ_SECONDS");
+
+	if (s)
+		fuzz_base_seed = strtoull(s, NULL, 0);
+	else
+		fuzz_base_seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+	if (t && strtoul(t, NULL, 0) > 0)
+		fuzz_seconds = strtoul(t, NULL, 0);
+}
+
+struct rng {
+	uint64_t s;
+};
+
+static uint64_t rng_next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static uint64_t rnd(struct rng *r, uint64_t n)
+{
+	return n ? rng_next(r) % n : 0;
+}
+
+#define PICK(r, array)	((array)[rnd((r), ARRAY_SIZE(array))])
+
+/* The outcomes the documentation allows for one call. */
+struct outcome {
+	int errs[MAX_ERRNOS];	/* errors that apply: the call must fail */
+	int nr_errs;
+	int tolerated[4];	/* errors that may always come (ENOMEM...) */
+	int nr_tolerated;
+};
+
+static void may_fail(struct outcome *o, int err)
+{
+	int i;
+
+	for (i = 0; i < o->nr_errs; i++)
+		if (o->errs[i] == err)
+			return;
+	if (o->nr_errs < MAX_ERRNOS)
+		o->errs[o->nr_errs++] = err;
+}
+
+static void tolerate(struct outcome *o, int err)
+{
+	if (o->nr_tolerated < (int)ARRAY_SIZE(o->tolerated))
+		o->tolerated[o->nr_tolerated++] = err;
+}
+
+static bool outcome_allows(const struct outcome *o, bool ok, int err)
+{
+	int i;
+
+	if (ok)
+		return !o->nr_errs;
+	for (i = 0; i < o->nr_errs; i++)
+		if (o->errs[i] == err)
+			return true;
+	for (i = 0; i < o->nr_tolerated; i++)
+		if (o->tolerated[i] == err)
+			return true;
+	return false;
+}
+
+static void outcome_str(const struct outcome *o, char *buf, size_t size)
+{
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	if (!o->nr_errs)
+		len += snprintf(buf, size, "success");
+	for (i = 0; i < o->nr_errs && len < size; i++)
+		len += snprintf(buf + len, size - len, "%s%s", i ? "|" : "",
+				strerrorname_np(o->errs[i]));
+	for (i = 0; i < o->nr_tolerated && len < size; i++)
+		len += snprintf(buf + len, size - len, " (or %s)",
+				strerrorname_np(o->tolerated[i]));
+}
+
+/* ---------------------------------------------------------------------- */
+/* The model                                                                */
+/* ---------------------------------------------------------------------- */
+
+struct fz_page {
+	bool used;
+	unsigned int file_id;	/* fz_file.id of the file it was allocated in */
+	uint64_t pgoff;
+	bool owned;		/* not yet deallocated (nor closed) */
+	int maps;		/* arena slots that map it */
+};
+
+struct fz_file {
+	int fd;
+	unsigned int id;	/* new for every open */
+	uint64_t next_pgoff;	/* every later ALLOC must give this or more */
+};
+
+struct fz_slot {
+	int page;		/* in pages[], or -1: a placeholder */
+	int prot;
+	unsigned int vma;	/* which mmap() it came from */
+};
+
+FIXTURE(fuzz) {
+	struct gntalloc_env env;
+	struct rng rng;
+	uint64_t seed;
+	uint64_t deadline;
+	unsigned long cases;
+	char what[256];		/* the case being tried */
+	struct fz_file files[NR_FILES];
+	unsigned int next_file_id;
+	struct fz_page pages[MAX_MODEL_PAGES];
+	uint8_t *arena;		/* ARENA_PAGES + a guard page */
+	struct fz_slot slots[ARENA_PAGES];
+	unsigned int next_vma;
+	uint8_t *buf;		/* BUF_PAGES scratch pages for arguments */
+	struct evtchn_pair evt;
+	uint64_t limit;		/* in force */
+	/* what the totals moved by since SETUP */
+	uint64_t allocated, freed, hits, failures;
+	unsigned long enomem;
+	unsigned long mismatches;	/* outcomes against the documentation */
+};
+
+#define FZ FIXTURE_DATA(fuzz)
+
+static size_t ps(void)
+{
+	return page_size();
+}
+
+static void fz_begin(FZ *self, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fz_begin(FZ *self, const char *fmt, ...)
+{
+	va_list ap;
+
+	self->cases++;
+	va_start(ap, fmt);
+	vsnprintf(self->what, sizeof(self->what), fmt, ap);
+	va_end(ap);
+}
+
+static bool fz_time_left(FZ *self)
+{
+	return now_ms() < self->deadline;
+}
+
+static int fz_find_page(FZ *self, unsigned int file_id, uint64_t pgoff)
+{
+	int i;
+
+	for (i = 0; i < MAX_MODEL_PAGES; i++)
+		if (self->pages[i].used && self->pages[i].file_id == file_id &&
+		    self->pages[i].pgoff == pgoff)
+			return i;
+	return -1;
+}
+
+static bool fz_owned(FZ *self, int f, uint64_t pgoff)
+{
+	int i = fz_find_page(self, self->files[f].id, pgoff);
+
+	return i >= 0 && self->pages[i].owned;
+}
+
+/* Are pages [pgoff, pgoff + count) all owned by file @f? */
+static bool fz_owns_range(FZ *self, int f, uint64_t pgoff, uint64_t count)
+{
+	uint64_t i;
+
+	if (!count || pgoff + count < pgoff || count > MAX_MODEL_PAGES)
+		return false;
+	for (i = 0; i < count; i++)
+		if (!fz_owned(self, f, pgoff + i))
+			return false;
+	return true;
+}
+
+static bool fz_file_open(FZ *self, unsigned int file_id)
+{
+	int f;
+
+	for (f = 0; f < NR_FILES; f++)
+		if (self->files[f].id == file_id)
+			return true;
+	return false;
+}
+
+/* Does a mapping of ours still hold the file (every mapping does)? */
+static bool fz_file_mapped(FZ *self, unsigned int file_id)
+{
+	int i;
+
+	for (i = 0; i < ARENA_PAGES; i++)
+		if (self->slots[i].page >= 0 &&
+		    self->pages[self->slots[i].page].file_id == file_id)
+			return true;
+	return false;
+}
+
+/* Files that are neither open nor mapped: gone. */
+static unsigned int fz_files_alive(FZ *self)
+{
+	unsigned int ids[ARENA_PAGES], n = 0, i, j;
+
+	for (i = 0; i < ARENA_PAGES; i++) {
+		unsigned int id;
+
+		if (self->slots[i].page < 0)
+			continue;
+		id = self->pages[self->slots[i].page].file_id;
+		if (fz_file_open(self, id))
+			continue;
+		for (j = 0; j < n && ids[j] != id; j++)
+			;
+		if (j == n)
+			ids[n++] = id;
+	}
+	return NR_FILES + n;
+}
+
+/* A page neither owned nor mapped is released: it leaves the model. */
+static void fz_maybe_release(FZ *self, int i)
+{
+	struct fz_page *p = &self->pages[i];
+
+	if (p->used && !p->owned && !p->maps) {
+		p->used = false;
+		self->freed++;
+	}
+}
+
+/*
+ * A closed file lives on while a mapping holds it; when the last one goes,
+ * so do its grants, as at close.
+ */
+static void fz_reap_files(FZ *self)
+{
+	int i;
+
+	for (i = 0; i < MAX_MODEL_PAGES; i++) {
+		struct fz_page *p = &self->pages[i];
+
+		if (!p->used || !p->owned || fz_file_open(self, p->file_id) ||
+		    fz_file_mapped(self, p->file_id))
+			continue;
+		p->owned = false;
+		fz_maybe_release(self, i);
+	}
+}
+
+static void fz_add_pages(FZ *self, int f, uint64_t pgoff, uint32_t count)
+{
+	uint32_t n;
+	int i = 0;
+
+	for (n = 0; n < count; n++) {
+		while (self->pages[i].used)
+			i++;
+		self->pages[i] = (struct fz_page){
+			.used = true,
+			.file_id = self->files[f].id,
+			.pgoff = pgoff + n,
+			.owned = true,
+		};
+	}
+	self->allocated += count;
+}
+
+static int fz_used_pages(FZ *self)
+{
+	int i, n = 0;
+
+	for (i = 0; i < MAX_MODEL_PAGES; i++)
+		n += self->pages[i].used;
+	return n;
+}
+
+/* Every counter as the model has it. */
+static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
+{
+	const struct gntalloc_counters *b = &self->env.base;
+	struct gntalloc_counters c;
+	uint64_t in_use = 0, mapped = 0;
+	int i;
+
+	for (i = 0; i < MAX_MODEL_PAGES; i++) {
+		in_use += self->pages[i].used;
+		mapped += self->pages[i].used && self->pages[i].maps;
+	}
+	ASSERT_EQ(0, read_counters(&c));
+	if (c.in_use == b->in_use + in_use && c.mapped == b->mapped + mapped &&
+	    c.pending == b->pending && c.open_files == b->open_files + fz_files_alive(self) &&
+	    c.allocated_total == b->allocated_total + self->allocated &&
+	    c.freed_total == b->freed_total + self->freed &&
+	    c.limit_hits == b->limit_hits + self->hits &&
+	    c.alloc_failures == b->alloc_failures + self->failures &&
+	    c.limit == self->limit)
+		return;
+	TH_LOG("seed %" PRIu64 ", case %lu: %s", self->seed, self->cases, self->what);
+	TH_LOG("counters: in_use %" PRIu64 " want %" PRIu64 ", mapped %" PRIu64 " want %" PRIu64
+	       ", pending %" PRIu64 " want %" PRIu64 ", open_files %" PRIu64 " want %" PRIu64,
+	       c.in_use, b->in_use + in_use, c.mapped, b->mapped + mapped,
+	       c.pending, b->pending, c.open_files, b->open_files + fz_files_alive(self));
+	TH_LOG("allocated_total %" PRIu64 " want %" PRIu64 ", freed_total %" PRIu64 " want %" PRIu64
+	       ", limit_hits %" PRIu64 " want %" PRIu64 ", alloc_failures %" PRIu64 " want %" PRIu64
+	       ", limit %" PRIu64 " want %" PRIu64,
+	       c.allocated_total, b->allocated_total + self->allocated,
+	       c.freed_total, b->freed_total + self->freed, c.limit_hits,
+	       b->limit_hits + self->hits, c.alloc_failures,
+	       b->alloc_failures + self->failures, c.limit, self->limit);
+	ASSERT_TRUE(false) TH_LOG("the counters are not what the model says");
+}
+
+/*
+ * The call's outcome must be one the documentation allows.  A wrong one is
+ * logged (the first MAX_REPORTED of them) and counted, and the test goes on
+ * if the model can follow what happened (@can_follow) - so that one run
+ * shows every kind of wrong outcome - and fails at its end (fz_finish()).
+ */
+static void fz_judge(struct __test_metadata *_metadata, FZ *self,
+		     const struct outcome *o, bool ok, int err, bool can_follow)
+{
+	char want[128];
+
+	if (outcome_allows(o, ok, err))
+		return;
+	outcome_str(o, want, sizeof(want));
+	if (self->mismatches++ < MAX_REPORTED || !can_follow)
+		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
+		       self->seed, self->cases, self->what,
+		       ok ? "success" : strerrorname_np(err), want);
+	ASSERT_TRUE(can_follow) TH_LOG("the model cannot follow: stopping here");
+}
+
+static void fz_finish(struct __test_metadata *_metadata, FZ *self)
+{
+	TH_LOG("%lu cases (ENOMEM %lu times)", self->cases, self->enomem);
+	ASSERT_EQ(0U, self->mismatches)
+		TH_LOG("%lu calls had another outcome than the documented one (above)",
+		       self->mismatches);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Where user memory is, and what it allows                                 */
+/* ---------------------------------------------------------------------- */
+
+static int fz_page_access(FZ *self, uintptr_t addr)
+{
+	uintptr_t buf = (uintptr_t)self->buf, arena = (uintptr_t)self->arena;
+	size_t n;
+
+	if (addr >= buf && addr < buf + BUF_PAGES * ps()) {
+		n = (addr - buf) / ps();
+		return n == BUF_NONE || n > BUF_RO ? 0 :
+		       n == BUF_RO ? ACC_R : ACC_R | ACC_W;
+	}
+	if (addr >= arena && addr < arena + ARENA_PAGES * ps()) {
+		const struct fz_slot *s = &self->slots[(addr - arena) / ps()];
+
+		if (s->page < 0 || !s->prot)
+			return 0;
+		return s->prot & PROT_WRITE ? ACC_R | ACC_W : ACC_R;
+	}
+	return 0;	/* NULL, the kernel, the guards */
+}
+
+/* Can the kernel read (and write, if @write) [addr, addr + len)? */
+static bool fz_range_ok(FZ *self, uintptr_t addr, uint64_t len, bool write)
+{
+	uintptr_t p;
+
+	if (!len)
+		return true;
+	if (addr + len < addr)
+		return false;
+	for (p = addr & ~(ps() - 1); p < addr + len; p += ps())
+		if ((fz_page_access(self, p) & (write ? ACC_W : ACC_R)) !=
+		    (write ? ACC_W : ACC_R))
+			return false;
+	return true;
+}
+
+/* Copy @len bytes of @src to @dst where we may write; elsewhere leave it. */
+static void fz_fill(FZ *self, uint8_t *dst, const uint8_t *src, size_t len)
+{
+	uint8_t *ro = self->buf + BUF_RO * ps();
+	size_t i;
+
+	mprotect(ro, ps(), PROT_READ | PROT_WRITE);
+	for (i = 0; i < len; i++) {
+		uintptr_t a = (uintptr_t)(dst + i);
+
+		if ((a >= (uintptr_t)ro && a < (uintptr_t)ro + ps()) ||
+		    fz_page_access(self, a) & ACC_W)
+			dst[i] = src[i];
+	}
+	mprotect(ro, ps(), PROT_READ);
+}
+
+/* Read what the kernel would see at @src, if all of it is readable. */
+static bool fz_peek(FZ *self, void *dst, const uint8_t *src, size_t len)
+{
+	if (!fz_range_ok(self, (uintptr_t)src, len, false))
+		return false;
+	memcpy(dst, src, len);
+	return true;
+}
+
+static const char *const ptr_kinds[] = {
+	"sound", "misaligned", "NULL", "unmapped", "read-only", "cut short",
+	"kernel", "non-canonical", "in a mapping of the device",
+};
+
+/*
+ * Put @len bytes of @arg somewhere of a random kind and return where: the
+ * kernel is given that address.  *@kind says which kind it was.
+ */
+static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
+{
+	uint8_t *buf = self->buf, *p;
+	size_t room, i;
+	int k = rnd(&self->rng, 100);
+
+	/* Mostly sound, so that calls get past the first check. */
+	k = k < 55 ? 0 : 1 + rnd(&self->rng, ARRAY_SIZE(ptr_kinds) - 1);
+	switch (k) {
+	case 0:
+	case 1:
+		room = len < 2 * ps() ? 2 * ps() - len : 0;
+		p = buf + (rnd(&self->rng, room / 8 + 1) * 8) % (room + 1);
+		if (k == 1 && room)
+			p = buf + 1 + rnd(&self->rng, room - 1);
+		break;
+	case 2:
+		p = NULL;
+		break;
+	case 3:
+		p = buf + BUF_NONE * ps() + rnd(&self->rng, ps());
+		break;
+	case 4:
+		room = len < ps() ? ps() - len : 0;
+		p = buf + BUF_RO * ps() + rnd(&self->rng, room + 1);
+		break;
+	case 5:
+		p = buf + BUF_NONE * ps() - 1 - rnd(&self->rng, len > 1 ? len - 1 : 1);
+		break;
+	case 6:
+		p = (uint8_t *)(0xffff888000000000ULL + rnd(&self->rng, 1U << 30));
+		break;
+	case 7:
+		p = (uint8_t *)(0x0000800000000000ULL + rnd(&self->rng, 1U << 30));
+		break;
+	default:
+		p = NULL;
+		for (i = 0; i < ARENA_PAGES && !p; i++) {
+			size_t s = (rnd(&self->rng, ARENA_PAGES) + i) % ARENA_PAGES;
+
+			if (self->slots[s].page >= 0)
+				p = self->arena + s * ps() +
+				    rnd(&self->rng, ps() - 16);
+		}
+		if (!p) {
+			k = 0;
+			p = buf;
+		}
+		break;
+	}
+	*kind = k;
+	if (p)
+		fz_fill(self, p, arg, len);
+	return p;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Random and boundary values                                               */
+/* ---------------------------------------------------------------------- */
+
+static uint16_t pick_domid(FZ *self)
+{
+	static const uint16_t edges[] = {
+		1, 7, 0x7fef, 0x7ff0, 0x7ff1, 0x7ff2, 0x7ff3, 0x7ff4, 0x7ff5,
+		0x7ffe, 0x7fff, 0x8000, 0xffff,
+	};
+
+	switch (rnd(&self->rng, 8)) {
+	case 0:
+		return PICK(&self->rng, edges);
+	case 1:
+		return rnd(&self->rng, 0x10000);
+	default:
+		return SELF_DOMID;
+	}
+}
+
+static uint16_t pick_flags(FZ *self)
+{
+	static const uint16_t edges[] = { 2, 3, 0x8000, 0x8001, 0xfffe, 0xffff };
+
+	switch (rnd(&self->rng, 8)) {
+	case 0:
+		return PICK(&self->rng, edges);
+	case 1:
+		return rnd(&self->rng, 0x10000);
+	case 2:
+		return 0;
+	default:
+		return GNTALLOC_FLAG_WRITABLE;
+	}
+}
+
+static uint32_t pick_count(FZ *self, uint64_t room)
+{
+	const uint32_t edges[] = {
+		0, 1, 2, room, room + 1, room + 2, HEADROOM, HEADROOM + 1,
+		1023, 1024, 1025, 65535, 65536, 0x7fffffff, 0x80000000,
+		0xfffffffe, 0xffffffff,
+	};
+
+	switch (rnd(&self->rng, 6)) {
+	case 0:
+		return PICK(&self->rng, edges);
+	case 1:
+		return rng_next(&self->rng);
+	default:
+		return 1 + rnd(&self->rng, 8);
+	}
+}
+
+/* A byte index: near the file's pages, at the edges, or anywhere. */
+static uint64_t pick_index(FZ *self, int f)
+{
+	static const uint64_t edges[] = {
+		0, 1, 4095, 4096, 1ULL << 32, 1ULL << 63, (1ULL << 63) - 4096,
+		0x7ffffffffffff000ULL, 0x8000000000000000ULL,
+		0xfffffffffffff000ULL, 0xffffffffffffffffULL,
+		(1ULL << 51) << 12, ((1ULL << 51) - 1) << 12,
+	};
+	uint64_t pg;
+	int i, start;
+
+	switch (rnd(&self->rng, 8)) {
+	case 0:
+		return PICK(&self->rng, edges);
+	case 1:
+		return rng_next(&self->rng);
+	case 2:
+		pg = self->files[f].next_pgoff + rnd(&self->rng, 4);
+		return pg * ps();
+	default:
+		start = rnd(&self->rng, MAX_MODEL_PAGES);
+		for (i = 0; i < MAX_MODEL_PAGES; i++) {
+			const struct fz_page *p =
+				&self->pages[(start + i) % MAX_MODEL_PAGES];
+
+			if (p->used && p->file_id == self->files[f].id)
+				return p->pgoff * ps();
+		}
+		return rnd(&self->rng, 4) * ps();
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* The three ioctls                                                         */
+/* ---------------------------------------------------------------------- */
+
+static int fz_file_pick(FZ *self)
+{
+	return rnd(&self->rng, NR_FILES);
+}
+
+static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
+{
+	uint8_t arg[sizeof(struct ioctl_gntalloc_alloc_gref) + 4 * (HEADROOM + 2)];
+	struct ioctl_gntalloc_alloc_gref op = { 0 }, seen;
+	uint64_t room = self->limit - self->env.base.in_use - fz_used_pages(self);
+	struct outcome o = { 0 };
+	const size_t hdr = offsetof(struct ioctl_gntalloc_alloc_gref, gref_ids);
+	uint32_t refs[HEADROOM + 2], i;
+	int f = fz_file_pick(self), kind, ret, err;
+	uint64_t index;
+	uint8_t *p;
+	size_t len;
+
+	op.domid = pick_domid(self);
+	op.flags = pick_flags(self);
+	op.count = pick_count(self, room);
+	op.index = rng_next(&self->rng);
+	memset(arg, 0xee, sizeof(arg));
+	memcpy(arg, &op, hdr);
+	len = hdr + 4 * (op.count < HEADROOM + 2 ? op.count : HEADROOM + 2);
+	p = fz_place(self, arg, len, &kind);
+	fz_begin(self, "ALLOC domid %#x flags %#x count %u, argument %s, file %d",
+		 op.domid, op.flags, op.count, ptr_kinds[kind], f);
+
+	if (!fz_peek(self, &seen, p, hdr)) {
+		may_fail(&o, EFAULT);
+	} else {
+		if (!seen.count || seen.flags & ~GNTALLOC_FLAG_WRITABLE ||
+		    seen.domid >= FIRST_RESERVED_DOMID)
+			may_fail(&o, EINVAL);
+		if (seen.count > room)
+			may_fail(&o, ENOSPC);
+		if (!fz_range_ok(self, (uintptr_t)p + 8, 8, true) ||
+		    !fz_range_ok(self, (uintptr_t)p + hdr,
+				 (uint64_t)seen.count * 4, true))
+			may_fail(&o, EFAULT);
+		tolerate(&o, ENOMEM);
+	}
+	ret = ioctl(self->files[f].fd, IOCTL_GNTALLOC_ALLOC_GREF, p);
+	err = errno;
+	fz_judge(_metadata, self, &o, ret == 0, err, ret != 0);
+	if (ret == 0) {
+		memcpy(&index, p + 8, 8);
+		memcpy(refs, p + hdr, 4 * seen.count);
+		ASSERT_EQ(0U, index % ps()) TH_LOG("%s: index %#" PRIx64, self->what, index);
+		ASSERT_LE(self->files[f].next_pgoff, index / ps())
+			TH_LOG("%s: index %#" PRIx64 " reused", self->what, index);
+		for (i = 0; i < seen.count; i++)
+			ASSERT_NE(0U, refs[i]) TH_LOG("%s: gref %u is 0", self->what, i);
+		fz_add_pages(self, f, index / ps(), seen.count);
+		self->files[f].next_pgoff = index / ps() + seen.count;
+	} else if (err == ENOSPC) {
+		self->hits++;
+	} else if (err == ENOMEM) {
+		self->failures++;
+		self->enomem++;
+	}
+	fz_check_counters(_metadata, self);
+}
+
+static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
+{
+	struct ioctl_gntalloc_dealloc_gref op = { 0 }, seen;
+	struct outcome o = { 0 };
+	int f = fz_file_pick(self), kind, ret, err, i;
+	uint64_t pg, n;
+	uint8_t *p;
+
+	op.index = pick_index(self, f);
+	switch (rnd(&self->rng, 6)) {
+	case 0:
+		op.count = pick_count(self, 0);
+		break;
+	case 1:
+		op.count = 1;
+		break;
+	default:
+		/* As many owned pages as follow: a DEALLOC that may work. */
+		for (n = 0; fz_owned(self, f, op.index / ps() + n); n++)
+			;
+		op.count = n ? 1 + rnd(&self->rng, n) : 1 + rnd(&self->rng, 3);
+		break;
+	}
+	p = fz_place(self, &op, sizeof(op), &kind);
+	fz_begin(self, "DEALLOC index %#" PRIx64 " count %u, argument %s, file %d",
+		 (uint64_t)op.index, op.count, ptr_kinds[kind], f);
+
+	if (!fz_peek(self, &seen, p, sizeof(seen))) {
+		may_fail(&o, EFAULT);
+	} else if (!seen.count || seen.index % ps() ||
+		   (unsigned __int128)seen.index +
+		   ((unsigned __int128)seen.count << 12) > UINT64_MAX) {
+		may_fail(&o, EINVAL);
+	} else if (!fz_owns_range(self, f, seen.index / ps(), seen.count)) {
+		may_fail(&o, ENOENT);
+	}
+	ret = ioctl(self->files[f].fd, IOCTL_GNTALLOC_DEALLOC_GREF, p);
+	err = errno;
+	fz_judge(_metadata, self, &o, ret == 0, err, ret != 0);
+	if (ret == 0) {
+		for (pg = 0; pg < seen.count; pg++) {
+			i = fz_find_page(self, self->files[f].id,
+					 seen.index / ps() + pg);
+			self->pages[i].owned = false;
+			fz_maybe_release(self, i);
+		}
+	}
+	fz_check_counters(_metadata, self);
+}
+
+static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
+{
+	static const uint32_t actions[] = {
+		0, 1, 2, 3, 4, 5, 7, 8, 0x10, 0x80000000, 0x80000001, 0xffffffff,
+	};
+	struct ioctl_gntalloc_unmap_notify op = { 0 }, seen;
+	struct outcome o = { 0 };
+	int f = fz_file_pick(self), kind, ret, err;
+	uint8_t *p;
+
+	op.index = pick_index(self, f);
+	if (rnd(&self->rng, 2))
+		op.index += rnd(&self->rng, ps());
+	op.action = rnd(&self->rng, 3) ? PICK(&self->rng, actions) :
+					 (uint32_t)rng_next(&self->rng);
+	switch (rnd(&self->rng, 6)) {
+	case 0:
+		op.event_channel_port = self->evt.local_port;
+		break;
+	case 1:
+		op.event_channel_port = self->evt.remote_port;
+		break;
+	case 2:
+		op.event_channel_port = rnd(&self->rng, 4096);
+		break;
+	case 3:
+		op.event_channel_port = rng_next(&self->rng);
+		break;
+	case 4:
+		op.event_channel_port = self->evt.local_port + 1 +
+					rnd(&self->rng, 3);
+		break;
+	default:
+		op.event_channel_port = PICK(&self->rng, ((const uint32_t[]){
+			0, 1, 1023, 1024, 4095, 4096, 32767, 32768, 131071,
+			131072, 0x7fffffff, 0xffffffff }));
+		break;
+	}
+	p = fz_place(self, &op, sizeof(op), &kind);
+	fz_begin(self, "SET_UNMAP_NOTIFY index %#" PRIx64 " action %#x port %u, argument %s, file %d",
+		 (uint64_t)op.index, op.action, op.event_channel_port,
+		 ptr_kinds[kind], f);
+
+	if (!fz_peek(self, &seen, p, sizeof(seen))) {
+		may_fail(&o, EFAULT);
+	} else {
+		if (seen.action & ~(UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT))
+			may_fail(&o, EINVAL);
+		/* Our pair's two ends are the only user-bound ports here. */
+		if (seen.action & UNMAP_NOTIFY_SEND_EVENT &&
+		    seen.event_channel_port != self->evt.local_port &&
+		    seen.event_channel_port != self->evt.remote_port)
+			may_fail(&o, EINVAL);
+		if (!fz_owned(self, f, seen.index / ps()))
+			may_fail(&o, ENOENT);
+	}
+	ret = ioctl(self->files[f].fd, IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, p);
+	err = errno;
+	fz_judge(_metadata, self, &o, ret == 0, err, true);
+	fz_check_counters(_metadata, self);
+}
+
+/*
+ * A file is closed, and a new one takes its place.  The old one goes with
+ * its grants at once, or when the last mapping of it goes.
+ */
+static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
+{
+	fz_begin(self, "close and reopen file %d", f);
+	ASSERT_EQ(0, close(self->files[f].fd));
+	self->files[f].fd = open(GNTALLOC_DEV, (f == RO_FILE ? O_RDONLY : O_RDWR) |
+				 O_CLOEXEC);
+	ASSERT_LE(0, self->files[f].fd);
+	self->files[f].id = self->next_file_id++;
+	self->files[f].next_pgoff = 0;
+	fz_reap_files(self);
+	fz_check_counters(_metadata, self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Mappings: the arena                                                      */
+/* ---------------------------------------------------------------------- */
+
+/* Slots [s, s + n) are gone (unmapped one way or another): placeholders. */
+static void fz_forget_slots(FZ *self, size_t s, size_t n)
+{
+	size_t i;
+
+	for (i = s; i < s + n && i < ARENA_PAGES; i++) {
+		int pg = self->slots[i].page;
+
+		self->slots[i].page = -1;
+		if (pg < 0)
+			continue;
+		self->pages[pg].maps--;
+		fz_maybe_release(self, pg);
+	}
+	fz_reap_files(self);
+}
+
+/* Unmap slots [s, s + n) for sure and put placeholders there. */
+static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
+			   size_t s, size_t n)
+{
+	uint8_t *a = self->arena + s * ps();
+
+	if (s + n > ARENA_PAGES)
+		n = ARENA_PAGES - s;
+	ASSERT_EQ(0, munmap(a, n * ps()));
+	ASSERT_EQ(a, mmap(a, n * ps(), PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+			  -1, 0));
+	fz_forget_slots(self, s, n);
+}
+
+/* A sound ALLOC of @count pages in file @f: the index of the first. */
+static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
+			    int f, uint32_t count)
+{
+	uint64_t index = 0;
+
+	fz_begin(self, "ALLOC of %u pages in file %d", count, f);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->files[f].fd, count, &index, NULL))
+		TH_LOG("%s: %s", self->what, strerror(errno));
+	fz_add_pages(self, f, index / ps(), count);
+	self->files[f].next_pgoff = index / ps() + count;
+	fz_check_counters(_metadata, self);
+	return index;
+}
+
+/* A few pages for the mapping fuzz to work on. */
+static void fz_alloc_some(struct __test_metadata *_metadata, FZ *self)
+{
+	uint64_t room = self->limit - self->env.base.in_use - fz_used_pages(self);
+	uint32_t count = 1 + rnd(&self->rng, 8);
+
+	if (count <= room)
+		fz_alloc_in(_metadata, self, fz_file_pick(self), count);
+}
+
+/* A valid DEALLOC of one owned page: later munmaps release it. */
+static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
+{
+	int i, start = rnd(&self->rng, MAX_MODEL_PAGES), f;
+
+	for (i = 0; i < MAX_MODEL_PAGES; i++) {
+		struct fz_page *p = &self->pages[(start + i) % MAX_MODEL_PAGES];
+
+		if (!p->used || !p->owned)
+			continue;
+		for (f = 0; f < NR_FILES; f++)
+			if (self->files[f].id == p->file_id)
+				break;
+		if (f == NR_FILES)
+			continue;	/* of a closed file that a mapping holds */
+		fz_begin(self, "DEALLOC of page %#" PRIx64 " in file %d (mapped %d times)",
+			 p->pgoff, f, p->maps);
+		ASSERT_EQ(0, gntalloc_dealloc(self->files[f].fd, p->pgoff * ps(), 1))
+			TH_LOG("%s: %s", self->what, strerror(errno));
+		p->owned = false;
+		fz_maybe_release(self, (start + i) % MAX_MODEL_PAGES);
+		fz_check_counters(_metadata, self);
+		return;
+	}
+}
+
+/* A page offset for mmap(): mostly an owned run of file @f. */
+static uint64_t pick_pgoff(FZ *self, int f, uint64_t *run)
+{
+	static const uint64_t edges[] = {
+		1ULL << 32, (1ULL << 51) - 1, 1ULL << 51, 1ULL << 52,
+		(1ULL << 52) - 1, 0x7ffffffffffffULL, 0xfffffffffffffULL,
+		0xffffffffffffeULL,
+	};
+	uint64_t pg = pick_index(self, f) / ps();
+
+	*run = 0;
+	switch (rnd(&self->rng, 8)) {
+	case 0:
+		return PICK(&self->rng, edges);
+	case 1:
+		return self->files[f].next_pgoff + rnd(&self->rng, 3);
+	default:
+		while (fz_owned(self, f, pg + *run))
+			(*run)++;
+		return pg;
+	}
+}
+
+/*
+ * One mmap() of file @f, judged and followed: into arena slot @s if @flags
+ * has MAP_FIXED or MAP_FIXED_NOREPLACE (at @addr: the slot's address, or
+ * off it), anywhere otherwise.
+ */
+static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
+		    uint8_t *addr, size_t s, uint64_t len, int prot, int flags,
+		    uint64_t off)
+{
+	const uint64_t task_size = 0x00007ffffffff000ULL;
+	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE), ret_ok;
+	uint64_t pgoff, alen, npages, i;
+	struct outcome o = { 0 };
+	uint8_t *ret;
+	int err;
+
+	alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
+	fz_begin(self, "mmap(%p, %#" PRIx64 ", prot %#x, flags %#x, file %d%s, offset %#" PRIx64 ")",
+		 addr, len, prot, flags, f, f == RO_FILE ? " (opened O_RDONLY)" : "", off);
+
+	/* What mmap(2) says the core refuses, then what the driver does. */
+	if (!len)
+		may_fail(&o, EINVAL);
+	if (off % ps())
+		may_fail(&o, EINVAL);
+	if (flags & MAP_FIXED && (uintptr_t)addr % ps())
+		may_fail(&o, EINVAL);
+	if (len && (!alen || alen > task_size))
+		may_fail(&o, ENOMEM);
+	npages = alen / ps();
+	pgoff = off / ps();
+	if (len && (pgoff + npages < pgoff || pgoff > (UINT64_MAX - alen) / ps()))
+		may_fail(&o, EOVERFLOW);
+	if (flags & MAP_FIXED_NOREPLACE)
+		may_fail(&o, EEXIST);
+	switch (flags & MAP_TYPE) {
+	case MAP_SHARED_VALIDATE:
+		if (flags & MAP_SYNC)
+			may_fail(&o, EOPNOTSUPP);
+		/* fallthrough */
+	case MAP_SHARED:
+		if (prot & PROT_WRITE && f == RO_FILE)
+			may_fail(&o, EACCES);
+		break;
+	case MAP_PRIVATE:
+		may_fail(&o, EINVAL);	/* the driver: not shared */
+		break;
+	default:
+		may_fail(&o, EINVAL);
+		break;
+	}
+	if (!fz_owns_range(self, f, pgoff, npages))
+		may_fail(&o, ENOENT);
+	tolerate(&o, ENOMEM);
+	if (prot & PROT_EXEC)
+		tolerate(&o, EPERM);	/* a noexec /dev */
+
+	ret = mmap(addr, len, prot, flags, self->files[f].fd, (off_t)off);
+	err = errno;
+	ret_ok = ret != MAP_FAILED;
+	if (ret_ok && fixed)
+		ASSERT_EQ(addr, ret) TH_LOG("%s: mapped at %p", self->what, ret);
+	/* A failed MAP_FIXED may have unmapped what was there: start afresh. */
+	if (!ret_ok && flags & MAP_FIXED)
+		fz_clear_slots(_metadata, self, s, alen ? alen / ps() : 1);
+	fz_judge(_metadata, self, &o, ret_ok, err, !ret_ok);
+	if (!ret_ok) {
+		fz_check_counters(_metadata, self);
+		return;
+	}
+	if (fixed) {
+		fz_forget_slots(self, s, npages);
+		for (i = 0; i < npages; i++) {
+			int pg = fz_find_page(self, self->files[f].id, pgoff + i);
+
+			self->slots[s + i].page = pg;
+			/* x86: write and exec imply read; none is none. */
+			self->slots[s + i].prot = prot & PROT_WRITE ? PROT_READ | PROT_WRITE :
+						  prot ? PROT_READ : PROT_NONE;
+			self->slots[s + i].vma = self->next_vma;
+			self->pages[pg].maps++;
+		}
+		self->next_vma++;
+		fz_check_counters(_metadata, self);
+		return;
+	}
+	/* Anywhere: count it while it is there, then let it go. */
+	for (i = 0; i < npages; i++)
+		self->pages[fz_find_page(self, self->files[f].id, pgoff + i)].maps++;
+	fz_check_counters(_metadata, self);
+	ASSERT_EQ(0, munmap(ret, alen));
+	for (i = 0; i < npages; i++)
+		self->pages[fz_find_page(self, self->files[f].id, pgoff + i)].maps--;
+	fz_check_counters(_metadata, self);
+}
+
+static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
+{
+	static const int prots[] = {
+		PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
+		PROT_READ, PROT_WRITE, PROT_NONE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		PROT_EXEC, PROT_READ | PROT_EXEC,
+	};
+	static const int types[] = {
+		MAP_SHARED, MAP_SHARED, MAP_SHARED, MAP_SHARED, MAP_SHARED_VALIDATE,
+		MAP_PRIVATE, 0, MAP_TYPE,
+	};
+	static const int extras[] = {
+		0, 0, 0, MAP_POPULATE, MAP_NORESERVE, MAP_LOCKED,
+	};
+	int f = fz_file_pick(self), prot, flags, how;
+	uint64_t pgoff, run, off, len, alen, npages;
+	uint8_t *addr = NULL;
+	size_t s = 0;
+
+	pgoff = pick_pgoff(self, f, &run);
+	npages = run && rnd(&self->rng, 4) ? 1 + rnd(&self->rng, run) :
+					     1 + rnd(&self->rng, 6);
+	len = npages * ps();
+	switch (rnd(&self->rng, 10)) {
+	case 0:
+		len = 0;
+		break;
+	case 1:
+		len -= rnd(&self->rng, ps());	/* rounds up to the same pages */
+		break;
+	default:
+		break;
+	}
+	off = pgoff * ps();
+	if (!rnd(&self->rng, 12))
+		off += 1 + rnd(&self->rng, ps() - 1);
+	prot = PICK(&self->rng, prots);
+	flags = PICK(&self->rng, types) | PICK(&self->rng, extras);
+	if (!rnd(&self->rng, 16))
+		flags = MAP_SHARED_VALIDATE | MAP_SYNC;
+	how = rnd(&self->rng, 10);	/* 0-6 fixed, 7 no-replace, 8-9 anywhere */
+	if (!rnd(&self->rng, 20)) {
+		/* Too big for any address space: never MAP_FIXED. */
+		len = PICK(&self->rng, ((const uint64_t[]){
+			1ULL << 46, 1ULL << 47, 1ULL << 48, UINT64_MAX,
+			UINT64_MAX - ps() + 2 }));
+		how = 8;
+	}
+	alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
+	if (how <= 7 && alen / ps() <= ARENA_PAGES) {
+		s = rnd(&self->rng, ARENA_PAGES - (alen ? alen / ps() : 1) + 1);
+		addr = self->arena + s * ps();
+		flags |= how == 7 ? MAP_FIXED_NOREPLACE : MAP_FIXED;
+		if (how == 0 && !rnd(&self->rng, 4))
+			addr += 1 + rnd(&self->rng, ps() - 1);
+	}
+	fz_mmap(_metadata, self, f, addr, s, len, prot, flags, off);
+}
+
+/* A sound mapping of owned pages of a read-write file, somewhere in the arena. */
+static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
+{
+	int f = rnd(&self->rng, RO_FILE), prot;
+	uint64_t pgoff, run = 0;
+	size_t s;
+
+	pgoff = pick_index(self, f) / ps();
+	while (fz_owned(self, f, pgoff + run) && run < 8)
+		run++;
+	if (!run)
+		return;
+	run = 1 + rnd(&self->rng, run);
+	s = rnd(&self->rng, ARENA_PAGES - run + 1);
+	prot = rnd(&self->rng, 4) ? PROT_READ | PROT_WRITE :
+				    rnd(&self->rng, 2) ? PROT_READ : PROT_NONE;
+	fz_mmap(_metadata, self, f, self->arena + s * ps(), s, run * ps(), prot,
+		MAP_SHARED | MAP_FIXED, pgoff * ps());
+}
+
+static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
+{
+	size_t s = rnd(&self->rng, ARENA_PAGES), n, len;
+	struct outcome o = { 0 };
+	uint8_t *addr;
+	int ret, err;
+
+	n = 1 + rnd(&self->rng, 8);
+	if (s + n > ARENA_PAGES)
+		n = ARENA_PAGES - s;
+	len = n * ps();
+	addr = self->arena + s * ps();
+	switch (rnd(&self->rng, 12)) {
+	case 0:
+		len = 0;
+		break;
+	case 1:
+		addr += 1 + rnd(&self->rng, ps() - 1);
+		len -= ps();
+		break;
+	case 2:
+	case 3:
+		len -= rnd(&self->rng, ps());	/* rounds up to n pages */
+		break;
+	default:
+		break;
+	}
+	fz_begin(self, "munmap(arena page %zu + %zu, %#zx)", s,
+		 (size_t)(addr - self->arena) % ps(), len);
+	if (!len || (uintptr_t)addr % ps())
+		may_fail(&o, EINVAL);
+	ret = munmap(addr, len);
+	err = errno;
+	fz_judge(_metadata, self, &o, ret == 0, err, false);
+	if (ret == 0)
+		fz_clear_slots(_metadata, self, s, n);
+	fz_check_counters(_metadata, self);
+}
+
+/* A slot mapping the device, and the run of slots of the same mmap from it. */
+static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
+{
+	size_t i, start = rnd(&self->rng, ARENA_PAGES);
+
+	for (i = 0; i < ARENA_PAGES; i++) {
+		size_t j = (start + i) % ARENA_PAGES, e = j + 1;
+
+		if (self->slots[j].page < 0)
+			continue;
+		while (e < ARENA_PAGES && self->slots[e].page >= 0 &&
+		       self->slots[e].vma == self->slots[j].vma)
+			e++;
+		*s = j;
+		*same_vma = e - j;
+		return true;
+	}
+	return false;
+}
+
+static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
+{
+	size_t s, same, n, d = 0, i;
+	struct outcome o = { 0 };
+	uint64_t old_len, new_len;
+	unsigned long flags = 0;
+	uint8_t *addr, *dst = NULL;
+	int kind = rnd(&self->rng, 6), err;
+	void *ret;
+
+	if (!pick_mapped_slot(self, &s, &same))
+		return;
+	addr = self->arena + s * ps();
+	n = same > 1 && rnd(&self->rng, 3) ? 1 + rnd(&self->rng, same) :
+					     1 + rnd(&self->rng, 4);
+	if (s + n > ARENA_PAGES)
+		n = ARENA_PAGES - s;
+	old_len = n * ps();
+	new_len = old_len;
+	switch (kind) {
+	case 0:		/* shrink: the tail goes, whatever it is */
+		if (n < 2)
+			n = 2;
+		if (s + n > ARENA_PAGES)
+			return;
+		old_len = n * ps();
+		new_len = (1 + rnd(&self->rng, n - 1)) * ps();
+		flags = rnd(&self->rng, 2) ? MREMAP_MAYMOVE : 0;
+		break;
+	case 1:		/* grow: the device's mappings cannot */
+		new_len = old_len + (1 + rnd(&self->rng, 4)) * ps();
+		if (!rnd(&self->rng, 6))
+			old_len = 0;
+		flags = rnd(&self->rng, 2) ? MREMAP_MAYMOVE : 0;
+		may_fail(&o, EFAULT);
+		break;
+	case 2:		/* move elsewhere in the arena */
+	case 3:
+		d = rnd(&self->rng, ARENA_PAGES - n + 1);
+		dst = self->arena + d * ps();
+		flags = MREMAP_MAYMOVE | MREMAP_FIXED;
+		if (d < s + n && s < d + n)
+			may_fail(&o, EINVAL);	/* overlap */
+		else if (n > same)
+			tolerate(&o, EFAULT);	/* spans mappings, unless merged */
+		break;
+	case 4:		/* MREMAP_DONTUNMAP is for private anonymous memory */
+		flags = MREMAP_MAYMOVE | MREMAP_DONTUNMAP;
+		may_fail(&o, EINVAL);
+		break;
+	default:	/* plain invalid requests */
+		switch (rnd(&self->rng, 4)) {
+		case 0:
+			addr += 1 + rnd(&self->rng, ps() - 1);
+			break;
+		case 1:
+			new_len = 0;
+			break;
+		case 2:
+			flags = MREMAP_FIXED;
+			dst = self->arena;
+			break;
+		default:
+			flags = 8 << rnd(&self->rng, 20);
+			break;
+		}
+		may_fail(&o, EINVAL);
+		break;
+	}
+	fz_begin(self, "mremap(arena page %zu, %#" PRIx64 ", %#" PRIx64 ", %#lx, %p) over %zu pages of one mmap",
+		 s, old_len, new_len, flags, dst, same);
+	ret = mremap(addr, old_len, new_len, flags, dst);
+	err = errno;
+	fz_judge(_metadata, self, &o, ret != MAP_FAILED, err, false);
+	if (kind == 0) {
+		fz_clear_slots(_metadata, self, s + new_len / ps(),
+			       (old_len - new_len) / ps());
+	} else if ((kind == 2 || kind == 3) && !(d < s + n && s < d + n)) {
+		if (ret == MAP_FAILED) {
+			/* The destination was unmapped before the refusal. */
+			fz_clear_slots(_metadata, self, d, n);
+		} else {
+			fz_forget_slots(self, d, n);
+			for (i = 0; i < n; i++) {
+				self->slots[d + i] = self->slots[s + i];
+				self->slots[d + i].vma = self->next_vma;
+				self->slots[s + i].page = -1;
+			}
+			self->next_vma++;
+			/* The pages moved: no page was unmapped. */
+			ASSERT_EQ(addr, mmap(addr, n * ps(), PROT_NONE,
+					     MAP_PRIVATE | MAP_ANONYMOUS |
+					     MAP_FIXED | MAP_NORESERVE, -1, 0));
+		}
+	}
+	fz_check_counters(_metadata, self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Unknown ioctl numbers                                                    */
+/* ---------------------------------------------------------------------- */
+
+/* Handled by the VFS for every file (fs/ioctl.c): not the driver's to refuse. */
+static bool vfs_ioctl(unsigned int cmd)
+{
+	static const unsigned int vfs[] = {
+		FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIFREEZE, FITHAW,
+		FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
+		FIONREAD, _IOW('X', 40, struct { int64_t a[6]; }),
+		_IOW('X', 42, struct { int64_t a[6]; }),
+		_IOW('X', 41, struct { int64_t a[6]; }),
+		_IOW('X', 43, struct { int64_t a[6]; }),
+		_IOW('X', 57, struct { int64_t a[6]; }),
+		_IOR(0x15, 0, struct { uint8_t a[17]; }),
+		_IOR(0x15, 1, struct { uint8_t a[129]; }),
+	};
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(vfs); i++)
+		if (cmd == vfs[i])
+			return true;
+	return false;
+}
+
+static unsigned int pick_cmd(FZ *self)
+{
+	unsigned int dir, type, nr, size;
+
+	switch (rnd(&self->rng, 4)) {
+	case 0:
+		return rng_next(&self->rng);
+	case 1:		/* our numbers with another direction or size */
+		nr = 5 + rnd(&self->rng, 3);
+		dir = rnd(&self->rng, 4);
+		size = PICK(&self->rng, ((const unsigned int[]){ 0, 8, 16, 20, 24, 28, 32 }));
+		return _IOC(dir, 'G', nr, size);
+	case 2:		/* our type, other numbers */
+		return _IOC(rnd(&self->rng, 4), 'G', rnd(&self->rng, 256),
+			    rnd(&self->rng, 64));
+	default:	/* other drivers' types */
+		dir = rnd(&self->rng, 4);
+		type = rnd(&self->rng, 256);
+		nr = rnd(&self->rng, 256);
+		size = rnd(&self->rng, 1 << 14);
+		return _IOC(dir, type, nr, size);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* sysfs: the limit and peak                                                */
+/* ---------------------------------------------------------------------- */
+
+#define CLASS_LIMIT	GNTALLOC_SYSFS "/limit"
+#define CLASS_PEAK	GNTALLOC_SYSFS "/peak"
+
+/* Inputs every run tries first: the documented edges, and near misses. */
+static const char *const sysfs_edges[] = {
+	"0", "0\n", "1", "1\n", "1024\n", "4294967295", "4294967295\n",
+	"4294967296", "4294967296\n", "18446744073709551615\n",
+	"18446744073709551616\n", "99999999999999999999999\n",
+	"00000000000000000000000000000000000000001\n", "007\n",
+	"", "\n", "\n\n", "1\n\n", " 1\n", "1 \n", "\t1\n", "1\t",
+	"-0\n", "-1\n", "+1\n", "+0\n", "0x10\n", "0X10\n", "1e3\n",
+	"1.0\n", "1,000\n", "\xd9\xa1\n", "abc\n", "12abc\n", "1\r\n",
+};
+
+/*
+ * What the documentation says a write of @s (@len bytes) to the limit does:
+ * 0 (accepted: *@value), -EINVAL or -ERANGE.  "A decimal number from 0 to
+ * 4294967295, optionally followed by a newline".
+ */
+static int limit_oracle(const char *s, size_t len, uint64_t *value)
+{
+	size_t i, n = len;
+	bool big = false;
+	uint64_t v = 0;
+
+	if (n && s[n - 1] == '\n')
+		n--;
+	if (!n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		if (v > (UINT64_MAX - 9) / 10)
+			big = true;
+		else
+			v = v * 10 + (s[i] - '0');
+	}
+	if (big || v > UINT32_MAX)
+		return -ERANGE;
+	*value = v;
+	return 0;
+}
+
+/* A random string: digits mostly, and what parsers trip on. */
+static size_t pick_string(FZ *self, char *s, size_t size)
+{
+	static const char alphabet[] =
+		"0123456789012345678901234567890123456789+- \t\nxX.,eE\r\0\xff\x80\x7f";
+	size_t len, i;
+
+	if (!rnd(&self->rng, 8)) {
+		/* A long run of zeroes, up to a page: a small number. */
+		len = 1 + rnd(&self->rng, size - 8);
+		memset(s, '0', len);
+		len += snprintf(s + len, size - len, "%u\n",
+				(unsigned int)rnd(&self->rng, 100000));
+		return len;
+	}
+	len = 1 + rnd(&self->rng, 24);
+	for (i = 0; i < len; i++)
+		s[i] = alphabet[rnd(&self->rng, sizeof(alphabet) - 1)];
+	if (rnd(&self->rng, 2))
+		s[len++] = '\n';
+	return len;
+}
+
+/* Write @len bytes in one write(): 0 or -errno. */
+static int write_bytes(const char *path, const char *s, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	ssize_t ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = write(fd, s, len);
+	if (ret < 0)
+		err = -errno;
+	else if ((size_t)ret != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static void printable(const char *s, size_t len, char *out, size_t size)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len && o + 5 < size; i++) {
+		unsigned char c = s[i];
+
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			out[o++] = c;
+		else
+			o += snprintf(out + o, size - o, "\\x%02x", c);
+	}
+	if (i < len)
+		o += snprintf(out + o, size - o, "...(%zu bytes)", len);
+	out[o] = '\0';
+}
+
+static const char *const sysfs_paths[] = {
+	GNTALLOC_PARAM_LIMIT, CLASS_LIMIT, CLASS_PEAK,
+};
+
+/*
+ * Write @len bytes of @s to @path; the outcome must be the documented one.
+ * A wrong outcome is counted (and logged) rather than fatal, so that one
+ * run shows every such input; the limit in force is then read back.
+ */
+static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
+			     const char *path, const char *s, size_t len)
+{
+	bool peak = !strcmp(path, CLASS_PEAK);
+	uint64_t value = 0, now = 0, other = 0, index;
+	char shown[96];
+	int want, got;
+
+	printable(s, len, shown, sizeof(shown));
+	fz_begin(self, "write \"%s\" to %s", shown, path);
+	if (!len)
+		return;	/* write(2) of nothing never reaches the driver */
+	want = limit_oracle(s, len, &value);
+	if (peak && (want || value))
+		want = -EINVAL;	/* "any other value is refused with EINVAL" */
+	got = write_bytes(path, s, len);
+	if (got != want && self->mismatches++ < MAX_REPORTED) {
+		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
+		       self->seed, self->cases, self->what,
+		       got ? strerrorname_np(-got) : "success",
+		       want ? strerrorname_np(-want) : "success");
+	}
+	if (peak) {
+		if (!got)
+			ASSERT_EQ(counter("in_use"), counter("peak"));
+		return;
+	}
+	if (!got)
+		self->limit = want ? counter("limit") : value;
+	/* Both doors show the same limit, the one in force. */
+	ASSERT_EQ(0, read_u64_file(GNTALLOC_PARAM_LIMIT, &now));
+	ASSERT_EQ(0, read_u64_file(CLASS_LIMIT, &other));
+	ASSERT_EQ(self->limit, now) TH_LOG("%s", self->what);
+	ASSERT_EQ(self->limit, other) TH_LOG("%s", self->what);
+	/* And it holds: one page more fits exactly when below the limit. */
+	if (gntalloc_alloc_rw(self->files[0].fd, 1, &index, NULL) == 0) {
+		ASSERT_LT(self->env.base.in_use, self->limit) TH_LOG("%s", self->what);
+		ASSERT_EQ(0, gntalloc_dealloc(self->files[0].fd, index, 1));
+		self->allocated++;
+		self->freed++;
+	} else {
+		ASSERT_EQ(ENOSPC, errno);
+		ASSERT_GE(self->env.base.in_use, self->limit) TH_LOG("%s", self->what);
+		self->hits++;
+	}
+	fz_check_counters(_metadata, self);
+}
+
+/* ---------------------------------------------------------------------- */
+/* The fixture                                                              */
+/* ---------------------------------------------------------------------- */
+
+/* Pages a peer of an earlier test let go of come back within a second. */
+static void wait_no_pending(void)
+{
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+
+	while (have_counters() && counter("pending") && now_ms() < deadline)
+		sleep_ms(20);
+}
+
+FIXTURE_SETUP(fuzz)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *c;
+	int f;
+
+	for (f = 0; f < NR_FILES; f++)
+		self->files[f].fd = -1;
+	self->evt.fd_local = self->evt.fd_remote = -1;
+	/* The model counts on no page coming back behind its back. */
+	wait_no_pending();
+	env_setup(_metadata, &self->env);
+	if (!self->env.counters)
+		SETUP_SKIP("%s is missing: stock driver, no counters to check the model against",
+			   GNTALLOC_SYSFS);
+	if (access(EVTCHN_DEV, F_OK))
+		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	ASSERT_EQ(0U, self->env.base.pending) TH_LOG("pages pending before the test");
+
+	for (c = _metadata->name; *c; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
+	self->seed = fuzz_base_seed ^ h;
+	self->rng.s = self->seed;
+	TH_LOG("seed %" PRIu64 " (GNTALLOC_FUZZ_SEED=%" PRIu64 " replays this run)",
+	       self->seed, fuzz_base_seed);
+
+	for (f = 0; f < NR_FILES; f++) {
+		self->files[f].fd = open(GNTALLOC_DEV, (f == RO_FILE ? O_RDONLY : O_RDWR) |
+					 O_CLOEXEC);
+		ASSERT_LE(0, self->files[f].fd);
+		self->files[f].id = self->next_file_id++;
+	}
+	ASSERT_EQ(0, evtchn_pair_open(&self->evt));
+	self->buf = mmap(NULL, BUF_PAGES * ps(), PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf) {
+		self->buf = NULL;
+	}
+	ASSERT_EQ(0, mprotect(self->buf + BUF_NONE * ps(), ps(), PROT_NONE));
+	ASSERT_EQ(0, mprotect(self->buf + BUF_RO * ps(), ps(), PROT_READ));
+	ASSERT_EQ(0, mprotect(self->buf + (BUF_RO + 1) * ps(), ps(), PROT_NONE));
+	self->arena = mmap(NULL, (ARENA_PAGES + 1) * ps(), PROT_NONE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->arena) {
+		self->arena = NULL;
+	}
+	for (f = 0; f < ARENA_PAGES; f++)
+		self->slots[f].page = -1;
+	/* Last: TEARDOWN puts it back only if SETUP completed. */
+	self->limit = self->env.base.in_use + HEADROOM;
+	ASSERT_EQ(0, set_limit(self->limit));
+}
+
+FIXTURE_TEARDOWN_PARENT(fuzz)
+{
+	int f;
+
+	if (env_in_test_process(&self->env)) {
+		if (self->arena)
+			munmap(self->arena, (ARENA_PAGES + 1) * ps());
+		if (self->buf)
+			munmap(self->buf, BUF_PAGES * ps());
+		for (f = 0; f < NR_FILES; f++)
+			if (self->files[f].fd >= 0)
+				close(self->files[f].fd);
+		evtchn_pair_close(&self->evt);
+	}
+	env_teardown(_metadata, &self->env);
+}
+
+/* Run for @percent of the seconds given to the fuzz tests. */
+static void fz_start(FZ *self, unsigned int percent)
+{
+	self->deadline = now_ms() + (uint64_t)fuzz_seconds * 10 * percent;
+}
+
+TEST_F_TIMEOUT(fuzz, ioctls_succeed_or_fail_as_documented, 7200)
+{
+	fz_start(self, 40);
+	while (fz_time_left(self)) {
+		uint32_t r = rnd(&self->rng, 100);
+
+		if (r < 38)
+			fuzz_alloc(_metadata, self);
+		else if (r < 68)
+			fuzz_dealloc(_metadata, self);
+		else if (r < 92)
+			fuzz_notify(_metadata, self);
+		else if (r < 98)
+			fz_map_some(_metadata, self);	/* arguments may live there */
+		else if (r < 99)
+			fz_reopen(_metadata, self, fz_file_pick(self));
+		else
+			fuzz_munmap(_metadata, self);
+	}
+	fz_finish(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fuzz, mappings_succeed_or_fail_as_documented, 7200)
+{
+	uint64_t index;
+	int f;
+
+	fz_start(self, 35);
+	/*
+	 * First the plainest mapping there is, through every file: owned
+	 * pages, PROT_READ, MAP_SHARED.  A file opened O_RDONLY too: mmap(2)
+	 * allows it, and the documentation refuses only mappings that are not
+	 * MAP_SHARED.
+	 */
+	for (f = 0; f < NR_FILES; f++) {
+		index = fz_alloc_in(_metadata, self, f, 2);
+		fz_mmap(_metadata, self, f, self->arena + 2 * f * ps(), 2 * f,
+			2 * ps(), PROT_READ, MAP_SHARED | MAP_FIXED, index);
+	}
+	while (fz_time_left(self)) {
+		uint32_t r = rnd(&self->rng, 100);
+
+		if (fz_used_pages(self) < 24 || r < 8)
+			fz_alloc_some(_metadata, self);
+		else if (r < 45)
+			fuzz_mmap(_metadata, self);
+		else if (r < 63)
+			fuzz_munmap(_metadata, self);
+		else if (r < 88)
+			fuzz_mremap(_metadata, self);
+		else if (r < 97)
+			fz_dealloc_one(_metadata, self);
+		else
+			fz_reopen(_metadata, self, fz_file_pick(self));
+	}
+	fz_finish(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fuzz, unknown_ioctl_numbers_fail_with_enotty, 7200)
+{
+	struct outcome o = { 0 };
+	uint8_t arg[64];
+	unsigned int cmd;
+	int kind, ret;
+	uint8_t *p;
+
+	may_fail(&o, ENOTTY);
+	fz_start(self, 10);
+	while (fz_time_left(self)) {
+		cmd = pick_cmd(self);
+		if (cmd == IOCTL_GNTALLOC_ALLOC_GREF ||
+		    cmd == IOCTL_GNTALLOC_DEALLOC_GREF ||
+		    cmd == IOCTL_GNTALLOC_SET_UNMAP_NOTIFY || vfs_ioctl(cmd))
+			continue;
+		memset(arg, 0, sizeof(arg));
+		arg[0] = 1;	/* count, index... all small */
+		p = fz_place(self, arg, sizeof(arg), &kind);
+		fz_begin(self, "ioctl %#x, argument %s", cmd, ptr_kinds[kind]);
+		ret = ioctl(self->files[fz_file_pick(self)].fd, cmd, p);
+		fz_judge(_metadata, self, &o, ret == 0, errno, false);
+		if (self->cases % 16 == 0)
+			fz_check_counters(_metadata, self);
+	}
+	fz_check_counters(_metadata, self);
+	fz_finish(_metadata, self);
+}
+
+TEST_F_TIMEOUT(fuzz, sysfs_writes_succeed_or_fail_as_documented, 7200)
+{
+	char s[4096];
+	size_t i, p, len;
+
+	fz_start(self, 15);
+	/* The edges through each file, then random strings through any. */
+	for (p = 0; p < ARRAY_SIZE(sysfs_paths); p++) {
+		for (i = 0; i < ARRAY_SIZE(sysfs_edges); i++)
+			fuzz_sysfs_write(_metadata, self, sysfs_paths[p],
+					 sysfs_edges[i], strlen(sysfs_edges[i]));
+		/* A NUL inside: what follows is not "a decimal number". */
+		fuzz_sysfs_write(_metadata, self, sysfs_paths[p], "12\0abc", 6);
+		fuzz_sysfs_write(_metadata, self, sysfs_paths[p], "0\0abc", 5);
+	}
+	while (fz_time_left(self)) {
+		len = pick_string(self, s, sizeof(s));
+		fuzz_sysfs_write(_metadata, self, PICK(&self->rng, sysfs_paths),
+				 s, len);
+	}
+	fz_finish(_metadata, self);
+}
+
+TEST_HARNESS_MAIN
