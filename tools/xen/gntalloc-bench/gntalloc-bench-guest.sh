@@ -8,9 +8,9 @@
 # Results are the BENCH lines on the console; the host turns them into tables and plots.
 #
 # Environment: BENCH_SCALE (repetitions, default 1), BENCH_ONLY (workload list, default all;
-# "none" for none), BENCH_DRIVERS, BENCH_PROFILE (1: profile both drivers with ftrace, see the
-# end; `make bench` does that in a boot of its own). The Makefile sets them in
-# /usr/bin/gntalloc-bench.env, which the payload reads.
+# "none" for none), BENCH_DRIVERS, BENCH_ROUNDS (default 2), BENCH_PROFILE (1: profile both
+# drivers with ftrace, see the end; `make bench` does that in a boot of its own). The Makefile
+# sets them in /usr/bin/gntalloc-bench.env, which the payload reads.
 
 SCALE=${BENCH_SCALE:-1}
 ONLY=${BENCH_ONLY:-}
@@ -30,6 +30,7 @@ echo "BENCH-INFO,cpus,$(grep -c ^processor /proc/cpuinfo)"
 echo "BENCH-INFO,memtotal-kb,$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 echo "BENCH-INFO,clocksource,$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 echo "BENCH-INFO,scale,$SCALE"
+echo "BENCH-INFO,rounds,${BENCH_ROUNDS:-2}"
 # gntalloc-bench times with the TSC (see there); the kernel knows its rate from Xen.
 MHZ=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | head -n 1)
 
@@ -54,11 +55,23 @@ load() {
 		"taint '$taint' limit $(cat "$PARAM")"
 }
 
-[ "$ONLY" = none ] || for d in $DRIVERS; do
-	load "$d"
-	gntalloc-bench ${MHZ:+-f "$MHZ"} -s "$SCALE" ${ONLY:+-w "$ONLY"} "$d" || fail "gntalloc-bench $d failed"
-	free_kb=$(sed -n 's/^MemFree: *\([0-9]*\).*/\1/p' /proc/meminfo)
-	echo "bench: $d done; MemFree ${free_kb} kB"
+# The drivers take turns, in reverse order every other round (stock, ours, ours, stock...), so
+# that a slow phase of the host (colleagues' builds share it) falls on both; the host pools
+# the rounds' samples.
+ROUNDS=${BENCH_ROUNDS:-2}
+REVERSED=
+for d in $DRIVERS; do REVERSED="$d $REVERSED"; done
+r=1
+while [ "$ONLY" != none ] && [ $r -le "$ROUNDS" ]; do
+	order=$DRIVERS
+	[ $((r % 2)) = 1 ] || order=$REVERSED
+	for d in $order; do
+		load "$d"
+		echo "bench: round $r of $ROUNDS: $d"
+		gntalloc-bench ${MHZ:+-f "$MHZ"} -r "$ROUNDS" -s "$SCALE" ${ONLY:+-w "$ONLY"} "$d" ||
+			fail "gntalloc-bench $d failed"
+	done
+	r=$((r + 1))
 done
 
 # ---- Profiles (BENCH_PROFILE=1): where each driver spends the time of W1, W3 and W4 ----

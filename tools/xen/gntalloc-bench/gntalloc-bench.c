@@ -3,9 +3,10 @@
  * gntalloc-bench - the cost of /dev/xen/gntalloc operations, for comparing two drivers in one
  * boot (make bench: the stock xen-gntalloc, then ours).
  *
- * Usage: gntalloc-bench [-f TSC-MHZ] [-s SCALE] [-t] [-w LIST] LABEL
+ * Usage: gntalloc-bench [-f TSC-MHZ] [-r ROUNDS] [-s SCALE] [-t] [-w LIST] LABEL
  *   LABEL	the driver's name in the output (stock, ours)
  *   -f MHZ	the TSC frequency (the kernel's "tsc: Detected" line); default: measured
+ *   -r ROUNDS	this run is one of ROUNDS whose samples are pooled: repetitions / ROUNDS
  *   -s SCALE	multiply repetition counts and time budgets (default 1; 0.2 for a quick look)
  *   -w LIST	only these workloads, comma-separated: floor,w1,w3,w4,w5,w6 (w1 includes w2)
  *		or profiles: p1, p3, p4 (a fixed count of the W1, W3, W4 operation)
@@ -23,13 +24,16 @@
  *   floor  a rejected ioctl (unknown number) on the device; a zeroed anonymous page through
  *       mmap(MAP_POPULATE) + touch + munmap (1 page, and 1024 pages per page)
  *
- * Everything but w5 runs pinned to CPU 1 and is timed with its TSC (see now_ns()).
+ * Everything but w5 runs pinned to CPU 1 and is timed with its TSC (see now_ns()); every sample
+ * is guarded by canaries against a busy host (see GUARDED).
  * Each point is measured as SAMPLES batches; a batch is as many operations as fit in a time
  * budget (found by a calibrating warm-up run), so clock reads cost nothing and slow points
  * take as long as fast ones. The result of a point is the median, p10 and p90 of the per-op
- * cost of its batches. One line per point on stdout:
+ * cost of its batches. Two lines per point on stdout, the summary and the samples (which the
+ * host pools over rounds, -r):
  *
  *   BENCH,<label>,<workload>,<param>,<metric>,<unit>,<median>,<p10>,<p90>,<samples>,<batch>
+ *   BENCH-RAW,<label>,<workload>,<param>,<metric>,<unit>,<batch>,<sample> <sample>...
  *
  * Progress goes to stderr. Exit status 0 if every operation worked, 1 otherwise.
  */
@@ -144,9 +148,12 @@ static double calibrate_tsc(void)
 	return (t1 - t0) * 1000.0 / (c1 - c0);
 }
 
+static int rounds = 1; /* -r: this is one of that many rounds, whose samples the host pools */
+
+/* A repetition count: scaled, and split between the rounds */
 static int scaled(int n, int min)
 {
-	int v = (int)(n * scale + 0.5);
+	int v = (int)(n * scale / rounds + 0.5);
 
 	return v < min ? min : v;
 }
@@ -171,14 +178,77 @@ static double pct(const double *v, int n, double p)
 	return v[i] + (pos - i) * (v[i + 1] - v[i]);
 }
 
+/*
+ * The host pools the samples of several rounds (BENCH-RAW) and takes its statistics from
+ * them; the BENCH summary line is this round's alone.
+ */
 static void emit(const char *wl, long param, const char *metric, const char *unit, double *v,
 		 int n, long batch)
 {
+	int i;
+
 	qsort(v, n, sizeof(*v), cmp_double);
 	printf("BENCH,%s,%s,%ld,%s,%s,%.4g,%.4g,%.4g,%d,%ld\n", label, wl, param, metric, unit,
 	       pct(v, n, 0.5), pct(v, n, 0.1), pct(v, n, 0.9), n, batch);
+	printf("BENCH-RAW,%s,%s,%ld,%s,%s,%ld,", label, wl, param, metric, unit, batch);
+	for (i = 0; i < n; i++)
+		printf("%s%.5g", i ? " " : "", v[i]);
+	printf("\n");
 	fflush(stdout);
 }
+
+/*
+ * A canary: a fixed piece of pure user-space arithmetic (~0.2 ms). Under TCG a vCPU runs only
+ * while its QEMU thread has a host CPU; when other work on the host (colleagues' builds) takes
+ * that CPU, the canary takes longer than its best. Every sample runs between two canaries and
+ * is taken again, after a pause, while either is slow (GUARDED); after 5 tries it is kept and
+ * counted as disturbed. The canaries go to the host too, which reports their slowdown.
+ */
+#define MAX_CANARIES 8192
+#define QUIET 1.08 /* a canary this much slower than the best means a busy host */
+static double canaries[MAX_CANARIES], canary_best = 1e30;
+static int ncanaries;
+static double redone, disturbed; /* samples taken again, and kept although disturbed */
+
+static double canary(void)
+{
+	volatile uint64_t x = 1;
+	uint64_t t0 = now_ns();
+	double us;
+	int i;
+
+	for (i = 0; i < 100000; i++)
+		x = x * 6364136223846793005ull + 1442695040888963407ull;
+	us = (now_ns() - t0) / 1e3;
+	if (ncanaries < MAX_CANARIES)
+		canaries[ncanaries++] = us;
+	if (us < canary_best)
+		canary_best = us;
+	return us;
+}
+
+static int quiet(void)
+{
+	return canary() <= canary_best * QUIET;
+}
+
+#define GUARDED(...)                                       \
+	do {                                               \
+		int tries_ = 0, ok_;                       \
+		for (;;) {                                 \
+			ok_ = quiet();                     \
+			__VA_ARGS__;                       \
+			ok_ = quiet() && ok_;              \
+			if (ok_)                           \
+				break;                     \
+			if (tries_++ == 5) {               \
+				disturbed++;               \
+				break;                     \
+			}                                  \
+			redone++;                          \
+			usleep(100000);                    \
+		}                                          \
+	} while (0)
 
 /* ---- the device ---- */
 
@@ -258,12 +328,11 @@ static void measure(const char *wl, long param, const char *metric, op_fn fn, vo
 		fn(ctx);
 		batch++;
 	} while (now_ns() - t0 < budget);
-	for (s = 0; s < samples; s++) {
-		t0 = now_ns();
-		for (i = 0; i < batch; i++)
-			fn(ctx);
-		v[s] = (now_ns() - t0) / 1e3 / batch / per;
-	}
+	for (s = 0; s < samples; s++)
+		GUARDED(t0 = now_ns();
+			for (i = 0; i < batch; i++)
+				fn(ctx);
+			v[s] = (now_ns() - t0) / 1e3 / batch / per);
 	emit(wl, param, metric, "us", v, samples, batch);
 	free(v);
 }
@@ -368,11 +437,11 @@ static void run_bulk(void)
 
 	note("w3: ALLOC of %d pages in one call", BATCH_PAGES);
 	for (s = -2; s < n; s++) { /* two warm-ups */
-		t0 = now_ns();
-		index = gnt_alloc(fd, op, BATCH_PAGES);
-		t1 = now_ns();
-		gnt_dealloc(fd, index, BATCH_PAGES);
-		t2 = now_ns();
+		GUARDED(t0 = now_ns();
+			index = gnt_alloc(fd, op, BATCH_PAGES);
+			t1 = now_ns();
+			gnt_dealloc(fd, index, BATCH_PAGES);
+			t2 = now_ns());
 		if (s < 0)
 			continue;
 		va[s] = (t1 - t0) / 1e3 / BATCH_PAGES;
@@ -399,24 +468,22 @@ static void run_offset_diag(void)
 	uint64_t t0;
 
 	note("w1 diagnostics: ALLOC 1 + DEALLOC 1 at page offsets 1-63 and from 4096 on");
-	for (s = 0; s < n; s++) {
-		fd = dev_open();
-		op_alloc_dealloc(&fd); /* offset 0 */
-		t0 = now_ns();
-		for (i = 1; i < 64; i++)
-			op_alloc_dealloc(&fd);
-		vlo[s] = (now_ns() - t0) / 1e3 / 63;
-		close(fd);
-	}
+	for (s = 0; s < n; s++)
+		GUARDED(fd = dev_open();
+			op_alloc_dealloc(&fd); /* offset 0 */
+			t0 = now_ns();
+			for (i = 1; i < 64; i++)
+				op_alloc_dealloc(&fd);
+			vlo[s] = (now_ns() - t0) / 1e3 / 63;
+			close(fd));
 	fd = dev_open();
 	for (i = 0; i < 4096; i++)
 		op_alloc_dealloc(&fd);
-	for (s = 0; s < n; s++) {
-		t0 = now_ns();
-		for (i = 0; i < 63; i++)
-			op_alloc_dealloc(&fd);
-		vhi[s] = (now_ns() - t0) / 1e3 / 63;
-	}
+	for (s = 0; s < n; s++)
+		GUARDED(t0 = now_ns();
+			for (i = 0; i < 63; i++)
+				op_alloc_dealloc(&fd);
+			vhi[s] = (now_ns() - t0) / 1e3 / 63);
 	close(fd);
 	emit("w1diag", 0, "offsets-1-63", "us", vlo, n, 63);
 	emit("w1diag", 0, "offsets-4096-up", "us", vhi, n, 63);
@@ -434,18 +501,20 @@ static void run_close(void)
 
 	note("w4: close() of a file holding %d grants, %d times", BIG_N, n);
 	for (s = 0; s < n; s++) {
-		int fd = dev_open();
-		long held = 0;
+		int fd;
+		long held;
 
-		t0 = now_ns();
-		hold(fd, &held, BIG_N);
-		t1 = now_ns();
-		vs[s] = (t1 - t0) / 1e3 / BIG_N;
-		t0 = now_ns();
-		if (close(fd))
-			die("close");
-		t1 = now_ns();
-		vc[s] = (t1 - t0) / 1e6;
+		GUARDED(fd = dev_open();
+			held = 0;
+			t0 = now_ns();
+			hold(fd, &held, BIG_N);
+			t1 = now_ns();
+			vs[s] = (t1 - t0) / 1e3 / BIG_N;
+			t0 = now_ns();
+			if (close(fd))
+				die("close");
+			t1 = now_ns();
+			vc[s] = (t1 - t0) / 1e6);
 	}
 	emit("w4", BIG_N, "close-ms", "ms", vc, n, 1);
 	for (s = 0; s < n; s++)
@@ -525,8 +594,8 @@ static void run_parallel(void)
 
 	note("w5: one process versus two, %d rounds of %.1f s each", n, secs);
 	for (s = 0; s < n; s++) {
-		v1[s] = run_workers(1, secs, s % ncpus); /* alternate the CPU */
-		v2[s] = run_workers(2, secs, 0);
+		GUARDED(v1[s] = run_workers(1, secs, s % ncpus); /* alternate the CPU */
+			v2[s] = run_workers(2, secs, 0));
 		vr[s] = v2[s] / v1[s];
 	}
 	emit("w5", 1, "ops-per-s", "ops/s", v1, n, 1);
@@ -709,7 +778,7 @@ static void run_profile_w4(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-s SCALE] [-t] [-w floor,w1,w3,w4,w5,w6,p1,p3,p4] LABEL\n", argv0);
+	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-r ROUNDS] [-s SCALE] [-t] [-w floor,w1,w3,w4,w5,w6,p1,p3,p4] LABEL\n", argv0);
 	exit(2);
 }
 
@@ -719,7 +788,7 @@ int main(int argc, char **argv)
 	uint64_t t0;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "f:s:tw:")) != -1) {
+	while ((opt = getopt(argc, argv, "f:r:s:tw:")) != -1) {
 		switch (opt) {
 		case 'f':
 			kernel_mhz = atof(optarg);
@@ -728,6 +797,9 @@ int main(int argc, char **argv)
 			trace_on_fd = open("/sys/kernel/tracing/tracing_on", O_WRONLY);
 			if (trace_on_fd < 0)
 				die("/sys/kernel/tracing/tracing_on");
+			break;
+		case 'r':
+			rounds = atoi(optarg);
 			break;
 		case 's':
 			scale = atof(optarg);
@@ -739,7 +811,7 @@ int main(int argc, char **argv)
 			usage(argv[0]);
 		}
 	}
-	if (optind != argc - 1 || scale <= 0)
+	if (optind != argc - 1 || scale <= 0 || rounds < 1)
 		usage(argv[0]);
 	label = argv[optind];
 	signal(SIGPIPE, SIG_IGN);
@@ -750,6 +822,8 @@ int main(int argc, char **argv)
 		ncpus = 1;
 	pin(ncpus > 1 ? 1 : 0);
 	tsc_mhz = calibrate_tsc();
+	for (opt = 0; opt < 20; opt++)
+		canary(); /* its best, on a quiet host: the reference */
 	printf("BENCH-INFO,tsc-mhz-%s,calibrated %.1f; kernel %.1f\n", label, tsc_mhz, kernel_mhz);
 	if (kernel_mhz > 0)
 		tsc_mhz = kernel_mhz;
@@ -775,6 +849,11 @@ int main(int argc, char **argv)
 		run_profile_w3();
 	if (only && wanted("p4"))
 		run_profile_w4();
+	if (ncanaries > 20) {
+		emit("canary", 0, "user-loop", "us", canaries, ncanaries, 1);
+		emit("guard", 0, "samples-redone", "n", &redone, 1, 1);
+		emit("guard", 0, "samples-disturbed", "n", &disturbed, 1, 1);
+	}
 	note("done in %.1f s", (now_ns() - t0) / 1e9);
 	return 0;
 }

@@ -31,15 +31,59 @@ out=$2
 version=${3:-unknown}
 mkdir -p "$out"
 
-lines=$(tr -d '\r' <"$log" | grep -a -E '^BENCH(-INFO|-PROFILE|-PROFILE-LOST)?,' || true)
+lines=$(tr -d '\r' <"$log" | grep -a -E '^BENCH(-INFO|-RAW|-PROFILE|-PROFILE-LOST)?,' || true)
 info() { sed -n "s/^BENCH-INFO,$1,//p" <<<"$lines" | tail -n 1; }
 kernel=$(info kernel)
 [ -n "$kernel" ] || { echo "report: no benchmark output in $log" >&2; exit 1; }
 date=$(date -u '+%Y-%m-%d %H:%M UTC')
 
+# Every point pooled over the rounds (BENCH-RAW: driver,workload,param,metric,unit,batch,samples)
+# into median, p10, p90. The canary (see gntalloc-bench.c) also becomes a slowdown against the
+# fastest canary of the boot, for both drivers.
 {
 	echo "kernel,date,driver,workload,param,metric,unit,median,p10,p90,samples,batch"
-	grep '^BENCH,' <<<"$lines" | sed "s/^BENCH,/$kernel,$date,/"
+	grep '^BENCH-RAW,' <<<"$lines" | awk -F, -v kd="$kernel,$date" '
+	function pct(p,   pos, i) {
+		pos = p * (n - 1); i = int(pos)
+		if (i >= n - 1) return v[n - 1]
+		return v[i] + (pos - i) * (v[i + 1] - v[i])
+	}
+	function stats(key, unit, batch, list, scale,   a, i, j, x) {
+		n = split(list, a, " ")
+		for (i = 0; i < n; i++) v[i] = a[i + 1] / scale
+		for (i = 1; i < n; i++) {		# insertion sort: a few dozen samples
+			x = v[i]
+			for (j = i - 1; j >= 0 && v[j] > x; j--) v[j + 1] = v[j]
+			v[j + 1] = x
+		}
+		printf "%s,%s,%s,%.4g,%.4g,%.4g,%d,%s\n", kd, key, unit, pct(0.5), pct(0.1), pct(0.9), n, batch
+	}
+	{
+		key = $2 "," $3 "," $4 "," $5
+		if (!(key in samples)) order[++nk] = key
+		samples[key] = (key in samples) ? samples[key] " " $8 : $8
+		unit[key] = $6; batch[key] = $7
+		if ($3 == "canary") {
+			m = split($8, a, " ")
+			for (i = 1; i <= m; i++) if (best == "" || a[i] + 0 < best) best = a[i] + 0
+		}
+	}
+	END {
+		for (k = 1; k <= nk; k++) {
+			key = order[k]
+			if (key ~ /,guard,/) {	# counts: their sum over the rounds
+				m = split(samples[key], a, " "); s = 0
+				for (i = 1; i <= m; i++) s += a[i]
+				printf "%s,%s,%s,%d,%d,%d,%d,%s\n", kd, key, unit[key], s, s, s, m, batch[key]
+				continue
+			}
+			stats(key, unit[key], batch[key], samples[key], 1)
+			if (key ~ /,canary,/) {
+				split(key, f, ",")
+				stats(f[1] ",canary,0,slowdown", "x", 1, samples[key], best)
+			}
+		}
+	}'
 } >"$out/bench.csv"
 for d in stock ours; do
 	grep -q "^[^,]*,[^,]*,$d,w1," "$out/bench.csv" ||
@@ -50,7 +94,7 @@ done
 awk -F, -v kernel="$kernel" -v kver="$(info kernel-version)" -v date="$date" \
 	-v cpus="$(info cpus)" -v mem="$(info memtotal-kb)" -v clk="$(info clocksource)" \
 	-v version="$version" -v stockv="$(info driver-stock)" -v oursv="$(info driver-ours)" \
-	-v scale="$(info scale)" '
+	-v scale="$(info scale)" -v rounds="$(info rounds)" '
 function f(x) {
 	if (x == "") return "-"
 	x += 0
@@ -100,6 +144,19 @@ END {
 		date, cpus, mem / 1024, clk
 	printf "ours = %s (%s); stock = Debian xen-gntalloc (%s); same boot; scale %s\n",
 		version, oursv, stockv, scale
+	printf "rounds: %s (the drivers take turns: stock, ours, ours, stock...; samples pooled)\n", rounds
+	if (has("ours", "canary", 0, "slowdown") && has("stock", "canary", 0, "slowdown")) {
+		printf "host interference (canary slowdown against its best, median/p90): ours %.2f/%.2f, stock %.2f/%.2f\n",
+			m["ours", "canary", 0, "slowdown"], hi["ours", "canary", 0, "slowdown"],
+			m["stock", "canary", 0, "slowdown"], hi["stock", "canary", 0, "slowdown"]
+	}
+	if (has("ours", "guard", 0, "samples-redone")) {
+		printf "samples taken again because the host was busy: ours %d, stock %d; kept although disturbed (after 6 tries): ours %d, stock %d\n",
+			m["ours", "guard", 0, "samples-redone"], m["stock", "guard", 0, "samples-redone"],
+			m["ours", "guard", 0, "samples-disturbed"], m["stock", "guard", 0, "samples-disturbed"]
+		if (m["ours", "guard", 0, "samples-disturbed"] + m["stock", "guard", 0, "samples-disturbed"] > 0)
+			printf "WARNING: some samples were taken while the host was busy: noisier figures; rerun on a quiet host\n"
+	}
 	printf "cells: median [p10..p90]; speed-up = stock/ours (>1: ours faster); PASS~ = PASS, but the p10..p90 ranges overlap\n\n"
 	printf "%-34s %-27s %-27s %9s %-14s %-7s %s\n", "workload", "ours", "stock", "speed-up",
 		"target", "verdict", "floor (W7, ours phase)"
@@ -155,6 +212,7 @@ END {
 	row("W7 floor: rejected ioctl us", "floor", 0, "rejected-ioctl", "", "", "")
 	row("W7 floor: anon page mmap+munmap us", "floor", 1, "anon-page-mmap-touch-munmap", "", "", "")
 	row("W7 floor: anon 1024 pages, per page", "floor", 1024, "anon-1024-pages-per-page", "", "", "")
+	row("canary: user-space loop us", "canary", 0, "user-loop", "", "", "")
 	printf "\ntargets: %d of %d PASS, %d MISS\n", nverdicts - nmiss, nverdicts, nmiss
 }' "$out/bench.csv" >"$out/table.txt"
 
