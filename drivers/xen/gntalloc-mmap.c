@@ -77,7 +77,8 @@ int gntalloc_mmap(struct file *filp, struct vm_area_struct *vma)
 	unsigned long index;
 	int ret = 0;
 
-	if (!(vma->vm_flags & VM_SHARED)) {
+	/* VM_MAYSHARE: a shared mapping of a read-only file lacks VM_SHARED */
+	if (!(vma->vm_flags & VM_MAYSHARE)) {
 		pr_err_ratelimited("%s[%d]: mapping must be shared\n",
 				   current->comm, task_pid_nr(current));
 		return -EINVAL;

@@ -11,9 +11,11 @@
 
 #define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
 
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 #include <linux/sysfs.h>
 
 #include "gntalloc-common.h"
@@ -21,23 +23,34 @@
 unsigned int gntalloc_limit = 1024;
 struct gntalloc_stats gntalloc_stats;
 
-/* Decimal only, 0 to UINT_MAX: -EINVAL for anything else but -ERANGE. */
-static int gntalloc_set_limit(const char *buf)
+/*
+ * Strict decimal: digits and an optional trailing newline, nothing else (no
+ * sign, no NUL byte inside), 0 to UINT_MAX.  -ERANGE beyond, else -EINVAL.
+ */
+static int gntalloc_parse_uint(const char *buf, size_t len, unsigned int *val)
+{
+	if (!isdigit(buf[0]) || memchr(buf, '\0', len))
+		return -EINVAL;
+	return kstrtouint(buf, 10, val);
+}
+
+static int gntalloc_set_limit(const char *buf, size_t len)
 {
 	unsigned int limit;
 	int ret;
 
-	ret = kstrtouint(buf, 10, &limit);
+	ret = gntalloc_parse_uint(buf, len, &limit);
 	if (ret)
 		return ret;
 	WRITE_ONCE(gntalloc_limit, limit);
 	return 0;
 }
 
+/* The module parameter layer passes no length: a value ends at a NUL */
 static int gntalloc_limit_param_set(const char *val,
 				    const struct kernel_param *kp)
 {
-	return gntalloc_set_limit(val);
+	return gntalloc_set_limit(val, strlen(val));
 }
 
 static const struct kernel_param_ops gntalloc_limit_param_ops = {
@@ -58,7 +71,7 @@ static ssize_t limit_show(struct device *dev, struct device_attribute *attr,
 static ssize_t limit_store(struct device *dev, struct device_attribute *attr,
 			   const char *buf, size_t len)
 {
-	int ret = gntalloc_set_limit(buf);
+	int ret = gntalloc_set_limit(buf, len);
 
 	return ret ? ret : len;
 }
@@ -75,12 +88,8 @@ static ssize_t peak_store(struct device *dev, struct device_attribute *attr,
 			  const char *buf, size_t len)
 {
 	unsigned int val;
-	int ret;
 
-	ret = kstrtouint(buf, 10, &val);
-	if (ret)
-		return ret;
-	if (val)
+	if (gntalloc_parse_uint(buf, len, &val) || val)
 		return -EINVAL;
 	atomic_long_set(&gntalloc_stats.peak,
 			atomic_long_read(&gntalloc_stats.in_use));
