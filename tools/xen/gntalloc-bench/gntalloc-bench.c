@@ -198,28 +198,19 @@ static void emit(const char *wl, long param, const char *metric, const char *uni
 }
 
 /*
- * Canaries: two fixed pieces of user-space work, timed. Under TCG a vCPU runs only while its
- * QEMU thread has a host CPU, and its memory accesses go through QEMU's soft TLB and the host's
- * caches; other work on the host (colleagues' builds) takes CPU time and cache away. The ALU
- * canary (~0.2 ms of arithmetic) sees the first; the memory canary (a pointer chase through
- * 32 MB, one 256-byte step at a time) sees the second, which is what slows the stock driver's
- * walks over 100k+ grants most. Every sample runs between two canary pairs and is taken again,
- * after a pause, while either pair is slower than its best by QUIET (GUARDED); after 5 tries
- * it is kept and counted as disturbed. The canaries go to the host, which reports slowdowns.
+ * A canary: a fixed piece of pure user-space arithmetic (~0.2 ms). Under TCG a vCPU runs only
+ * while its QEMU thread has a host CPU; when other work on the host (colleagues' builds) takes
+ * that CPU, the canary takes longer than its best. Every sample runs between two canaries and
+ * is taken again, after a pause, while either is slow (GUARDED); after 5 tries it is kept and
+ * counted as disturbed. The canaries go to the host too, which reports their slowdown.
  */
 #define MAX_CANARIES 8192
-#define QUIET_ALU 1.08 /* this much slower than the best: a busy host */
-#define QUIET_MEM 1.20
-#define CHASE_NODES (1 << 17)
-#define CHASE_STEP 64 /* uint32_t: 256 bytes */
-#define CHASE_LOADS 20000
-static double canaries[MAX_CANARIES], canaries_mem[MAX_CANARIES];
-static double canary_best = 1e30, canary_mem_best = 1e30;
-static int ncanaries, ncanaries_mem;
+#define QUIET 1.08 /* a canary this much slower than the best means a busy host */
+static double canaries[MAX_CANARIES], canary_best = 1e30;
+static int ncanaries;
 static double redone, disturbed; /* samples taken again, and kept although disturbed */
-static uint32_t *chase;
 
-static double canary_alu(void)
+static double canary(void)
 {
 	volatile uint64_t x = 1;
 	uint64_t t0 = now_ns();
@@ -236,54 +227,9 @@ static double canary_alu(void)
 	return us;
 }
 
-/* One random cycle through all nodes (Sattolo), with a fixed seed: the same walk every run */
-static void chase_init(void)
-{
-	uint32_t i, j, t, *perm = malloc(CHASE_NODES * sizeof(*perm));
-	uint64_t seed = 42;
-
-	chase = calloc((size_t)CHASE_NODES * CHASE_STEP, sizeof(*chase));
-	if (!perm || !chase)
-		die("calloc");
-	for (i = 0; i < CHASE_NODES; i++)
-		perm[i] = i;
-	for (i = CHASE_NODES - 1; i > 0; i--) {
-		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-		j = (seed >> 33) % i;
-		t = perm[i];
-		perm[i] = perm[j];
-		perm[j] = t;
-	}
-	for (i = 0; i < CHASE_NODES; i++)
-		chase[(size_t)perm[i] * CHASE_STEP] = perm[(i + 1) % CHASE_NODES];
-	free(perm);
-}
-
-static double canary_mem(void)
-{
-	volatile uint32_t sink;
-	uint64_t t0 = now_ns();
-	uint32_t j = 0;
-	double us;
-	int i;
-
-	for (i = 0; i < CHASE_LOADS; i++)
-		j = chase[(size_t)j * CHASE_STEP];
-	sink = j;
-	(void)sink;
-	us = (now_ns() - t0) / 1e3;
-	if (ncanaries_mem < MAX_CANARIES)
-		canaries_mem[ncanaries_mem++] = us;
-	if (us < canary_mem_best)
-		canary_mem_best = us;
-	return us;
-}
-
 static int quiet(void)
 {
-	int alu = canary_alu() <= canary_best * QUIET_ALU;
-
-	return canary_mem() <= canary_mem_best * QUIET_MEM && alu;
+	return canary() <= canary_best * QUIET;
 }
 
 #define GUARDED(...)                                       \
@@ -876,9 +822,8 @@ int main(int argc, char **argv)
 		ncpus = 1;
 	pin(ncpus > 1 ? 1 : 0);
 	tsc_mhz = calibrate_tsc();
-	chase_init();
 	for (opt = 0; opt < 20; opt++)
-		quiet(); /* the canaries' best, on a quiet host: the reference */
+		canary(); /* its best, on a quiet host: the reference */
 	printf("BENCH-INFO,tsc-mhz-%s,calibrated %.1f; kernel %.1f\n", label, tsc_mhz, kernel_mhz);
 	if (kernel_mhz > 0)
 		tsc_mhz = kernel_mhz;
@@ -906,7 +851,6 @@ int main(int argc, char **argv)
 		run_profile_w4();
 	if (ncanaries > 20) {
 		emit("canary", 0, "user-loop", "us", canaries, ncanaries, 1);
-		emit("canary", 0, "memory-chase", "us", canaries_mem, ncanaries_mem, 1);
 		emit("guard", 0, "samples-redone", "n", &redone, 1, 1);
 		emit("guard", 0, "samples-disturbed", "n", &disturbed, 1, 1);
 	}
