@@ -132,13 +132,13 @@ check-stock:
 # and closing line as check. `make vm-run-debug SCRIPT=path` runs a payload in that kernel.
 DEBUG_BUILD      ?= $(CURDIR)/build/$(KERNEL)-debug
 DEBUG_DOM0_EXTRA ?= slub_debug=FZPU log_buf_len=8M
-DEBUG_VM_TIMEOUT ?= 1800
+DEBUG_VM_TIMEOUT ?= 900
 DEBUG_MODSRC     := $(DEBUG_BUILD)/module
 DEBUG_KSFT       := $(DEBUG_BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%)
 
 check-debug: DEBUG_MODE := check
 vm-run-debug: DEBUG_MODE := vm-run
-check-debug vm-run-debug:
+check-debug vm-run-debug: gntstat
 	$(call provision,host xen busybox)
 	@start=$$(date +%s); \
 	if [ $(DEBUG_MODE) = vm-run ] && [ ! -f '$(SCRIPT)' ]; then \
@@ -169,7 +169,7 @@ check-debug vm-run-debug:
 		VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' VM_TIMEOUT='$(DEBUG_VM_TIMEOUT)' \
 		SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' \
 		DOM0_EXTRA='$(DEBUG_DOM0_EXTRA) $(DOM0_EXTRA)' LOG_TAIL='$(LOG_TAIL)' \
-		$(QEMU_DIR)/vm.sh; rc=$$?; \
+		VM_FILES="$(GNTSTAT) $${VM_FILES:-}" $(QEMU_DIR)/vm.sh; rc=$$?; \
 	echo "$@: $$(( $$(date +%s) - start )) s in all"; exit $$rc
 
 .PHONY: check-debug vm-run-debug
