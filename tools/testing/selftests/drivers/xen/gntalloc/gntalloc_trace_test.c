@@ -20,7 +20,7 @@
  * read back what the trace buffer holds: each event once, with the right
  * values, in the order things happened.  SETUP empties the buffer, so every
  * event in it was caused by the test; TEARDOWN disables the events and
- * empties it again.
+ * empties it again.  Task names are not recorded (see tracing_options[]).
  */
 
 #define _GNU_SOURCE	/* before any system header */
@@ -248,9 +248,30 @@ static void dump_log(struct __test_metadata *_metadata,
 }
 
 /* Tracing as a test found it, and what it turned on: restored at TEARDOWN. */
+/*
+ * The options tracing_start() turns off.  With record-cmd (or record-tgid)
+ * on, enabling the first event also hooks the scheduler's own tracepoints
+ * (sched_switch, sched_wakeup) to remember task names, which patches the
+ * text of __schedule() and try_to_wake_up() while every CPU runs them.  On
+ * the test bed's 6.12 PV dom0 that patching sometimes oopses on the int3 it
+ * places ("Oops: int3" in __schedule or ttwu_do_activate), whichever event
+ * is enabled - signal_generate as well as ours.  Our events need neither
+ * option: the records carry pid themselves, and the test reads nothing else.
+ * Only the driver's own tracepoints are then patched, and nobody runs them
+ * meanwhile.
+ */
+static const char *const tracing_options[] = {
+	"options/record-cmd", "options/record-tgid",
+};
+
+#define NR_TRACING_OPTIONS ARRAY_SIZE(tracing_options)
+
+/* Tracing as a test found it, and what it turned on: restored at TEARDOWN. */
 struct tracing {
 	bool was_on;		/* tracing_on before */
 	bool enabled;		/* the gntalloc events are enabled */
+	bool saved[NR_TRACING_OPTIONS];		/* tracing_options[] read */
+	uint64_t option[NR_TRACING_OPTIONS];	/* and their values before */
 	struct trace_log log;	/* the buffer, as last read */
 };
 
@@ -258,6 +279,7 @@ struct tracing {
 static void tracing_start(struct __test_metadata *_metadata, struct tracing *tr)
 {
 	uint64_t on = 1;
+	size_t i;
 	int err;
 
 	err = tracefs_mount();
@@ -265,6 +287,14 @@ static void tracing_start(struct __test_metadata *_metadata, struct tracing *tr)
 	ASSERT_EQ(0, access(TRACE_EVENTS "/enable", W_OK))
 		TH_LOG("%s is missing: a driver without the gntalloc tracepoints",
 		       TRACE_EVENTS);
+	for (i = 0; i < NR_TRACING_OPTIONS; i++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), TRACEFS "/%s", tracing_options[i]);
+		ASSERT_EQ(0, read_u64_file(path, &tr->option[i])) TH_LOG("%s", path);
+		tr->saved[i] = true;
+		ASSERT_EQ(0, write_trace_file(tracing_options[i], "0\n"));
+	}
 	ASSERT_EQ(0, read_u64_file(TRACEFS "/tracing_on", &on));
 	tr->was_on = on;
 	tr->enabled = true;
@@ -273,17 +303,25 @@ static void tracing_start(struct __test_metadata *_metadata, struct tracing *tr)
 	ASSERT_EQ(0, trace_clear());
 }
 
-/* Disable the events, put tracing_on back, leave the buffer empty. */
+/* Disable the events, put the options back, leave the buffer empty. */
 static void tracing_stop(struct __test_metadata *_metadata, struct tracing *tr,
 			 bool in_test_process)
 {
+	size_t i;
+
 	if (in_test_process)
 		trace_log_free(&tr->log);
-	if (!tr->enabled)
-		return;
-	EXPECT_EQ(0, write_trace_file("events/gntalloc/enable", "0\n"));
-	EXPECT_EQ(0, write_trace_file("tracing_on", tr->was_on ? "1\n" : "0\n"));
-	EXPECT_EQ(0, trace_clear());
+	if (tr->enabled) {
+		EXPECT_EQ(0, write_trace_file("events/gntalloc/enable", "0\n"));
+		EXPECT_EQ(0, write_trace_file("tracing_on",
+					      tr->was_on ? "1\n" : "0\n"));
+		EXPECT_EQ(0, trace_clear());
+	}
+	/* With no event enabled, turning these on patches nothing. */
+	for (i = 0; i < NR_TRACING_OPTIONS; i++)
+		if (tr->saved[i])
+			EXPECT_EQ(0, write_trace_file(tracing_options[i],
+						      tr->option[i] ? "1\n" : "0\n"));
 }
 
 /* Read the trace buffer into self->tr.log. */
