@@ -18,6 +18,9 @@
 
 struct attribute_group;
 
+/* Long loops yield this often: per item costs as much as the item itself */
+#define GNTALLOC_RESCHED_BATCH	64
+
 /* struct gntalloc_grant.flags */
 #define GNTALLOC_GRANT_OWNED	0x1	/* not yet deallocated by its file */
 #define GNTALLOC_GRANT_MAPPED	0x2	/* inserted into a user mapping */
@@ -89,8 +92,7 @@ extern unsigned int gntalloc_limit;
 /* gntalloc-grant.c: the life of a grant, from allocation to reclaim */
 int gntalloc_grants_charge(unsigned int count);
 void gntalloc_grants_uncharge(unsigned int count);
-int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
-			  struct list_head *grants);
+struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly);
 void gntalloc_grants_commit(unsigned int count);
 void gntalloc_grants_abort(struct list_head *grants);
 void gntalloc_grants_release(struct list_head *grants);

@@ -48,6 +48,29 @@ LIST_HEAD(gntalloc_files);
 DEFINE_MUTEX(gntalloc_files_lock);
 static u32 gntalloc_next_file_id;	/* under gntalloc_files_lock */
 
+/*
+ * Does the xarray hold owned grants at every index of [@pgoff, @pgoff +
+ * @count)?  Under the xa_lock; leaves @xas anywhere.  O(log n + count).
+ */
+static bool gntalloc_xas_owns_range(struct xa_state *xas, unsigned long pgoff,
+				    unsigned long count)
+{
+	struct gntalloc_grant *grant;
+	unsigned long expect = pgoff;
+
+	if (count > GNTALLOC_MAX_PGOFF || pgoff > GNTALLOC_MAX_PGOFF - count)
+		return false;
+
+	xas_set(xas, pgoff);
+	xas_for_each(xas, grant, pgoff + count - 1) {
+		if (xas->xa_index != expect || xa_is_zero(grant) ||
+		    !(grant->flags & GNTALLOC_GRANT_OWNED))
+			return false;
+		expect++;
+	}
+	return expect == pgoff + count;
+}
+
 /**
  * gntalloc_file_owns_range() - does @file hold @count pages from @pgoff?
  * @file: the open file, locked
@@ -61,26 +84,14 @@ bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
 			      unsigned long count)
 {
 	XA_STATE(xas, &file->grants, pgoff);
-	struct gntalloc_grant *grant;
-	unsigned long expect = pgoff;
-	bool owned = true;
+	bool owned;
 
 	lockdep_assert_held(&file->lock);
 
-	if (count > GNTALLOC_MAX_PGOFF || pgoff > GNTALLOC_MAX_PGOFF - count)
-		return false;
-
 	xas_lock(&xas);
-	xas_for_each(&xas, grant, pgoff + count - 1) {
-		if (xas.xa_index != expect || xa_is_zero(grant) ||
-		    !(grant->flags & GNTALLOC_GRANT_OWNED)) {
-			owned = false;
-			break;
-		}
-		expect++;
-	}
+	owned = gntalloc_xas_owns_range(&xas, pgoff, count);
 	xas_unlock(&xas);
-	return owned && expect == pgoff + count;
+	return owned;
 }
 
 /*
@@ -88,14 +99,15 @@ bool gntalloc_file_owns_range(struct gntalloc_file *file, unsigned long pgoff,
  * path then stay allocated while grants come and go just below it, instead
  * of being freed and allocated again by every ALLOC/DEALLOC pair (indexes
  * are never reused, so each ALLOC lands on a fresh slot).  It is only a
- * cache: if the reservation cannot be made, nothing else changes.  It needs
- * no file lock: xa_reserve() only fills an empty slot, so it can never hide
- * a grant that a concurrent ALLOC published there first.
+ * cache: if the reservation cannot be made, nothing else changes.  open()
+ * reserves index 0; each ALLOC then reserves the slot after its grants in
+ * the same hold of the xa_lock that publishes them.  Only an empty slot is
+ * ever filled, so a reservation can never hide a grant that a concurrent
+ * ALLOC published there first.
  */
-static void gntalloc_file_reserve_next(struct gntalloc_file *file,
-				       unsigned long next)
+static void gntalloc_file_reserve_first(struct gntalloc_file *file)
 {
-	if (xa_reserve(&file->grants, next, GFP_KERNEL))
+	if (xa_reserve(&file->grants, 0, GFP_KERNEL))
 		return;	/* only slower */
 }
 
@@ -109,7 +121,7 @@ static int gntalloc_open(struct inode *inode, struct file *filp)
 
 	mutex_init(&file->lock);
 	xa_init_flags(&file->grants, XA_FLAGS_ACCOUNT);
-	gntalloc_file_reserve_next(file, 0);
+	gntalloc_file_reserve_first(file);
 	file->pid = task_tgid_nr(current);
 	get_task_comm(file->comm, current);
 
@@ -125,28 +137,44 @@ static int gntalloc_open(struct inode *inode, struct file *filp)
 
 /*
  * Every mapping holds a reference to the file, so by now no process maps
- * any of its grants: all of them are released.
+ * any of its grants: all of them are released, in batches, during a single
+ * walk of the xarray.  Nobody else can reach the xarray any more, so the
+ * entries are left in place (xa_destroy() never looks at them) instead of
+ * being erased one by one.
  */
 static int gntalloc_release(struct inode *inode, struct file *filp)
 {
 	struct gntalloc_file *file = filp->private_data;
+	XA_STATE(xas, &file->grants, 0);
 	struct gntalloc_grant *grant;
-	unsigned long index;
+	unsigned int batched = 0;
 	LIST_HEAD(release);
 
 	mutex_lock(&gntalloc_files_lock);
 	list_del(&file->node);
 	mutex_unlock(&gntalloc_files_lock);
 
-	xa_for_each(&file->grants, index, grant) {
+	rcu_read_lock();
+	xas_for_each(&xas, grant, ULONG_MAX) {
+		if (xas_retry(&xas, grant) || xa_is_zero(grant))
+			continue;
 		if (WARN_ON_ONCE(page_mapped(grant->page)))
 			continue;	/* leak rather than free a mapped page */
 		if (grant->flags & GNTALLOC_GRANT_MAPPED)
 			atomic_long_dec(&gntalloc_stats.mapped);
 		list_add_tail(&grant->node, &release);
+		if (++batched < GNTALLOC_RESCHED_BATCH)
+			continue;
+		/* Releasing may sleep (evtchn_put) */
+		xas_pause(&xas);
+		rcu_read_unlock();
+		gntalloc_grants_release(&release);
+		batched = 0;
+		rcu_read_lock();
 	}
-	xa_destroy(&file->grants);
+	rcu_read_unlock();
 	gntalloc_grants_release(&release);
+	xa_destroy(&file->grants);
 
 	mutex_destroy(&file->lock);
 	kfree(file);
@@ -155,8 +183,9 @@ static int gntalloc_release(struct inode *inode, struct file *filp)
 }
 
 /*
- * Make @count grants (from gntalloc_grants_alloc()) visible at @pgoff
- * onwards, in one walk of the xarray.  On failure none is left visible.
+ * Make @count grants (from gntalloc_grant_new()) visible at @pgoff
+ * onwards, in one walk of the xarray, and reserve the slot after them (see
+ * gntalloc_file_reserve_first()).  On failure none is left visible.
  */
 static int gntalloc_file_publish(struct gntalloc_file *file,
 				 unsigned long pgoff, unsigned int count,
@@ -165,6 +194,7 @@ static int gntalloc_file_publish(struct gntalloc_file *file,
 	XA_STATE(xas, &file->grants, pgoff);
 	struct gntalloc_grant *grant;
 	unsigned long index;
+	int ret = 0;
 
 	grant = list_first_entry(grants, struct gntalloc_grant, node);
 	mutex_lock(&file->lock);
@@ -177,14 +207,20 @@ static int gntalloc_file_publish(struct gntalloc_file *file,
 				break;
 			xas_next(&xas);
 		}
+		/* All stored, and xas is at the next slot */
+		if (list_entry_is_head(grant, grants, node) && !xas_load(&xas))
+			xas_store(&xas, XA_ZERO_ENTRY);
 		xas_unlock(&xas);
 	} while (xas_nomem(&xas, GFP_KERNEL));
 
-	if (xas_error(&xas))
+	/* If only the reservation failed, the ALLOC is merely slower */
+	if (!list_entry_is_head(grant, grants, node)) {
+		ret = xas_error(&xas);
 		for (index = pgoff; index < pgoff + count; index++)
 			xa_erase(&file->grants, index);
+	}
 	mutex_unlock(&file->lock);
-	return xas_error(&xas);
+	return ret;
 }
 
 /* Forget the reservation of an ALLOC that failed before publishing. */
@@ -200,6 +236,8 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	struct ioctl_gntalloc_alloc_gref op;
 	struct gntalloc_grant *grant;
 	u32 __user *ids = arg->gref_ids;
+	unsigned int allocated = 0;
+	bool readonly;
 	long pgoff;
 	LIST_HEAD(grants);
 	int ret;
@@ -209,6 +247,7 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	if (!op.count || op.flags & ~GNTALLOC_FLAG_WRITABLE ||
 	    op.domid >= DOMID_FIRST_RESERVED)
 		return -EINVAL;
+	readonly = !(op.flags & GNTALLOC_FLAG_WRITABLE);
 	/* The limit first: a request that can never fit fails the same way */
 	ret = gntalloc_grants_charge(op.count);
 	if (ret)
@@ -225,24 +264,28 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 			goto err_uncharge;
 	} while (!atomic_long_try_cmpxchg(&file->next_pgoff, &pgoff,
 					  pgoff + op.count));
-	gntalloc_file_reserve_next(file, pgoff + op.count);
-
-	ret = gntalloc_grants_alloc(op.domid,
-				    !(op.flags & GNTALLOC_FLAG_WRITABLE),
-				    op.count, &grants);
-	if (ret)
-		goto err_unreserve;
 
 	/*
-	 * Tell userspace before publishing: if its buffer faults, nobody can
-	 * have used the grants yet and they simply go away again.
+	 * Tell userspace each grant before publishing any: if its buffer
+	 * faults, nobody can have used them yet and they simply go away again.
 	 */
+	while (allocated < op.count) {
+		grant = gntalloc_grant_new(op.domid, readonly);
+		if (IS_ERR(grant)) {
+			ret = PTR_ERR(grant);
+			goto err_abort;
+		}
+		list_add_tail(&grant->node, &grants);
+		if (put_user(grant->gref, &ids[allocated++])) {
+			ret = -EFAULT;
+			goto err_abort;
+		}
+		if (!(allocated % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
+	}
 	ret = -EFAULT;
 	if (put_user((u64)pgoff << PAGE_SHIFT, &arg->index))
 		goto err_abort;
-	list_for_each_entry(grant, &grants, node)
-		if (put_user(grant->gref, ids++))
-			goto err_abort;
 
 	grant = list_first_entry(&grants, struct gntalloc_grant, node);
 	trace_gntalloc_alloc((u64)pgoff << PAGE_SHIFT, op.count, op.domid,
@@ -256,8 +299,8 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 
 err_abort:
 	gntalloc_grants_abort(&grants);
-err_unreserve:
 	gntalloc_file_unreserve(file, pgoff);
+	gntalloc_grants_uncharge(op.count - allocated);
 	return ret;
 
 err_uncharge:
@@ -282,12 +325,13 @@ static long gntalloc_ioctl_dealloc(struct gntalloc_file *file,
 	pgoff = op.index >> PAGE_SHIFT;
 
 	mutex_lock(&file->lock);
-	if (!gntalloc_file_owns_range(file, pgoff, op.count)) {
+	xas_lock(&xas);
+	if (!gntalloc_xas_owns_range(&xas, pgoff, op.count)) {
+		xas_unlock(&xas);
 		mutex_unlock(&file->lock);
 		return -ENOENT;
 	}
 	xas_set(&xas, pgoff);
-	xas_lock(&xas);
 	xas_for_each(&xas, grant, pgoff + op.count - 1) {
 		grant->flags &= ~GNTALLOC_GRANT_OWNED;
 		if (grant->flags & GNTALLOC_GRANT_MAPPED)

@@ -31,9 +31,6 @@
 /* The cost per grant that the benchmark's memory target counts on */
 static_assert(PAGE_SHIFT > 12 || sizeof(struct gntalloc_grant) == 40);
 
-/* Long loops yield this often: per item costs as much as the item itself */
-#define GNTALLOC_RESCHED_BATCH		64
-
 #define GNTALLOC_RECLAIM_MIN_DELAY	(HZ / 20)
 #define GNTALLOC_RECLAIM_MAX_DELAY	HZ
 
@@ -176,63 +173,52 @@ int gntalloc_grants_charge(unsigned int count)
 	return -ENOSPC;
 }
 
-/* Give back a reservation that gntalloc_grants_alloc() will not use. */
+/* Give back a reservation that no grant will use. */
 void gntalloc_grants_uncharge(unsigned int count)
 {
 	atomic_long_sub(count, &gntalloc_stats.in_use);
 }
 
 /**
- * gntalloc_grants_alloc() - allocate and grant @count zeroed pages
- * @domid: the domain that may map them
- * @readonly: whether the peer may only read them
- * @count: number of pages, charged with gntalloc_grants_charge()
- * @grants: list to put the new grants on
+ * gntalloc_grant_new() - allocate and grant one zeroed page
+ * @domid: the domain that may map it
+ * @readonly: whether the peer may only read it
  *
- * The pages are charged to the caller's memory cgroup, but not yet to
- * allocated_total: the caller commits or aborts them.
+ * The page was charged with gntalloc_grants_charge(), and is charged to the
+ * caller's memory cgroup, but not yet to allocated_total: the caller
+ * commits or aborts it.  A failure counts in alloc_failures (an ALLOC stops
+ * at its first one).
  *
- * Return: 0, -ENOSPC when Xen's grant table is full, -ENOMEM.  On failure
- * nothing is left allocated and the charge is given back.
+ * Return: the grant, or ERR_PTR(-ENOSPC) when Xen's grant table is full,
+ * ERR_PTR(-ENOMEM).
  */
-int gntalloc_grants_alloc(domid_t domid, bool readonly, unsigned int count,
-			  struct list_head *grants)
+struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly)
 {
 	struct gntalloc_grant *grant;
-	unsigned int i;
-	int ret;
+	int ret = -ENOMEM;
 
-	for (i = 0; i < count; i++) {
-		ret = -ENOMEM;
-		grant = kmem_cache_zalloc(gntalloc_grant_cache, GFP_KERNEL);
-		if (!grant)
-			goto err_undo;
-		grant->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-		if (!grant->page)
-			goto err_free_grant;
-		ret = gnttab_grant_foreign_access(domid,
-						  xen_page_to_gfn(grant->page),
-						  readonly);
-		if (ret < 0)
-			goto err_free_page;
-		grant->gref = ret;
-		grant->domid = domid;
-		grant->flags = GNTALLOC_GRANT_OWNED;
-		list_add_tail(&grant->node, grants);
-		if (!((i + 1) % GNTALLOC_RESCHED_BATCH))
-			cond_resched();
-	}
-	return 0;
+	grant = kmem_cache_zalloc(gntalloc_grant_cache, GFP_KERNEL);
+	if (!grant)
+		goto err;
+	grant->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
+	if (!grant->page)
+		goto err_free_grant;
+	ret = gnttab_grant_foreign_access(domid, xen_page_to_gfn(grant->page),
+					  readonly);
+	if (ret < 0)
+		goto err_free_page;
+	grant->gref = ret;
+	grant->domid = domid;
+	grant->flags = GNTALLOC_GRANT_OWNED;
+	return grant;
 
 err_free_page:
 	__free_page(grant->page);
 err_free_grant:
 	kmem_cache_free(gntalloc_grant_cache, grant);
-err_undo:
+err:
 	atomic_long_inc(&gntalloc_stats.alloc_failures);
-	gntalloc_grants_uncharge(count - i);
-	gntalloc_grants_abort(grants);
-	return ret;
+	return ERR_PTR(ret);
 }
 
 /* The grants of a successful ALLOC are in their file: count them. */
@@ -243,7 +229,7 @@ void gntalloc_grants_commit(unsigned int count)
 }
 
 /*
- * Undo gntalloc_grants_alloc() for grants nobody was told about.  A peer
+ * Undo gntalloc_grant_new() for grants nobody can know about.  A peer
  * may still have guessed a reference and mapped it; such a grant becomes a
  * real one, counted as allocated and pending, so the totals stay exact.
  */
