@@ -64,6 +64,12 @@ struct gntalloc_file {
 	char comm[TASK_COMM_LEN];
 };
 
+/* Grant references taken from the grant table, not yet used (gntalloc-grant.c) */
+struct gntalloc_refs {
+	grant_ref_t head;		/* gnttab_alloc_grant_references() list */
+	unsigned int left;		/* how many are on it */
+};
+
 /* Grants and pending grants of one peer domain, for debugfs */
 struct gntalloc_domain_count {
 	unsigned int grants;
@@ -92,7 +98,10 @@ extern unsigned int gntalloc_limit;
 /* gntalloc-grant.c: the life of a grant, from allocation to reclaim */
 int gntalloc_grants_charge(unsigned int count);
 void gntalloc_grants_uncharge(unsigned int count);
-struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly);
+struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly,
+					  struct gntalloc_refs *refs,
+					  unsigned int wanted);
+void gntalloc_refs_put(struct gntalloc_refs *refs);
 void gntalloc_grants_commit(unsigned int count);
 void gntalloc_grants_abort(struct list_head *grants);
 void gntalloc_grants_release(struct list_head *grants);

@@ -234,6 +234,7 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 				 struct ioctl_gntalloc_alloc_gref __user *arg)
 {
 	struct ioctl_gntalloc_alloc_gref op;
+	struct gntalloc_refs refs = { .left = 0 };
 	struct gntalloc_grant *grant;
 	u32 __user *ids = arg->gref_ids;
 	unsigned int allocated = 0;
@@ -270,7 +271,8 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	 * faults, nobody can have used them yet and they simply go away again.
 	 */
 	while (allocated < op.count) {
-		grant = gntalloc_grant_new(op.domid, readonly);
+		grant = gntalloc_grant_new(op.domid, readonly, &refs,
+					   op.count - allocated);
 		if (IS_ERR(grant)) {
 			ret = PTR_ERR(grant);
 			goto err_abort;
@@ -298,6 +300,7 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	return 0;
 
 err_abort:
+	gntalloc_refs_put(&refs);
 	gntalloc_grants_abort(&grants);
 	gntalloc_file_unreserve(file, pgoff);
 	gntalloc_grants_uncharge(op.count - allocated);

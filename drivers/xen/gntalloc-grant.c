@@ -179,46 +179,71 @@ void gntalloc_grants_uncharge(unsigned int count)
 	atomic_long_sub(count, &gntalloc_stats.in_use);
 }
 
+/*
+ * Grant references are taken from the grant table in batches of up to this
+ * many (gnttab_alloc_grant_references() counts in a u16): one hold of the
+ * grant table's lock for a batch instead of one per page.
+ */
+#define GNTALLOC_REFS_BATCH	4096U
+
 /**
  * gntalloc_grant_new() - allocate and grant one zeroed page
  * @domid: the domain that may map it
  * @readonly: whether the peer may only read it
+ * @refs: the caller's unused grant references; start with refs->left 0
+ * @wanted: pages the caller still wants, this one included
  *
  * The page was charged with gntalloc_grants_charge(), and is charged to the
  * caller's memory cgroup, but not yet to allocated_total: the caller
  * commits or aborts it.  A failure counts in alloc_failures (an ALLOC stops
- * at its first one).
+ * at its first one).  When @refs runs out, it is refilled for up to @wanted
+ * pages; the caller gives back what is left with gntalloc_refs_put().
  *
  * Return: the grant, or ERR_PTR(-ENOSPC) when Xen's grant table is full,
  * ERR_PTR(-ENOMEM).
  */
-struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly)
+struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly,
+					  struct gntalloc_refs *refs,
+					  unsigned int wanted)
 {
 	struct gntalloc_grant *grant;
-	int ret = -ENOMEM;
+	int ret = -ENOSPC;
 
+	if (!refs->left) {
+		wanted = min(wanted, GNTALLOC_REFS_BATCH);
+		if (gnttab_alloc_grant_references(wanted, &refs->head))
+			goto err;
+		refs->left = wanted;
+	}
+
+	ret = -ENOMEM;
 	grant = kmem_cache_zalloc(gntalloc_grant_cache, GFP_KERNEL);
 	if (!grant)
 		goto err;
 	grant->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
 	if (!grant->page)
 		goto err_free_grant;
-	ret = gnttab_grant_foreign_access(domid, xen_page_to_gfn(grant->page),
-					  readonly);
-	if (ret < 0)
-		goto err_free_page;
-	grant->gref = ret;
+	grant->gref = gnttab_claim_grant_reference(&refs->head);
+	refs->left--;
+	gnttab_grant_foreign_access_ref(grant->gref, domid,
+					xen_page_to_gfn(grant->page), readonly);
 	grant->domid = domid;
 	grant->flags = GNTALLOC_GRANT_OWNED;
 	return grant;
 
-err_free_page:
-	__free_page(grant->page);
 err_free_grant:
 	kmem_cache_free(gntalloc_grant_cache, grant);
 err:
 	atomic_long_inc(&gntalloc_stats.alloc_failures);
 	return ERR_PTR(ret);
+}
+
+/* Give back the grant references that gntalloc_grant_new() left over. */
+void gntalloc_refs_put(struct gntalloc_refs *refs)
+{
+	if (refs->left)
+		gnttab_free_grant_references(refs->head);
+	refs->left = 0;
 }
 
 /* The grants of a successful ALLOC are in their file: count them. */
