@@ -34,7 +34,7 @@ T=/sys/kernel/tracing
 ev=$T/events/signal/signal_generate/enable
 
 # Keep both vCPUs scheduling: fork and exit in a loop
-for n in 1 2 3; do (while :; do /bin/true; done) & done
+for _ in 1 2 3; do (while :; do /bin/true; done) & done
 echo "ftrace-text-poke: toggling $ev, record-cmd=$(cat $T/options/record-cmd)"
 i=0
 while [ $i -lt 400 ]; do
