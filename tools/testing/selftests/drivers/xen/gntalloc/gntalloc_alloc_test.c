@@ -32,10 +32,8 @@ FIXTURE_TEARDOWN_PARENT(alloc)
 	if (env_in_test_process(&self->env)) {
 		if (self->buf)
 			munmap(self->buf, self->buf_len);
-		if (self->fd2 >= 0)
-			close(self->fd2);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->fd2);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }
@@ -581,8 +579,7 @@ FIXTURE_TEARDOWN_PARENT(alloc_sizes)
 	if (env_in_test_process(&self->env)) {
 		if (self->map)
 			munmap(self->map, self->map_len);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->fd);
 		free(self->refs);
 	}
 	env_teardown(_metadata, &self->env);

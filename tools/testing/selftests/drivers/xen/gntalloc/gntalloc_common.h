@@ -124,6 +124,27 @@ typedef uint16_t domid_t;
 #define SETUP_SKIP(fmt, ...) \
 	SKIP(longjmp(_metadata->env, 1), fmt, ##__VA_ARGS__)
 
+/* From FIXTURE_SETUP: skip unless @path (a device of @module) exists. */
+static inline void require_device(struct __test_metadata *_metadata,
+				  const char *path, const char *module)
+{
+	if (access(path, F_OK))
+		SETUP_SKIP("%s is missing: load %s", path, module);
+}
+
+/* For TEARDOWN: close what SETUP or the test opened; -1 is "not opened". */
+static inline void close_if_open(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+static inline void close_pipe(int fds[2])
+{
+	close_if_open(fds[0]);
+	close_if_open(fds[1]);
+}
+
 static inline size_t page_size(void)
 {
 	return (size_t)sysconf(_SC_PAGESIZE);
@@ -666,6 +687,7 @@ struct evtchn_pair {
 };
 
 static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms);
+static inline void evtchn_pair_close(struct evtchn_pair *e);
 
 static inline int evtchn_pair_open(struct evtchn_pair *e)
 {
@@ -703,19 +725,14 @@ static inline int evtchn_pair_open(struct evtchn_pair *e)
 	return 0;
 fail:
 	err = -errno;
-	close(e->fd_local);
-	if (e->fd_remote >= 0)
-		close(e->fd_remote);
-	e->fd_local = e->fd_remote = -1;
+	evtchn_pair_close(e);
 	return err;
 }
 
 static inline void evtchn_pair_close(struct evtchn_pair *e)
 {
-	if (e->fd_local >= 0)
-		close(e->fd_local);
-	if (e->fd_remote >= 0)
-		close(e->fd_remote);
+	close_if_open(e->fd_local);
+	close_if_open(e->fd_remote);
 	e->fd_local = e->fd_remote = -1;
 }
 
@@ -806,10 +823,9 @@ static inline bool wait_readable(int fd, int timeout_ms)
 
 static inline int recv_byte(int fd, int timeout_ms)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	char b;
 
-	if (poll(&pfd, 1, timeout_ms) != 1 || read(fd, &b, 1) != 1)
+	if (!wait_readable(fd, timeout_ms) || read(fd, &b, 1) != 1)
 		return -1;
 	return (unsigned char)b;
 }

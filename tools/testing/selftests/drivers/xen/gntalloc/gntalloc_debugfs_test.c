@@ -226,8 +226,7 @@ FIXTURE_SETUP(debugfs)
 	self->to_child[0] = self->to_child[1] = -1;
 	self->to_parent[0] = self->to_parent[1] = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	ASSERT_EQ(0, access(DEBUGFS_FILES, R_OK))
 		TH_LOG("%s: %s (debugfs not mounted on /sys/kernel/debug?)",
 		       DEBUGFS_FILES, strerror(errno));
@@ -253,16 +252,10 @@ FIXTURE_TEARDOWN_PARENT(debugfs)
 			munmap(self->map, self->map_len);
 		peer_unmap(&self->peer);
 		for (i = 0; i < MAX_FDS; i++)
-			if (self->fds[i] >= 0)
-				close(self->fds[i]);
-		for (i = 0; i < 2; i++) {
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-			if (self->to_parent[i] >= 0)
-				close(self->to_parent[i]);
-		}
-		if (self->gntdev >= 0)
-			close(self->gntdev);
+			close_if_open(self->fds[i]);
+		close_pipe(self->to_child);
+		close_pipe(self->to_parent);
+		close_if_open(self->gntdev);
 	}
 	env_teardown(_metadata, &self->env);
 }
@@ -846,8 +839,7 @@ FIXTURE_TEARDOWN_PARENT(gntstat)
 	if (env_in_test_process(&self->env)) {
 		if (self->map)
 			munmap(self->map, self->map_len);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }

@@ -164,8 +164,7 @@ static void undo_all(struct fault_ctx *c, const struct fault_path *p)
 		munmap(c->map2, c->map2_pages * page_size());
 	if (c->map)
 		munmap(c->map, c->pages * page_size());
-	if (c->fd >= 0)
-		close(c->fd);
+	close_if_open(c->fd);
 	if (c->evt.fd_local >= 0 || c->evt.fd_remote >= 0)
 		evtchn_pair_close(&c->evt);
 	free(c->op);

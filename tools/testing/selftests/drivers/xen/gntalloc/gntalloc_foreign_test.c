@@ -27,8 +27,7 @@ FIXTURE_SETUP(foreign)
 {
 	self->fd = self->gntdev = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
@@ -41,10 +40,8 @@ FIXTURE_TEARDOWN_PARENT(foreign)
 		if (self->map)
 			munmap(self->map, self->map_len);
 		peer_unmap(&self->peer);
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }

@@ -1514,8 +1514,7 @@ FIXTURE_SETUP(fuzz)
 	if (!self->env.counters)
 		SETUP_SKIP("%s is missing: stock driver, no counters to check the model against",
 			   GNTALLOC_SYSFS);
-	if (access(EVTCHN_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
 	ASSERT_EQ(0U, self->env.base.pending) TH_LOG("pages pending before the test");
 
 	for (c = _metadata->name; *c; c++)
@@ -1562,8 +1561,7 @@ FIXTURE_TEARDOWN_PARENT(fuzz)
 		if (self->buf)
 			munmap(self->buf, BUF_PAGES * ps());
 		for (f = 0; f < NR_FILES; f++)
-			if (self->files[f].fd >= 0)
-				close(self->files[f].fd);
+			close_if_open(self->files[f].fd);
 		evtchn_pair_close(&self->evt);
 	}
 	env_teardown(_metadata, &self->env);

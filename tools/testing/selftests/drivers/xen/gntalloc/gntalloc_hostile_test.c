@@ -156,8 +156,7 @@ FIXTURE_SETUP(hostile_peer)
 	if (!self->env.counters)
 		SETUP_SKIP("%s is missing: stock driver, no pending pages to count",
 			   GNTALLOC_SYSFS);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->gntdev);
 
@@ -213,12 +212,8 @@ FIXTURE_SETUP(hostile_peer)
 		self->child = 0;
 		break;
 	}
-	for (i = 0; i < 2; i++) {
-		if (to_parent[i] >= 0)
-			close(to_parent[i]);
-		if (from_parent[i] >= 0)
-			close(from_parent[i]);
-	}
+	close_pipe(to_parent);
+	close_pipe(from_parent);
 	ASSERT_EQ(0, read_counters(&self->pinned));
 }
 
@@ -232,10 +227,8 @@ FIXTURE_TEARDOWN_PARENT(hostile_peer)
 		peer_unmap(&self->peer);
 		if (self->map)
 			munmap(self->map, self->map_len);
-		if (self->fd >= 0)
-			close(self->fd);
-		if (self->gntdev >= 0)
-			close(self->gntdev);
+		close_if_open(self->fd);
+		close_if_open(self->gntdev);
 	}
 	env_teardown(_metadata, &self->env);
 }
@@ -464,12 +457,9 @@ FIXTURE_TEARDOWN_PARENT(unload)
 		peer_unmap(&self->peer);
 		if (self->map)
 			munmap(self->map, self->map_len);
-		if (self->fd >= 0)
-			close(self->fd);
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->kmsg >= 0)
-			close(self->kmsg);
+		close_if_open(self->fd);
+		close_if_open(self->gntdev);
+		close_if_open(self->kmsg);
 	}
 	if (self->dyndbg)
 		write_str_file(DYNDBG_CONTROL, GNTTAB_DYNDBG "-p");

@@ -65,10 +65,8 @@ FIXTURE_SETUP(libxengnttab)
 	self->to_child[0] = self->to_child[1] = -1;
 	self->to_parent[0] = self->to_parent[1] = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
-	if (access(EVTCHN_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
+	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
 	ASSERT_LE(variant->count, MAX_SHARE);
 	for (i = 0; i < MAX_SHARE; i++)
 		self->domids[i] = SELF_DOMID;
@@ -87,8 +85,6 @@ FIXTURE_TEARDOWN_PARENT(libxengnttab)
 	if (self->child > 0)
 		kill(self->child, SIGKILL);
 	if (env_in_test_process(&self->env)) {
-		int i;
-
 		if (self->child > 0)
 			waitpid(self->child, NULL, 0);
 		if (self->mapped)
@@ -100,12 +96,8 @@ FIXTURE_TEARDOWN_PARENT(libxengnttab)
 		if (self->shr)
 			xengntshr_close(self->shr);
 		evtchn_pair_close(&self->ev);
-		for (i = 0; i < 2; i++) {
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-			if (self->to_parent[i] >= 0)
-				close(self->to_parent[i]);
-		}
+		close_pipe(self->to_child);
+		close_pipe(self->to_parent);
 	}
 	env_teardown(_metadata, &self->env);
 }

@@ -165,18 +165,11 @@ FIXTURE_TEARDOWN_PARENT(memcg)
 			sleep_ms(10);
 	}
 	if (env_in_test_process(&self->env)) {
-		int i;
-
 		if (self->child > 0)
 			waitpid(self->child, NULL, 0);
-		for (i = 0; i < 2; i++) {
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-			if (self->to_parent[i] >= 0)
-				close(self->to_parent[i]);
-		}
-		if (self->fd >= 0)
-			close(self->fd);
+		close_pipe(self->to_child);
+		close_pipe(self->to_parent);
+		close_if_open(self->fd);
 	}
 	if (self->made_dir) {
 		int err = rmdir(self->dir) ? errno : 0;

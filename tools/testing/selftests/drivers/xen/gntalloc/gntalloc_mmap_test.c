@@ -158,8 +158,7 @@ FIXTURE_SETUP(mmap)
 	self->to_child[0] = self->to_child[1] = -1;
 	self->to_parent[0] = self->to_parent[1] = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
@@ -182,18 +181,11 @@ FIXTURE_TEARDOWN_PARENT(mmap)
 			if (self->maps[i].addr)
 				munmap(self->maps[i].addr, self->maps[i].len);
 		peer_unmap(&self->peer);
-		for (i = 0; i < 2; i++) {
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-			if (self->to_parent[i] >= 0)
-				close(self->to_parent[i]);
-		}
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd2 >= 0)
-			close(self->fd2);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_pipe(self->to_child);
+		close_pipe(self->to_parent);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd2);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }
@@ -606,8 +598,7 @@ FIXTURE_SETUP(partial_munmap)
 {
 	self->fd = self->gntdev = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
@@ -620,10 +611,8 @@ FIXTURE_TEARDOWN_PARENT(partial_munmap)
 		if (self->map)
 			munmap(self->map, 3 * page_size());	/* what is left of it */
 		peer_unmap(&self->peer);
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }
@@ -714,8 +703,7 @@ FIXTURE_SETUP(fork_release)
 	self->to_child[0] = self->to_child[1] = -1;
 	self->to_parent[0] = self->to_parent[1] = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
@@ -730,23 +718,15 @@ FIXTURE_TEARDOWN_PARENT(fork_release)
 	if (self->child > 0)
 		kill(self->child, SIGKILL);
 	if (env_in_test_process(&self->env)) {
-		int i;
-
 		if (self->child > 0)
 			waitpid(self->child, NULL, 0);
 		if (self->map)
 			munmap(self->map, page_size());
 		peer_unmap(&self->peer);
-		for (i = 0; i < 2; i++) {
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-			if (self->to_parent[i] >= 0)
-				close(self->to_parent[i]);
-		}
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_pipe(self->to_child);
+		close_pipe(self->to_parent);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }

@@ -34,10 +34,8 @@ FIXTURE_SETUP(notify)
 	self->ev.fd_local = self->ev.fd_remote = -1;
 	self->ev2.fd_local = self->ev2.fd_remote = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
-	if (access(EVTCHN_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
+	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
@@ -52,10 +50,8 @@ FIXTURE_TEARDOWN_PARENT(notify)
 		if (self->map)
 			munmap(self->map, self->map_len);
 		peer_unmap(&self->peer);
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd);
 		evtchn_pair_close(&self->ev);
 		evtchn_pair_close(&self->ev2);
 	}
@@ -397,10 +393,8 @@ FIXTURE_SETUP(notify_release)
 	self->to_child[0] = self->to_child[1] = -1;
 	self->to_parent[0] = self->to_parent[1] = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
-	if (access(EVTCHN_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
+	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->gntdev);
 	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
@@ -414,23 +408,15 @@ FIXTURE_TEARDOWN_PARENT(notify_release)
 	if (self->child > 0)
 		kill(self->child, SIGKILL);
 	if (env_in_test_process(&self->env)) {
-		int i;
-
 		if (self->child > 0)
 			waitpid(self->child, NULL, 0);
 		if (self->map)
 			munmap(self->map, page_size());
 		peer_unmap(&self->peer);
-		for (i = 0; i < 2; i++) {
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-			if (self->to_parent[i] >= 0)
-				close(self->to_parent[i]);
-		}
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_pipe(self->to_child);
+		close_pipe(self->to_parent);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd);
 		evtchn_pair_close(&self->ev);
 	}
 	env_teardown(_metadata, &self->env);

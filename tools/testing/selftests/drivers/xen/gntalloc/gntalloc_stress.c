@@ -1269,8 +1269,7 @@ static void worker_cleanup(struct worker *w)
 		close_own(w);
 		break;
 	}
-	if (w->gntdev >= 0)
-		close(w->gntdev);
+	close_if_open(w->gntdev);
 	if (w->have_evt)
 		evtchn_pair_close(&w->evt);
 }

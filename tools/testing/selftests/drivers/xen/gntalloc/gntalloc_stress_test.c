@@ -277,8 +277,7 @@ FIXTURE_TEARDOWN_PARENT(stress)
 	if (env_in_test_process(&self->env)) {
 		if (self->workers)
 			munmap(self->workers, self->workers_len);
-		if (self->shared_fd >= 0)
-			close(self->shared_fd);
+		close_if_open(self->shared_fd);
 	}
 	env_teardown(_metadata, &self->env);
 }

@@ -88,8 +88,7 @@ FIXTURE_TEARDOWN_PARENT(limit)
 		if (self->map)
 			munmap(self->map, self->map_len);
 		for (i = 0; i < MAX_FILES; i++)
-			if (self->fds[i] >= 0)
-				close(self->fds[i]);
+			close_if_open(self->fds[i]);
 	}
 	env_teardown(_metadata, &self->env);
 }
@@ -406,13 +405,9 @@ FIXTURE_TEARDOWN_PARENT(counters)
 		for (i = 0; i < 3; i++)
 			if (self->maps[i])
 				munmap(self->maps[i], self->map_len[i]);
-		for (i = 0; i < 2; i++)
-			if (self->to_child[i] >= 0)
-				close(self->to_child[i]);
-		if (self->fd2 >= 0)
-			close(self->fd2);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_pipe(self->to_child);
+		close_if_open(self->fd2);
+		close_if_open(self->fd);
 	}
 	env_teardown(_metadata, &self->env);
 }

@@ -351,10 +351,8 @@ FIXTURE_SETUP(trace)
 	self->fd = self->gntdev = -1;
 	self->ev.fd_local = self->ev.fd_remote = -1;
 	env_setup(_metadata, &self->env);
-	if (access(GNTDEV_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-gntdev", GNTDEV_DEV);
-	if (access(EVTCHN_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
+	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
@@ -375,10 +373,8 @@ FIXTURE_TEARDOWN_PARENT(trace)
 		if (self->map)
 			munmap(self->map, self->map_len);
 		peer_unmap(&self->peer);
-		if (self->gntdev >= 0)
-			close(self->gntdev);
-		if (self->fd >= 0)
-			close(self->fd);
+		close_if_open(self->gntdev);
+		close_if_open(self->fd);
 		evtchn_pair_close(&self->ev);
 	}
 	env_teardown(_metadata, &self->env);
