@@ -336,6 +336,12 @@ static const struct {
 #undef COUNTER_FILE
 };
 
+/* The field of @c that gntalloc_counter_files[@i] names */
+static inline uint64_t *counter_field(struct gntalloc_counters *c, size_t i)
+{
+	return (uint64_t *)((char *)c + gntalloc_counter_files[i].offset);
+}
+
 /* All counters of the replacement driver: 0 or -errno. */
 static inline int read_counters(struct gntalloc_counters *c)
 {
@@ -346,8 +352,7 @@ static inline int read_counters(struct gntalloc_counters *c)
 	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
 		snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s",
 			 gntalloc_counter_files[i].name);
-		err = read_u64_file(path, (uint64_t *)((char *)c +
-					gntalloc_counter_files[i].offset));
+		err = read_u64_file(path, counter_field(c, i));
 		if (err)
 			return err;
 	}
@@ -828,6 +833,23 @@ static inline int recv_byte(int fd, int timeout_ms)
 	if (!wait_readable(fd, timeout_ms) || read(fd, &b, 1) != 1)
 		return -1;
 	return (unsigned char)b;
+}
+
+/*
+ * splitmix64, for the seeded fuzzer and stress program: small, fast, and
+ * every seed gives a good sequence, so a printed seed replays a run.
+ */
+struct rng {
+	uint64_t s;
+};
+
+static inline uint64_t rng_next(struct rng *r)
+{
+	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
 }
 
 /* Drop to nobody/nogroup (65534), for the checks of privilege: 0 or -errno. */

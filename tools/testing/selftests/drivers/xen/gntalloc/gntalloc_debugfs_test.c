@@ -884,8 +884,7 @@ TEST_F(gntstat, table_shows_the_sysfs_counters)
 
 		ASSERT_EQ(0, table_value(self->run.out, name, &val))
 			TH_LOG("no %s in the table", name);
-		EXPECT_EQ(*(uint64_t *)((char *)&after +
-					gntalloc_counter_files[i].offset), val)
+		EXPECT_EQ(*counter_field(&after, i), val)
 			TH_LOG("%s", name);
 	}
 }
@@ -908,8 +907,7 @@ TEST_F(gntstat, json_shows_the_sysfs_counters)
 
 		ASSERT_EQ(0, json_value(self->run.out, name, &val))
 			TH_LOG("no %s in the JSON", name);
-		EXPECT_EQ(*(uint64_t *)((char *)&after +
-					gntalloc_counter_files[i].offset), val)
+		EXPECT_EQ(*counter_field(&after, i), val)
 			TH_LOG("%s", name);
 	}
 }

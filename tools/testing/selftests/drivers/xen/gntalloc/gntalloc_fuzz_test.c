@@ -68,19 +68,6 @@ static void __attribute__((constructor)) fuzz_pick_seed(void)
 		fuzz_seconds = strtoul(t, NULL, 0);
 }
 
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint64_t rnd(struct rng *r, uint64_t n)
 {
 	return n ? rng_next(r) % n : 0;

@@ -142,20 +142,6 @@ struct stats {
 static struct stats *all_stats;		/* MAX_WORKERS of them, shared */
 static int children_alive;		/* forked and not yet reaped, this process */
 
-/* splitmix64: small, fast, and every seed gives a good sequence. */
-struct rng {
-	uint64_t s;
-};
-
-static uint64_t rng_next(struct rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint32_t rnd(struct rng *r, uint32_t n)
 {
 	return n ? (uint32_t)(rng_next(r) % n) : 0;
