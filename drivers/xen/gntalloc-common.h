@@ -7,6 +7,12 @@
 #ifndef _GNTALLOC_COMMON_H
 #define _GNTALLOC_COMMON_H
 
+/*
+ * Every message of the driver is prefixed "xen:xen_gntalloc: ".  This must
+ * come before <linux/printk.h>: each file includes this header first.
+ */
+#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+
 #include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/list.h>

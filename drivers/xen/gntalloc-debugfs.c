@@ -10,14 +10,12 @@
  * The formats are described in Documentation/admin-guide/xen-gntalloc.rst.
  */
 
-#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+#include "gntalloc-common.h"
 
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <xen/interface/xen.h>
-
-#include "gntalloc-common.h"
 
 static struct dentry *gntalloc_debugfs_dir;
 

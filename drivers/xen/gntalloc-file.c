@@ -8,7 +8,7 @@
  * it: see gntalloc-mmap.c).  An ioctl that fails changes nothing.
  */
 
-#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+#include "gntalloc-common.h"
 
 #include <linux/build_bug.h>
 #include <linux/fs.h>
@@ -20,7 +20,6 @@
 #include <xen/interface/xen.h>
 #include <xen/gntalloc.h>
 
-#include "gntalloc-common.h"
 #include "gntalloc_trace.h"
 
 /* The ABI libxengnttab was built against; see include/uapi/xen/gntalloc.h. */

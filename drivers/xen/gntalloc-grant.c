@@ -11,7 +11,7 @@
  * them too before it gives up.
  */
 
-#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+#include "gntalloc-common.h"
 
 #include <linux/gfp.h>
 #include <linux/highmem.h>
@@ -25,7 +25,6 @@
 #include <xen/page.h>
 #include <xen/gntalloc.h>
 
-#include "gntalloc-common.h"
 #include "gntalloc_trace.h"
 
 /* The cost per grant that the benchmark's memory target counts on */

@@ -48,7 +48,7 @@
  * the limit in pages.
  */
 
-#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+#include "gntalloc-common.h"
 
 #include <linux/cdev.h>
 #include <linux/device.h>
@@ -56,8 +56,6 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <xen/xen.h>
-
-#include "gntalloc-common.h"
 
 #define CREATE_TRACE_POINTS
 #include "gntalloc_trace.h"

@@ -16,13 +16,12 @@
  * the ioctls never take mmap_lock (nor fault) while holding the file's lock.
  */
 
-#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+#include "gntalloc-common.h"
 
 #include <linux/fs.h>
 #include <linux/mm.h>
 #include <linux/printk.h>
 
-#include "gntalloc-common.h"
 #include "gntalloc_trace.h"
 
 static void gntalloc_vma_set_flags(struct vm_area_struct *vma,

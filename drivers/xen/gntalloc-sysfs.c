@@ -9,7 +9,7 @@
  * Every attribute is documented in Documentation/ABI/testing/.
  */
 
-#define pr_fmt(fmt) "xen:" KBUILD_MODNAME ": " fmt
+#include "gntalloc-common.h"
 
 #include <linux/ctype.h>
 #include <linux/device.h>
@@ -17,8 +17,6 @@
 #include <linux/moduleparam.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
-
-#include "gntalloc-common.h"
 
 unsigned int gntalloc_limit = 1024;
 struct gntalloc_stats gntalloc_stats;
