@@ -9,7 +9,7 @@
 #   xen      xen-hypervisor-4.17-amd64, gunzipped (QEMU's -kernel wants the multiboot ELF)
 #   libxen   libxen-dev: static libxengnttab/libxentoolcore/libxentoollog and their headers
 #   busybox  busybox-static, the guest's userland (not installed: it conflicts with busybox)
-#   ksft     the kselftest framework files of linux-source-<ver>, copied into $KSFT_DIR
+#   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
 #
 # Environment: KERNEL (6.1 or 6.12), GNTALLOC_CACHE, KSFT_DIR.
@@ -21,6 +21,9 @@
 set -euo pipefail
 
 KERNEL=${KERNEL:-6.1}
+# One kselftest harness for every kernel under test: the newest supported kernel's, the one an
+# upstream series would build with. It is userspace code and runs the same on older kernels.
+KSFT_KERNEL=6.12
 CACHE=${GNTALLOC_CACHE:-/var/cache/xen-gntalloc}
 export DEBIAN_FRONTEND=noninteractive
 # Wait for a colleague's apt/dpkg run instead of failing on its lock.
@@ -82,12 +85,14 @@ resolve() {
 	6.12) META=linux-image-6.12-amd64 ;;
 	*) die "KERNEL=$KERNEL: only 6.1 (default) and 6.12 can be provisioned; KDIR= builds for others" ;;
 	esac
-	sig=$(ls -l --time-style=+%s "$APT_LISTS" 2>/dev/null | md5sum | cut -c1-32)
+	# The harness kernel is part of the key: a file resolved for another one lacks its version.
+	sig=$(ls -l --time-style=+%s "$APT_LISTS" 2>/dev/null | md5sum | cut -c1-32)-$KSFT_KERNEL
 	if [ -s "$f" ] && grep -qx "LISTS=$sig" "$f"; then
 		. "$f"
 		return
 	fi
-	s1=$(show "$META" xen-hypervisor-4.17-amd64 libxen-dev busybox-static "linux-source-$KERNEL")
+	s1=$(show "$META" xen-hypervisor-4.17-amd64 libxen-dev busybox-static "linux-source-$KERNEL" \
+		"linux-source-$KSFT_KERNEL")
 	IMAGE_PKG=$(dep "$s1" "$META" '^linux-image-')
 	ABI=${IMAGE_PKG#linux-image-}
 	ABI=${ABI%-unsigned}
@@ -107,6 +112,7 @@ resolve() {
 		LIBXEN_VER=$(version "$s1" libxen-dev)
 		BUSYBOX_VER=$(version "$s1" busybox-static)
 		SRC_PKG=linux-source-$KERNEL SRC_VER=$(version "$s1" "linux-source-$KERNEL")
+		KSFT_PKG=linux-source-$KSFT_KERNEL KSFT_VER=$(version "$s1" "linux-source-$KSFT_KERNEL")
 	EOF
 	mv "$f.tmp" "$f"
 	. "$f"
@@ -216,37 +222,37 @@ part_busybox() {
 	out BUSYBOX "$dir/root/bin/busybox"
 }
 
-# The kselftest framework must come from the same release as the kernel under test. Only these
-# members of the 140 MB source tarball are needed: stream it once, keep them.
+# The kselftest framework files (harness, lib.mk, runner) of linux-source-$KSFT_KERNEL. Only
+# these members of the 140 MB source tarball are needed: stream it once, keep them.
 KSFT_FILES="lib.mk kselftest.h kselftest_harness.h kselftest_module.h kselftest kselftest_deps.sh"
 
 part_ksft() {
 	local dir top f
-	dir=$(cachedir "$SRC_PKG" "$SRC_VER")
-	top=linux-source-$KERNEL/tools/testing/selftests
+	dir=$(cachedir "$KSFT_PKG" "$KSFT_VER")
+	top=linux-source-$KSFT_KERNEL/tools/testing/selftests
 	if [ ! -d "$dir" ]; then
-		fetch "$dir.tmp" "$SRC_PKG=$SRC_VER"
+		fetch "$dir.tmp" "$KSFT_PKG=$KSFT_VER"
 		# tar complains about the members that a release lacks (kselftest_deps.sh...).
 		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
-			tar -xO "./usr/src/linux-source-$KERNEL.tar.xz" |
+			tar -xO "./usr/src/linux-source-$KSFT_KERNEL.tar.xz" |
 			tar -xJ -C "$dir.tmp" $(for f in $KSFT_FILES; do echo "$top/$f"; done) \
 				2>/dev/null || true
-		[ -e "$dir.tmp/$top/lib.mk" ] || die "no lib.mk in $SRC_PKG=$SRC_VER"
+		[ -e "$dir.tmp/$top/lib.mk" ] || die "no lib.mk in $KSFT_PKG=$KSFT_VER"
 		mv "$dir.tmp/$top" "$dir.tmp/selftests"
-		rm -rf "$dir.tmp/debs" "$dir.tmp/linux-source-$KERNEL"
+		rm -rf "$dir.tmp/debs" "$dir.tmp/linux-source-$KSFT_KERNEL"
 		mv "$dir.tmp" "$dir"
 	fi
 	[ -n "${KSFT_DIR:-}" ] || die "KSFT_DIR is not set"
-	# Copied unmodified into the checkout (gitignored); replaced when KERNEL changes.
-	if [ "$(cat "$KSFT_DIR/.kselftest-from" 2>/dev/null)" != "${SRC_PKG}_$SRC_VER" ]; then
-		say "copying the kselftest files of ${SRC_PKG}_$SRC_VER into $KSFT_DIR"
+	# Copied unmodified into the checkout (gitignored); replaced when KSFT_KERNEL's package changes.
+	if [ "$(cat "$KSFT_DIR/.kselftest-from" 2>/dev/null)" != "${KSFT_PKG}_$KSFT_VER" ]; then
+		say "copying the kselftest files of ${KSFT_PKG}_$KSFT_VER into $KSFT_DIR"
 		for f in $KSFT_FILES; do
 			rm -rf "${KSFT_DIR:?}/$f"
 			[ ! -e "$dir/selftests/$f" ] || cp -a "$dir/selftests/$f" "$KSFT_DIR/"
 		done
-		echo "${SRC_PKG}_$SRC_VER" >"$KSFT_DIR/.kselftest-from"
+		echo "${KSFT_PKG}_$KSFT_VER" >"$KSFT_DIR/.kselftest-from"
 	fi
-	out KSFT_FROM "${SRC_PKG}_$SRC_VER"
+	out KSFT_FROM "${KSFT_PKG}_$KSFT_VER"
 }
 
 # The whole source tree, for building a kernel (debug-kernel.sh). Its own directory: the ksft
