@@ -157,7 +157,7 @@ static int gntalloc_release(struct inode *inode, struct file *filp)
 	xas_for_each(&xas, grant, ULONG_MAX) {
 		if (xas_retry(&xas, grant) || xa_is_zero(grant))
 			continue;
-		if (WARN_ON_ONCE(page_mapped(grant->page)))
+		if (WARN_ON_ONCE(folio_mapped(page_folio(grant->page))))
 			continue;	/* leak rather than free a mapped page */
 		if (grant->flags & GNTALLOC_GRANT_MAPPED)
 			atomic_long_dec(&gntalloc_stats.mapped);

@@ -4,11 +4,12 @@
  *
  * mmap() inserts every page at once; the mapping never faults.  Whether a
  * page is still mapped anywhere is not tracked per mapping: the kernel
- * already counts the page-table entries of each page (its mapcount), and
- * that count stays exact through fork (which copies the entries of our
- * VM_MIXEDMAP mappings), partial munmap, mremap and exit.  A mapping's
- * ->close runs after its entries are gone, so it only has to look at the
- * pages of its own range: a page no longer mapped anywhere leaves the
+ * already counts the page-table entries of each page (its mapcount, read
+ * with folio_mapped() on the page's order-0 folio; page_mapped() is gone
+ * from mainline), and that count stays exact through fork (which copies the
+ * entries of our VM_MIXEDMAP mappings), partial munmap, mremap and exit.  A
+ * mapping's ->close runs after its entries are gone, so it only has to look
+ * at the pages of its own range: a page no longer mapped anywhere leaves the
  * MAPPED state and, if already deallocated, is released.  No per-mapping
  * state exists, so splitting a mapping needs no bookkeeping at all.
  *
@@ -48,7 +49,7 @@ static void gntalloc_vma_close(struct vm_area_struct *vma)
 	xas_for_each(&xas, grant, vma->vm_pgoff + vma_pages(vma) - 1) {
 		if (xa_is_zero(grant) ||
 		    !(grant->flags & GNTALLOC_GRANT_MAPPED) ||
-		    page_mapped(grant->page))
+		    folio_mapped(page_folio(grant->page)))
 			continue;
 		grant->flags &= ~GNTALLOC_GRANT_MAPPED;
 		atomic_long_dec(&gntalloc_stats.mapped);
