@@ -88,7 +88,8 @@ show() {
 	done
 	echo "$got"
 }
-version() { awk -v p="$2" '$1 == p { print $2 }' <<<"$1"; }
+# (the first match: with KERNEL=KSFT_KERNEL one package is asked for twice)
+version() { awk -v p="$2" '$1 == p { print $2; exit }' <<<"$1"; }
 # dep SHOWN PKG PATTERN: the first dependency of PKG whose name matches PATTERN
 dep() {
 	awk -v p="$2" '$1 == p { print $3 }' <<<"$1" | tr ',|' '\n\n' | sed 's/(.*//' |
