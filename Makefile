@@ -65,7 +65,7 @@ module_src = mkdir -p $(1)/drivers/xen $(1)/include/uapi && rsync -a --delete \
 
 # make style: checkpatch.pl --strict (linux-source's) on the driver, a W=1 build with sparse
 # (C=2: every file) per kernel of KERNELS; any finding (ERROR/WARNING/CHECK, warning:, error:) fails.
-STYLE_FILES := drivers/xen/*.[ch] include/uapi/xen/gntalloc.h Kconfig
+STYLE_FILES := $(filter-out %.mod.c,$(wildcard drivers/xen/*.[ch])) include/uapi/xen/gntalloc.h Kconfig
 style: ## checkpatch --strict, W=1 and sparse on the driver for every kernel in KERNELS
 	@for k in $(KERNELS); do $(MAKE) --no-print-directory style-one KERNEL=$$k || exit 1; done
 style-one: ## (used by style) the same for KERNEL alone
