@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# debug-kernel.sh - the debug dom0 kernel of `make check-debug`, built once and cached.
+# debug-kernel.sh [-o FILE] - the debug dom0 kernel of `make check-debug`, built once and cached.
 #
 # Debian's linux-source-$KERNEL (fetched by `provision.sh source`), configured as
 # x86_64_defconfig + xen.config + debug-kernel.config (lockdep, kmemleak, KFENCE, SLUB and VM
@@ -18,9 +18,17 @@
 # A directory without its file "complete" is an interrupted build: the next run starts it over.
 #
 # Environment: KERNEL (6.1 or 6.12; default 6.1), GNTALLOC_CACHE, JOBS (default 2).
-# stdout carries only KEY=VALUE lines for the top Makefile (DEBUG_KDIR, DEBUG_KABI,
-# DEBUG_VMLINUZ, DEBUG_KMODROOT); everything else goes to stderr.
+# stdout carries only KEY=VALUE lines (DEBUG_KDIR, DEBUG_KABI, DEBUG_VMLINUZ, DEBUG_KMODROOT);
+# everything else goes to stderr. With -o FILE they go to FILE as a make fragment, the same
+# form as provision.sh -o writes ("P_KEY := VALUE", "P_FILES += PATH"), for the test bed's
+# makefile to include.
 set -euo pipefail
+
+MK=
+if [ "${1:-}" = -o ]; then
+	MK=${2:?debug-kernel: -o needs a file}
+	shift 2
+fi
 
 here=$(cd "$(dirname "$0")" && pwd)
 KERNEL=${KERNEL:-6.1}
@@ -37,8 +45,21 @@ die() {
 	printf 'debug-kernel: ERROR: %s\n' "$*" >&2
 	exit 1
 }
-out() { printf '%s=%s\n' "$1" "$2" >&3; }
-exec 3>&1 1>&2
+out() {
+	if [ -z "$MK" ]; then
+		printf '%s=%s\n' "$1" "$2" >&3
+		return
+	fi
+	printf 'P_%s := %s\n' "$1" "$2" >&3
+	case $2 in /*) printf 'P_FILES += %s\n' "$2" >&3 ;; esac
+}
+if [ -n "$MK" ]; then
+	mkdir -p "$(dirname "$MK")"
+	exec 3>"$MK.tmp" 1>&2
+	printf '# Written by debug-kernel.sh for KERNEL=%s: do not edit.\n' "${KERNEL:-6.1}" >&3
+else
+	exec 3>&1 1>&2
+fi
 
 install_build_packages() {
 	local missing
@@ -142,3 +163,4 @@ out DEBUG_KDIR "$dir/build"
 out DEBUG_KABI "$release"
 out DEBUG_VMLINUZ "$dir/vmlinuz"
 out DEBUG_KMODROOT "$dir/modroot"
+[ -z "$MK" ] || mv "$MK.tmp" "$MK"

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# provision.sh PART... - give this Debian 12 machine what the test bed needs, idempotently.
+# provision.sh [-o FILE] PART... - give this Debian 12 machine what the test bed needs,
+# idempotently.
 #
 #   host     host tools, installed with apt-get (only the missing ones; `apt-get update` only then)
 #   headers  linux-headers-<abi> + -common + linux-kbuild: a prepared tree to build modules against
@@ -10,6 +11,7 @@
 #   libxen   libxen-dev: static libxengnttab/libxentoolcore/libxentoollog and their headers
 #   busybox  busybox-static, the guest's userland (not installed: it conflicts with busybox)
 #   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
+#   checkpatch  scripts/checkpatch.pl and its data files of linux-source-$KSFT_KERNEL (make style)
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
 #
 # Environment: KERNEL (6.1 or 6.12), GNTALLOC_CACHE, KSFT_DIR.
@@ -17,8 +19,17 @@
 # $GNTALLOC_CACHE/<package>_<version>/, never installed: a new version on the mirror gets a new
 # directory. Which versions are current is asked from apt-cache once per change of the apt
 # lists and remembered, so a warm run costs milliseconds.
-# stdout carries only KEY=VALUE lines (read by the top Makefile); all chatter goes to stderr.
+# stdout carries only KEY=VALUE lines; all chatter goes to stderr. With -o FILE the results go
+# to FILE instead, as a make fragment that the top Makefile includes: "P_KEY := VALUE" lines,
+# and "P_FILES += PATH" for every path they name, so that make can tell a fragment whose files
+# have gone (a wiped cache, make clean) and write it again.
 set -euo pipefail
+
+if [ "${1:-}" = -o ]; then
+	[ -n "${2:-}" ] || { echo "provision: -o needs a file" >&2; exit 1; }
+	export PROVISION_MK=$2
+	shift 2
+fi
 
 KERNEL=${KERNEL:-6.1}
 # One kselftest harness for every kernel under test: the newest supported kernel's, the one an
@@ -33,15 +44,25 @@ APT_LISTS=/var/lib/apt/lists
 # gcc-12 is what Debian's kernels are built with (their Kbuild calls gcc-12); gcc is the `gcc`
 # the selftests' lib.mk calls; libelf1, libssl3, zlib1g and pahole are what linux-kbuild's tools
 # need; rsync is what lib.mk's install target uses.
+# sparse and perl are what make style runs (C=1, checkpatch.pl).
 HOST_PACKAGES="qemu-system-x86 cpio kmod xz-utils make gcc gcc-12 libc6-dev libelf1 libssl3 zlib1g
-	pahole rsync"
+	pahole rsync sparse perl"
 
 say() { printf 'provision: %s\n' "$*" >&2; }
 die() {
 	printf 'provision: ERROR: %s\n' "$*" >&2
 	exit 1
 }
-out() { printf '%s=%s\n' "$1" "$2" >&3; }
+out() {
+	if [ -z "${PROVISION_MK:-}" ]; then
+		printf '%s=%s\n' "$1" "$2" >&3
+		return
+	fi
+	printf 'P_%s := %s\n' "$1" "$2" >&3
+	case $2 in /*) need "$2" ;; esac
+}
+# need PATH: the fragment is stale once PATH is gone.
+need() { [ -z "${PROVISION_MK:-}" ] || printf 'P_FILES += %s\n' "$1" >&3; }
 
 # Package lists may be missing (fresh machine) or stale (a version vanished from the mirror).
 # Either way the work exits with STALE; the wrapper at the bottom updates the lists once and
@@ -67,7 +88,8 @@ show() {
 	done
 	echo "$got"
 }
-version() { awk -v p="$2" '$1 == p { print $2 }' <<<"$1"; }
+# (the first match: with KERNEL=KSFT_KERNEL one package is asked for twice)
+version() { awk -v p="$2" '$1 == p { print $2; exit }' <<<"$1"; }
 # dep SHOWN PKG PATTERN: the first dependency of PKG whose name matches PATTERN
 dep() {
 	awk -v p="$2" '$1 == p { print $3 }' <<<"$1" | tr ',|' '\n\n' | sed 's/(.*//' |
@@ -253,6 +275,30 @@ part_ksft() {
 		echo "${KSFT_PKG}_$KSFT_VER" >"$KSFT_DIR/.kselftest-from"
 	fi
 	out KSFT_FROM "${KSFT_PKG}_$KSFT_VER"
+	need "$KSFT_DIR/lib.mk"
+}
+
+# checkpatch.pl with the data files it reads from its own directory (--no-tree), from the same
+# linux-source as the kselftest harness: the newest kernel's, the one an upstream series meets.
+CHECKPATCH_FILES="checkpatch.pl spelling.txt const_structs.checkpatch"
+
+part_checkpatch() {
+	local dir top f
+	dir=$(cachedir "$KSFT_PKG" "$KSFT_VER").checkpatch
+	top=linux-source-$KSFT_KERNEL/scripts
+	if [ ! -d "$dir" ]; then
+		fetch "$dir.tmp" "$KSFT_PKG=$KSFT_VER"
+		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
+			tar -xO "./usr/src/linux-source-$KSFT_KERNEL.tar.xz" |
+			tar -xJ -C "$dir.tmp" $(for f in $CHECKPATCH_FILES; do echo "$top/$f"; done)
+		for f in $CHECKPATCH_FILES; do
+			[ -e "$dir.tmp/$top/$f" ] || die "no scripts/$f in $KSFT_PKG=$KSFT_VER"
+		done
+		mv "$dir.tmp/$top" "$dir.tmp/scripts"
+		rm -rf "$dir.tmp/debs" "$dir.tmp/linux-source-$KSFT_KERNEL"
+		mv "$dir.tmp" "$dir"
+	fi
+	out CHECKPATCH "$dir/scripts/checkpatch.pl"
 }
 
 # The whole source tree, for building a kernel (debug-kernel.sh). Its own directory: the ksft
@@ -274,7 +320,7 @@ part_source() {
 	out SRC_VER "$SRC_VER"
 }
 
-[ $# -gt 0 ] || die "usage: $0 host|headers|kernel|xen|libxen|busybox|ksft|source..."
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -285,7 +331,14 @@ if [ -z "${PROVISION_INNER:-}" ]; then
 	PROVISION_INNER=1 PROVISION_UPDATED=1 exec "$0" "$@"
 fi
 
-exec 3>&1 1>&2
+if [ -n "${PROVISION_MK:-}" ]; then
+	mkdir -p "$(dirname "$PROVISION_MK")"
+	exec 3>"$PROVISION_MK.tmp" 1>&2
+	printf '# Written by provision.sh %s for KERNEL=%s, GNTALLOC_CACHE=%s: do not edit.\n' \
+		"$*" "$KERNEL" "$CACHE" >&3
+else
+	exec 3>&1 1>&2
+fi
 mkdir -p "$CACHE"
 # One provisioning at a time per cache: several people share this machine.
 exec 9>"$CACHE/.lock"
@@ -293,10 +346,12 @@ flock 9
 for part in "$@"; do
 	case $part in
 	host) part_host ;;
-	headers | kernel | xen | libxen | busybox | ksft | source)
+	headers | kernel | xen | libxen | busybox | ksft | checkpatch | source)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
 		;;
 	*) die "unknown part '$part'" ;;
 	esac
 done
+# The fragment appears whole or not at all.
+[ -z "${PROVISION_MK:-}" ] || mv "$PROVISION_MK.tmp" "$PROVISION_MK"

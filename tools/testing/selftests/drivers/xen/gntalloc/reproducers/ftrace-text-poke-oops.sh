@@ -5,7 +5,7 @@
 # the test bed's PV dom0 (Xen 4.17 under QEMU TCG) while both vCPUs are busy oopses 6.12 and
 # hangs 6.1.
 #
-#	make vm-run KERNEL=6.12 SCRIPT=tools/testing/selftests/drivers/xen/gntalloc/qemu/ftrace-text-poke-oops.sh
+#	make vm-run KERNEL=6.12 SCRIPT=tools/testing/selftests/drivers/xen/gntalloc/reproducers/ftrace-text-poke-oops.sh
 #
 # With options/record-cmd on (the default), enabling the first event also hooks the
 # scheduler's own tracepoints (sched_switch, sched_wakeup) to remember task names: their

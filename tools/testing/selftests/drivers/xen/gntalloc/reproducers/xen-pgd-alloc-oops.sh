@@ -5,7 +5,7 @@
 # whose allocation of the new process's user page table fails oopses instead of failing with
 # ENOMEM.
 #
-#	make vm-run-debug SCRIPT=tools/testing/selftests/drivers/xen/gntalloc/qemu/xen-pgd-alloc-oops.sh
+#	make vm-run-debug SCRIPT=tools/testing/selftests/drivers/xen/gntalloc/reproducers/xen-pgd-alloc-oops.sh
 #
 # arch/x86/xen/mmu_pv.c (6.1.192, and mainline as of this writing):
 #

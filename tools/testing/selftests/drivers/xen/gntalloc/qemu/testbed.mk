@@ -1,0 +1,113 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The test bed's targets, included by the top Makefile: boot Xen 4.17 + a Debian PV dom0 in
+# QEMU and run the suite, the demo, a payload or the stress program in it (README.md here).
+# Every run goes through $(call vm,MODE); what differs between runs is a few variables.
+
+VM_CPUS       ?= 2
+VM_MEM        ?= 2048
+DOM0_MEM      ?= 1024M
+VM_TIMEOUT    ?= 600
+SHELL_TIMEOUT ?= 3600
+XEN_EXTRA     ?=
+DOM0_EXTRA    ?=
+LOG_TAIL      ?= 40
+SCRIPT        ?=
+
+# What the VM boots and loads; check-debug overrides them with the debug kernel's.
+KABI      = $(P_KABI)
+VMLINUZ   = $(P_VMLINUZ)
+KMODROOT  = $(P_KMODROOT)
+KSFT      = $(BUILD)/kselftest
+DEMO      = $(BUILD)/demo/gntalloc-demo
+DEBUG     = 0
+
+# $(call vm,MODE): boot the test bed in MODE (check | run | vm-run); vm.sh judges the run.
+# VM_FILES and VM_LOG pass through the environment (bench and stress set them per boot).
+vm = MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(KABI) VMLINUZ=$(VMLINUZ) \
+	KMODROOT=$(KMODROOT) XEN_IMAGE=$(P_XEN_IMAGE) BUSYBOX=$(P_BUSYBOX) MODULE=$(MODULE) \
+	KSFT=$(if $(filter check,$(1)),$(KSFT)) DEMO=$(DEMO) DEBUG=$(DEBUG) \
+	PAYLOAD='$(if $(filter vm-run,$(1)),$(abspath $(SCRIPT)))' VM_CPUS='$(VM_CPUS)' \
+	VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' VM_TIMEOUT='$(VM_TIMEOUT)' \
+	SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' DOM0_EXTRA='$(DOM0_EXTRA)' \
+	LOG_TAIL='$(LOG_TAIL)' VM_FILES="$(GNTSTAT) $${VM_FILES:-}" $(QEMU_DIR)/vm.sh
+
+TESTBED_PARTS := host headers kernel xen libxen busybox ksft
+OUR_MODULE    := $(if $(filter ours,$(DRIVER)),modules)
+
+check: $(OUR_MODULE) selftests demo gntstat ## build all, boot Xen + dom0 in QEMU, run the selftests
+	@$(call vm,check)
+check-stock: ## the same selftests against the stock xen-gntalloc (a baseline)
+	$(MAKE) check DRIVER=stock
+run: $(OUR_MODULE) demo gntstat ## boot with our driver, run gntalloc-demo and gntstat (a shell on a terminal)
+	@$(call vm,run)
+vm-run: $(OUR_MODULE) demo gntstat ## run SCRIPT (a script or static binary) in dom0; its exit is the verdict
+	@$(call vm,vm-run)
+
+# make stress: the stress program of the suite, as long as asked; its exit status is the verdict.
+DURATION ?= 600
+SEED     ?=
+stress: override SCRIPT := $(BUILD)/stress/payload.sh
+stress: VM_TIMEOUT = $(shell echo $$(( $(DURATION) + 300 )))
+stress: $(OUR_MODULE) selftests demo gntstat ## gntalloc_stress --duration DURATION [--seed SEED] in dom0
+	mkdir -p $(dir $(SCRIPT))
+	printf '#!/bin/sh\nexec /usr/bin/gntalloc_stress --duration %s%s\n' '$(DURATION)' \
+		'$(if $(SEED), --seed $(SEED))' >$(SCRIPT)
+	@VM_FILES=$(BUILD)/selftests/gntalloc_stress $(call vm,vm-run)
+
+# ---- make check-debug: the suite in a debug dom0 kernel (README.md here, "Debug kernel") ----
+# debug-kernel.sh builds it once into GNTALLOC_CACHE and writes its paths as a fragment; our
+# module is built against it from a copy of its sources under BUILD; the suite gets
+# gntalloc_fault_test added to its list and its timeout tripled; init-debug.sh runs it in phases.
+DEBUG_BUILD      ?= $(CURDIR)/build/$(KERNEL)-debug
+DEBUG_DOM0_EXTRA ?= slub_debug=FZPU log_buf_len=8M
+DEBUG_VM_TIMEOUT ?= 900
+DEBUG_GOALS      := check-debug vm-run-debug debug-module debug-selftests
+DEBUG_KSFT        = $(BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%)
+
+$(DEBUG_GOALS): override BUILD := $(DEBUG_BUILD)
+$(DEBUG_GOALS): override DRIVER := ours
+$(DEBUG_GOALS): override KDIR = $(P_DEBUG_KDIR)
+$(DEBUG_GOALS): override KABI = $(P_DEBUG_KABI)
+$(DEBUG_GOALS): override VMLINUZ = $(P_DEBUG_VMLINUZ)
+$(DEBUG_GOALS): override KMODROOT = $(P_DEBUG_KMODROOT)
+$(DEBUG_GOALS): override MODULE = $(BUILD)/module/drivers/xen/xen-gntalloc.ko
+$(DEBUG_GOALS): override DOM0_EXTRA := $(DEBUG_DOM0_EXTRA) $(DOM0_EXTRA)
+$(DEBUG_GOALS): override VM_TIMEOUT = $(DEBUG_VM_TIMEOUT)
+$(DEBUG_GOALS): override DEMO =
+$(DEBUG_GOALS): override DEBUG = 1
+
+check-debug: debug-module debug-selftests gntstat ## the selftests and fault injection in a debug dom0
+	@echo '$@: debug kernel $(KABI)'
+	@$(call vm,check)
+vm-run-debug: debug-module gntstat ## vm-run in the debug kernel
+	@$(call vm,vm-run)
+debug-module: ## (used by check-debug) our module, built against the debug kernel
+	$(call module_src,$(BUILD)/module)
+	$(MAKE) -C $(KDIR) M=$(BUILD)/module/drivers/xen modules
+debug-selftests: selftests ## (used by check-debug) the suite plus gntalloc_fault_test
+	echo gntalloc_fault_test >>$(BUILD)/kselftest/list
+	t=$$(sed -n 's/^timeout=//p' $(DEBUG_KSFT)/settings); \
+	sed -i "s/^timeout=.*/timeout=$$(( $${t:-45} * 3 ))/" $(DEBUG_KSFT)/settings
+
+ifneq ($(filter vm-run vm-run-debug,$(MAKECMDGOALS)),)
+ifeq ($(wildcard $(SCRIPT)),)
+$(error vm-run: say which file to run: make vm-run SCRIPT=path (now SCRIPT='$(SCRIPT)'))
+endif
+endif
+
+provision: ## fetch everything for KERNEL now, and show where it is
+	@$(foreach v,KDIR KABI VMLINUZ KMODROOT XEN_IMAGE BUSYBOX LIBXEN_INC LIBXEN_LIB KSFT_FROM, \
+		echo '$(v)=$(P_$(v))';)
+
+PARTS_check        := $(TESTBED_PARTS)
+PARTS_run          := $(TESTBED_PARTS)
+PARTS_vm-run       := $(TESTBED_PARTS)
+PARTS_stress       := $(TESTBED_PARTS)
+PARTS_provision    := $(TESTBED_PARTS)
+PARTS_check-debug     := host xen busybox libxen ksft debug-kernel
+PARTS_vm-run-debug    := $(PARTS_check-debug)
+PARTS_debug-module    := $(PARTS_check-debug)
+PARTS_debug-selftests := $(PARTS_check-debug)
+
+.PHONY: check check-stock run vm-run stress $(DEBUG_GOALS) provision

@@ -1,0 +1,73 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: our driver against the stock one, same boot, per kernel (README.md here),
+# included by the top Makefile. One boot per kernel in KERNELS; in it the stock xen-gntalloc,
+# then ours, run the same workloads; the host writes CSV, table and plot to
+# BENCH_RESULTS/<kernel>/. Xen gets a grant table for 262k grants, dom0 memory for 200k pages.
+
+BENCH_RESULTS       ?= $(BENCH_DIR)/results
+BENCH_SCALE         ?= 1
+BENCH_ONLY          ?=
+BENCH_DRIVERS       ?= stock ours
+BENCH_PROFILE       ?= 1
+BENCH_GNTTAB_FRAMES ?= 512
+BENCH_VM_MEM        ?= 3072
+BENCH_DOM0_MEM      ?= 2048M
+BENCH_VM_TIMEOUT    ?= 1500
+# The driver measured: drivers/xen and include/uapi as committed at this revision (colleagues
+# edit the checkout while a run goes on), or `worktree` for the checkout as it is.
+BENCH_DRIVER_REV    ?= HEAD
+
+bench: ## our driver against the stock one, per kernel of KERNELS (tools/xen/gntalloc-bench)
+	@# every kernel measures the same commit, even if HEAD moves meanwhile
+	@rev='$(BENCH_DRIVER_REV)'; [ "$$rev" = worktree ] || rev=$$(git rev-parse --verify "$$rev^{commit}") || exit 1; \
+	start=$$(date +%s); \
+	for k in $(KERNELS); do \
+		$(MAKE) --no-print-directory bench-one KERNEL=$$k BENCH_DRIVER_REV=$$rev || exit 1; \
+	done; \
+	echo "bench: KERNELS='$(KERNELS)' took $$(( $$(date +%s) - start )) s"
+
+BENCH_BUILD = $(BUILD)/bench
+# the VM_FILES of the benchmark boot (run) and of the profile boot (profile)
+bench_files = $(BENCH_BUILD)/gntalloc-bench $(CURDIR)/$(BENCH_DIR)/gntalloc-bench-guest.sh $(BENCH_BUILD)/$(1)/gntalloc-bench.env
+bench_env = printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s\n' \
+	'$(BENCH_SCALE)' '$(1)' '$(BENCH_DRIVERS)' $(2) >$(BENCH_BUILD)/$(3)/gntalloc-bench.env
+
+bench-one: override DRIVER := ours
+bench-one: override XEN_EXTRA += gnttab_max_frames=$(BENCH_GNTTAB_FRAMES)
+bench-one: VM_MEM = $(BENCH_VM_MEM)
+bench-one: DOM0_MEM = $(BENCH_DOM0_MEM)
+bench-one: VM_TIMEOUT = $(BENCH_VM_TIMEOUT)
+# `make modules` copies the module to MODULE: this run's own copy, which no other build touches
+bench-one: MODULE := $(BENCH_BUILD)/xen-gntalloc.ko
+bench-one: SCRIPT := $(BENCH_BUILD)/payload.sh
+bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat ## (used by bench) one kernel
+	@$(BENCH_DIR)/report.sh --need-gnuplot
+	$(MAKE) -C $(BENCH_DIR) OUTPUT=$(BENCH_BUILD) XEN_CFLAGS='$(XEN_CFLAGS)' XEN_LDLIBS='$(XEN_LDLIBS)'
+	mkdir -p $(BENCH_BUILD)/run $(BENCH_BUILD)/profile
+	@if [ '$(BENCH_DRIVER_REV)' != worktree ]; then \
+		rm -rf $(BENCH_BUILD)/src && mkdir -p $(BENCH_BUILD)/src && \
+		git archive '$(BENCH_DRIVER_REV)' drivers/xen include/uapi | tar -x -C $(BENCH_BUILD)/src && \
+		$(MAKE) -C $(KDIR) M=$(BENCH_BUILD)/src/drivers/xen modules && \
+		cp $(BENCH_BUILD)/src/drivers/xen/xen-gntalloc.ko $(MODULE) && \
+		echo "bench: measuring drivers/xen as of $$(git rev-parse --short '$(BENCH_DRIVER_REV)')"; \
+	fi
+	printf '#!/bin/sh\n. /usr/bin/gntalloc-bench.env\nexec gntalloc-bench-guest.sh\n' >$(SCRIPT)
+	$(call bench_env,$(BENCH_ONLY),0,run)
+	$(call bench_env,none,1,profile)
+	@# The benchmark boot, then (BENCH_PROFILE=1) a boot for the ftrace profiles: tracing
+	@# patches kernel text, which this test bed does not always survive. The report uses both.
+	@rm -f $(BENCH_BUILD)/console.log $(BENCH_BUILD)/profile.log; \
+	VM_FILES='$(call bench_files,run)' VM_LOG=$(BENCH_BUILD)/console.log $(call vm,vm-run); rc=$$?; \
+	if [ $$rc = 0 ] && [ '$(BENCH_PROFILE)' = 1 ]; then \
+		VM_FILES='$(call bench_files,profile)' VM_LOG=$(BENCH_BUILD)/profile.log $(call vm,vm-run) || \
+			echo "bench: WARNING: the profile boot failed; no profile.txt ($(BENCH_BUILD)/profile.log)"; \
+	fi; \
+	cat $(BENCH_BUILD)/console.log $$(ls $(BENCH_BUILD)/profile.log 2>/dev/null) >$(BENCH_BUILD)/all.log; \
+	$(BENCH_DIR)/report.sh $(BENCH_BUILD)/all.log $(BENCH_RESULTS)/$(KERNEL) \
+		"$(if $(filter worktree,$(BENCH_DRIVER_REV)),the checkout: drivers/xen at $$(git log -1 --format=%h -- drivers/xen)$$(git status --porcelain -- drivers/xen include/uapi | grep -q . && echo +uncommitted),drivers/xen at $$(git log -1 --format=%h '$(BENCH_DRIVER_REV)' -- drivers/xen include/uapi) (checked out at $$(git rev-parse --short '$(BENCH_DRIVER_REV)')))" || rc=1; \
+	exit $$rc
+
+PARTS_bench-one := $(TESTBED_PARTS)
+
+.PHONY: bench bench-one
