@@ -24,8 +24,7 @@
  * error).
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #define DEBUGFS_DIR		"/sys/kernel/debug/gntalloc"
 #define DEBUGFS_FILES		DEBUGFS_DIR "/files"
@@ -201,15 +200,10 @@ static void comm_of_self(char *comm, size_t size)
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(debugfs) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 	int fds[MAX_FDS];
-	int gntdev;
-	struct peer_map peer;
 	void *map;
 	size_t map_len;
-	pid_t child;
-	int to_child[2];
-	int to_parent[2];
 	char comm[32];
 	struct domains_view base_domains;	/* at SETUP */
 	struct files_view files;		/* as last read */
@@ -220,44 +214,28 @@ FIXTURE_SETUP(debugfs)
 {
 	int i;
 
+	if (!gntalloc_fixture_setup(_metadata, &self->fx,
+				    FX_GNTDEV | FX_PIPES | FX_NO_FILE))
+		return;
 	for (i = 0; i < MAX_FDS; i++)
 		self->fds[i] = -1;
-	self->gntdev = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
 	ASSERT_EQ(0, access(DEBUGFS_FILES, R_OK))
 		TH_LOG("%s: %s (debugfs not mounted on /sys/kernel/debug?)",
 		       DEBUGFS_FILES, strerror(errno));
 	ASSERT_EQ(0, read_domains(&self->base_domains));
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 	comm_of_self(self->comm, sizeof(self->comm));
 	ASSERT_NE(0, self->comm[0]);
 }
 
 FIXTURE_TEARDOWN_PARENT(debugfs)
 {
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
+	if (env_in_test_process(&self->fx.env)) {
 		int i;
 
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		if (self->map)
-			munmap(self->map, self->map_len);
-		peer_unmap(&self->peer);
 		for (i = 0; i < MAX_FDS; i++)
 			close_if_open(self->fds[i]);
-		close_pipe(self->to_child);
-		close_pipe(self->to_parent);
-		close_if_open(self->gntdev);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /* Read both files into self->files and self->domains. */
@@ -297,6 +275,7 @@ static void *map_pages(FIXTURE_DATA(debugfs) *self, int fd, uint64_t index,
 	if (p != MAP_FAILED) {
 		self->map = p;
 		self->map_len = pages * page_size();
+		fx_track(&self->fx, p, self->map_len);
 	}
 	return p;
 }
@@ -401,7 +380,7 @@ TEST_F(debugfs, held_and_mapped_follow_alloc_mmap_dealloc_munmap)
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, 3, 0);
 
 	/* The mapping goes, and pages 0-1 with it. */
-	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
 	READ_DEBUGFS();
 	ASSERT_FILE_LINE(pid, 1, 0, 0);
@@ -432,13 +411,13 @@ TEST_F(debugfs, forked_child_use_shows_under_the_opener)
 			_exit(1);
 		if (gntalloc_mmap(fd, index, 2) == MAP_FAILED)
 			_exit(2);
-		if (send_byte(self->to_parent[1], 'a') ||
-		    recv_byte(self->to_child[0], CHILD_TIMEOUT_MS) != 'x')
+		if (send_byte(self->fx.to_parent[1], 'a') ||
+		    recv_byte(self->fx.to_child[0], CHILD_TIMEOUT_MS) != 'x')
 			_exit(3);
 		_exit(0);
 	}
-	self->child = child;
-	ASSERT_EQ('a', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
+	self->fx.child = child;
+	ASSERT_EQ('a', recv_byte(self->fx.to_parent[0], CHILD_TIMEOUT_MS));
 
 	READ_DEBUGFS();
 	ASSERT_FILE_LINE(pid, 3, 2, 0);
@@ -447,9 +426,9 @@ TEST_F(debugfs, forked_child_use_shows_under_the_opener)
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, 3, 0);
 
 	/* Its exit takes its mapping; its pages stay with the file. */
-	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
+	ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'x'));
 	ASSERT_EQ(0, wait_child(child));
-	self->child = 0;
+	self->fx.child = 0;
 	READ_DEBUGFS();
 	ASSERT_FILE_LINE(pid, 3, 0, 0);
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, 3, 0);
@@ -468,13 +447,13 @@ TEST_F(debugfs, file_a_child_opens_has_the_childs_line)
 
 		if (fd < 0 || gntalloc_alloc_rw(fd, 2, NULL, NULL))
 			_exit(1);
-		if (send_byte(self->to_parent[1], 'a') ||
-		    recv_byte(self->to_child[0], CHILD_TIMEOUT_MS) != 'x')
+		if (send_byte(self->fx.to_parent[1], 'a') ||
+		    recv_byte(self->fx.to_child[0], CHILD_TIMEOUT_MS) != 'x')
 			_exit(3);
 		_exit(0);
 	}
-	self->child = child;
-	ASSERT_EQ('a', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
+	self->fx.child = child;
+	ASSERT_EQ('a', recv_byte(self->fx.to_parent[0], CHILD_TIMEOUT_MS));
 
 	READ_DEBUGFS();
 	/* A forked child has its parent's comm. */
@@ -482,9 +461,9 @@ TEST_F(debugfs, file_a_child_opens_has_the_childs_line)
 	EXPECT_EQ(0, lines_of(&self->files, pid, NULL, 0));
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, 2, 0);
 
-	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
+	ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'x'));
 	ASSERT_EQ(0, wait_child(child));
-	self->child = 0;
+	self->fx.child = 0;
 	READ_DEBUGFS();
 	EXPECT_EQ(0, lines_of(&self->files, child, NULL, 0));
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, 0, 0);
@@ -501,13 +480,13 @@ TEST_F(debugfs, pending_shows_on_the_releasing_file_and_its_domain)
 	const pid_t pid = getpid();
 	struct gntalloc_counters c;
 	uint32_t refs[N + 1];
-	uint64_t deadline, index, kept;
+	uint64_t index, kept;
 
 	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fds[0]);
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], N, &index, refs));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 1, &kept, &refs[N]));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N,
 			      PROT_READ | PROT_WRITE));
 	READ_DEBUGFS();
 	ASSERT_FILE_LINE(pid, N + 1, 0, 0);
@@ -524,12 +503,8 @@ TEST_F(debugfs, pending_shows_on_the_releasing_file_and_its_domain)
 	EXPECT_EQ(0, lines_of(&self->files, pid, NULL, 0));
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, N, N);
 
-	peer_unmap(&self->peer);
-	deadline = now_ms() + DRAIN_TIMEOUT_MS;
-	do {
-		sleep_ms(20);
-		ASSERT_EQ(0, read_counters(&c));
-	} while (c.pending != self->env.base.pending && now_ms() < deadline);
+	peer_unmap(&self->fx.peer);
+	ASSERT_EQ(0, wait_gauges(&self->fx.env.base, GAUGE_PENDING, &c));
 	READ_DEBUGFS();
 	ASSERT_DOMAIN_DELTA(SELF_DOMID, 0, 0);
 }
@@ -581,7 +556,7 @@ TEST_F(debugfs, lines_add_up_to_the_sysfs_counters)
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 4, &index, refs));
 	ASSERT_NE(MAP_FAILED, map_pages(self, self->fds[0], index, 2));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index + ps, 1));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &refs[3], 1,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &refs[3], 1,
 			      PROT_READ));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index + 3 * ps, 1));
 	ASSERT_EQ(0, gntalloc_alloc(self->fds[1], OTHER_DOMID, 0, 3, NULL, NULL));
@@ -807,8 +782,7 @@ static int stable_counters(struct gntalloc_counters *c)
 }
 
 FIXTURE(gntstat) {
-	struct gntalloc_env env;
-	int fd;
+	struct gntalloc_fixture fx;
 	void *map;
 	size_t map_len;
 	struct run run;
@@ -819,15 +793,13 @@ FIXTURE_SETUP(gntstat)
 {
 	uint64_t index;
 
-	self->fd = -1;
-	env_setup(_metadata, &self->env);
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, 0))
+		return;
 	/* Always in the test bed's VM: missing is a failure, not a skip. */
 	ASSERT_EQ(0, access(GNTSTAT, X_OK))
 		TH_LOG("%s: %s", GNTSTAT, strerror(errno));
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
@@ -836,12 +808,7 @@ FIXTURE_SETUP(gntstat)
 
 FIXTURE_TEARDOWN_PARENT(gntstat)
 {
-	if (env_in_test_process(&self->env)) {
-		if (self->map)
-			munmap(self->map, self->map_len);
-		close_if_open(self->fd);
-	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(gntstat, help_exits_0_and_shows_usage)
@@ -1034,9 +1001,9 @@ TEST_F(gntstat, watch_prints_count_samples)
 				    " %" SCNu64, &t, &in_use, &pending, &mapped,
 				    &files));
 		samples++;
-		EXPECT_EQ(self->env.base.in_use + 3, in_use);
-		EXPECT_EQ(self->env.base.mapped + 1, mapped);
-		EXPECT_EQ(self->env.base.open_files + 1, files);
+		EXPECT_EQ(self->fx.env.base.in_use + 3, in_use);
+		EXPECT_EQ(self->fx.env.base.mapped + 1, mapped);
+		EXPECT_EQ(self->fx.env.base.open_files + 1, files);
 		EXPECT_TRUE(t >= 0.5 * samples) TH_LOG("sample %d at %.1f s", samples, t);
 	}
 	EXPECT_EQ(2, samples);
