@@ -128,6 +128,7 @@ int gntalloc_mmap(struct file *filp, struct vm_area_struct *vma);
 
 /* gntalloc-sysfs.c: the limit and the counters */
 extern const struct attribute_group *gntalloc_groups[];
+void gntalloc_sysfs_init(void);
 
 /* gntalloc-debugfs.c: who holds grants */
 void gntalloc_debugfs_init(void);

@@ -140,6 +140,7 @@ static int __init gntalloc_init(void)
 	err = alloc_chrdev_region(&gntalloc_devt, 0, 1, "gntalloc");
 	if (err)
 		goto err_grants_exit;
+	gntalloc_sysfs_init();		/* the class's attributes; nothing to undo */
 	err = class_register(&gntalloc_class);
 	if (err)
 		goto err_unregister_region;

@@ -16,7 +16,9 @@
 #include <linux/kernel.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
+#include <linux/stringify.h>
 #include <linux/sysfs.h>
+#include <xen/gntalloc.h>
 
 unsigned int gntalloc_limit = 1024;
 struct gntalloc_stats gntalloc_stats;
@@ -73,7 +75,6 @@ static ssize_t limit_store(struct device *dev, struct device_attribute *attr,
 
 	return ret ? ret : len;
 }
-static DEVICE_ATTR_RW(limit);
 
 static ssize_t peak_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
@@ -93,62 +94,51 @@ static ssize_t peak_store(struct device *dev, struct device_attribute *attr,
 			atomic_long_read(&gntalloc_stats.in_use));
 	return len;
 }
-static DEVICE_ATTR_RW(peak);
 
-/* A read-only attribute showing one of the counters */
-struct gntalloc_counter_attr {
+/*
+ * One attribute per file of GNTALLOC_SYSFS_FILES, the UAPI's list, so the
+ * names in sysfs are the names there: limit and peak have the handlers
+ * above, each read-only file shows the counter of its name.
+ */
+struct gntalloc_file_attr {
 	struct device_attribute dattr;
-	atomic_long_t *counter;
+	atomic_long_t *counter;		/* of a read-only file */
 };
 
 static ssize_t gntalloc_counter_show(struct device *dev,
 				     struct device_attribute *dattr, char *buf)
 {
-	struct gntalloc_counter_attr *attr =
-		container_of(dattr, struct gntalloc_counter_attr, dattr);
+	struct gntalloc_file_attr *attr =
+		container_of(dattr, struct gntalloc_file_attr, dattr);
 
 	return sysfs_emit(buf, "%ld\n", atomic_long_read(attr->counter));
 }
 
-#define GNTALLOC_COUNTER(_name, _counter) {				\
-	.dattr = __ATTR(_name, 0444, gntalloc_counter_show, NULL),	\
-	.counter = (_counter),						\
-}
+#define GNTALLOC_FILE_RO(_name) {					\
+	.dattr.attr = { .name = __stringify(_name), .mode = 0444 },	\
+	.dattr.show = gntalloc_counter_show,				\
+	.counter = &gntalloc_stats._name,				\
+},
+#define GNTALLOC_FILE_RW(_name) { .dattr = __ATTR_RW(_name) },
+#define GNTALLOC_SYSFS_FILE(_name, _mode) GNTALLOC_FILE_##_mode(_name)
+static struct gntalloc_file_attr gntalloc_sysfs_files[] = GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 
-static struct gntalloc_counter_attr gntalloc_counter_in_use =
-	GNTALLOC_COUNTER(in_use, &gntalloc_stats.in_use);
-static struct gntalloc_counter_attr gntalloc_counter_pending =
-	GNTALLOC_COUNTER(pending, &gntalloc_stats.pending);
-static struct gntalloc_counter_attr gntalloc_counter_mapped =
-	GNTALLOC_COUNTER(mapped, &gntalloc_stats.mapped);
-static struct gntalloc_counter_attr gntalloc_counter_open_files =
-	GNTALLOC_COUNTER(open_files, &gntalloc_stats.open_files);
-static struct gntalloc_counter_attr gntalloc_counter_allocated_total =
-	GNTALLOC_COUNTER(allocated_total, &gntalloc_stats.allocated_total);
-static struct gntalloc_counter_attr gntalloc_counter_freed_total =
-	GNTALLOC_COUNTER(freed_total, &gntalloc_stats.freed_total);
-static struct gntalloc_counter_attr gntalloc_counter_limit_hits =
-	GNTALLOC_COUNTER(limit_hits, &gntalloc_stats.limit_hits);
-static struct gntalloc_counter_attr gntalloc_counter_alloc_failures =
-	GNTALLOC_COUNTER(alloc_failures, &gntalloc_stats.alloc_failures);
-
-static struct attribute *gntalloc_attrs[] = {
-	&dev_attr_limit.attr,
-	&gntalloc_counter_in_use.dattr.attr,
-	&gntalloc_counter_pending.dattr.attr,
-	&gntalloc_counter_mapped.dattr.attr,
-	&gntalloc_counter_open_files.dattr.attr,
-	&dev_attr_peak.attr,
-	&gntalloc_counter_allocated_total.dattr.attr,
-	&gntalloc_counter_freed_total.dattr.attr,
-	&gntalloc_counter_limit_hits.dattr.attr,
-	&gntalloc_counter_alloc_failures.dattr.attr,
-	NULL
-};
+/* Their attributes and the NULL that ends them, by gntalloc_sysfs_init() */
+static struct attribute *gntalloc_attrs[ARRAY_SIZE(gntalloc_sysfs_files) + 1];
 
 static const struct attribute_group gntalloc_group = {
 	.attrs = gntalloc_attrs,
 };
+
+/* Before the class is registered: fills in gntalloc_attrs */
+void gntalloc_sysfs_init(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(gntalloc_sysfs_files); i++)
+		gntalloc_attrs[i] = &gntalloc_sysfs_files[i].dattr.attr;
+}
 
 /* The class's .dev_groups (gntalloc-main.c) */
 const struct attribute_group *gntalloc_groups[] = {

@@ -111,4 +111,30 @@ struct ioctl_gntalloc_unmap_notify {
 /* Send an interrupt on the event channel */
 #define UNMAP_NOTIFY_SEND_EVENT 0x2
 
+/*
+ * GNTALLOC_SYSFS_FILES - the files of /sys/class/gntalloc/gntalloc/
+ *
+ * A brace-enclosed list of GNTALLOC_SYSFS_FILE(name, mode), one per file, in
+ * the order tools show them: the limit, the gauges (in_use to peak), then
+ * the totals, which only grow.  @mode is RW for the two files that take a
+ * write (limit; peak, reset by writing 0), RO for the others.  Each file
+ * holds one decimal number and a newline (Documentation/ABI/testing/
+ * sysfs-class-gntalloc).  The driver makes its attributes from this list,
+ * so these are the names in sysfs.  Define GNTALLOC_SYSFS_FILE before use:
+ * as "#name," the list initialises an array of names; as "__u64 name;" it
+ * is the body of a struct with one field per file.
+ */
+#define GNTALLOC_SYSFS_FILES {						\
+	GNTALLOC_SYSFS_FILE(limit, RW)					\
+	GNTALLOC_SYSFS_FILE(in_use, RO)					\
+	GNTALLOC_SYSFS_FILE(pending, RO)				\
+	GNTALLOC_SYSFS_FILE(mapped, RO)					\
+	GNTALLOC_SYSFS_FILE(open_files, RO)				\
+	GNTALLOC_SYSFS_FILE(peak, RW)					\
+	GNTALLOC_SYSFS_FILE(allocated_total, RO)			\
+	GNTALLOC_SYSFS_FILE(freed_total, RO)				\
+	GNTALLOC_SYSFS_FILE(limit_hits, RO)				\
+	GNTALLOC_SYSFS_FILE(alloc_failures, RO)				\
+}
+
 #endif /* __LINUX_PUBLIC_GNTALLOC_H__ */

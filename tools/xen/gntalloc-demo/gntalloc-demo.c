@@ -17,15 +17,16 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <xengnttab.h>
+#include <xen/gntalloc.h>
 
 #define NR_PAGES 4
 #define PAGE_BYTES 4096 /* Xen grants 4 KiB frames, whatever the guest's page size */
 #define COUNTERS_DIR "/sys/class/gntalloc/gntalloc/"
 
-static const char *const counters[] = {
-	"limit", "in_use", "pending", "mapped", "open_files", "peak",
-	"allocated_total", "freed_total", "limit_hits", "alloc_failures",
-};
+/* The files of COUNTERS_DIR, from the UAPI's list */
+#define GNTALLOC_SYSFS_FILE(name, mode) #name,
+static const char *const counters[] = GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 
 #define NR_COUNTERS (sizeof(counters) / sizeof(counters[0]))
 #define STEP_WIDTH 24

@@ -22,18 +22,21 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <xen/gntalloc.h>
+
 #define SYSFS_DIR	"/sys/class/gntalloc/gntalloc"
 #define MODULE_DIR	"/sys/module/xen_gntalloc"
 #define DEBUGFS_DIR	"/sys/kernel/debug/gntalloc"
 
-static const char *const counter_names[] = {
-	"limit", "in_use", "pending", "mapped", "open_files", "peak",
-	"allocated_total", "freed_total", "limit_hits", "alloc_failures",
-};
+/* The files of SYSFS_DIR, from the UAPI's list, and their indexes */
+#define GNTALLOC_SYSFS_FILE(name, mode) #name,
+static const char *const counter_names[] = GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 #define NR_COUNTERS (sizeof(counter_names) / sizeof(counter_names[0]))
 
-enum { LIMIT, IN_USE, PENDING, MAPPED, OPEN_FILES, PEAK, ALLOCATED_TOTAL,
-       FREED_TOTAL, LIMIT_HITS, ALLOC_FAILURES };
+#define GNTALLOC_SYSFS_FILE(name, mode) C_##name,
+enum counter_index GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 
 static const char *sysfs_dir = SYSFS_DIR;
 static const char *debugfs_dir = DEBUGFS_DIR;
@@ -115,9 +118,10 @@ static void print_table(const unsigned long long *vals)
 {
 	for (size_t i = 0; i < NR_COUNTERS; i++) {
 		printf("%-16s %12llu", counter_names[i], vals[i]);
-		if (i == IN_USE && vals[LIMIT])
+		if (i == C_in_use && vals[C_limit])
 			printf("  (%.1f%% of limit)",
-			       100.0 * (double)vals[IN_USE] / (double)vals[LIMIT]);
+			       100.0 * (double)vals[C_in_use] /
+			       (double)vals[C_limit]);
 		printf("\n");
 	}
 }
@@ -263,8 +267,8 @@ static double now(void)
 static int watch(unsigned int interval, unsigned long count, bool json,
 		 bool processes)
 {
-	static const int totals[] = { ALLOCATED_TOTAL, FREED_TOTAL, LIMIT_HITS,
-				      ALLOC_FAILURES };
+	static const int totals[] = { C_allocated_total, C_freed_total,
+				      C_limit_hits, C_alloc_failures };
 	static const char *const rate_names[] = { "alloc_per_s", "free_per_s",
 						  "limit_hits_per_s",
 						  "alloc_failures_per_s" };
@@ -296,8 +300,8 @@ static int watch(unsigned int interval, unsigned long count, bool json,
 			printf("}");
 		} else {
 			printf("%8.1f %10llu %8llu %8llu %6llu %10.1f %10.1f %8.1f %8.1f\n",
-			       t - t0, vals[IN_USE], vals[PENDING], vals[MAPPED],
-			       vals[OPEN_FILES], rates[0], rates[1], rates[2], rates[3]);
+			       t - t0, vals[C_in_use], vals[C_pending], vals[C_mapped],
+			       vals[C_open_files], rates[0], rates[1], rates[2], rates[3]);
 		}
 		if (processes && print_processes(json))
 			return 1;

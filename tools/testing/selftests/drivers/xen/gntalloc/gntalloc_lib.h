@@ -265,28 +265,22 @@ static inline bool have_counters(void)
 }
 
 /*
- * Every file of GNTALLOC_SYSFS, in the order gntstat prints them: the
- * writable limit, the gauges (in_use .. peak), then the monotonic counts.
+ * Every file of GNTALLOC_SYSFS, from the UAPI's list GNTALLOC_SYSFS_FILES
+ * (the one the driver makes its attributes from), in its order: a field
+ * each, and each name with its field.
  */
-#define GNTALLOC_COUNTER_FILES(X) \
-	X(limit) X(in_use) X(pending) X(mapped) X(open_files) X(peak) \
-	X(allocated_total) X(freed_total) X(limit_hits) X(alloc_failures)
-
-struct gntalloc_counters {
-#define GNTALLOC_COUNTER_FIELD(name) uint64_t name;
-	GNTALLOC_COUNTER_FILES(GNTALLOC_COUNTER_FIELD)
-#undef GNTALLOC_COUNTER_FIELD
-};
+#define GNTALLOC_SYSFS_FILE(name, mode) uint64_t name;
+struct gntalloc_counters GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 
 static const struct {
 	const char *name;
 	size_t offset;
-} gntalloc_counter_files[] = {
-#define GNTALLOC_COUNTER_FILE(name) \
+} gntalloc_counter_files[] =
+#define GNTALLOC_SYSFS_FILE(name, mode) \
 	{ #name, offsetof(struct gntalloc_counters, name) },
-	GNTALLOC_COUNTER_FILES(GNTALLOC_COUNTER_FILE)
-#undef GNTALLOC_COUNTER_FILE
-};
+	GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 
 /* The field of @c that gntalloc_counter_files[@i] names */
 static inline uint64_t *counter_field(struct gntalloc_counters *c, size_t i)

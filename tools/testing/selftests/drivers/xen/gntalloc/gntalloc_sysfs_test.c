@@ -395,21 +395,16 @@ FIXTURE_TEARDOWN_PARENT(counters)
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
+/* The UAPI's list of files: limit and peak are writable by root */
+#define MODE_RW 0644
+#define MODE_RO 0444
 static const struct {
 	const char *name;
 	unsigned int mode;
-} attributes[] = {
-	{ "limit", 0644 },
-	{ "in_use", 0444 },
-	{ "pending", 0444 },
-	{ "mapped", 0444 },
-	{ "open_files", 0444 },
-	{ "peak", 0644 },
-	{ "allocated_total", 0444 },
-	{ "freed_total", 0444 },
-	{ "limit_hits", 0444 },
-	{ "alloc_failures", 0444 },
-};
+} attributes[] =
+#define GNTALLOC_SYSFS_FILE(name, mode) { #name, MODE_##mode },
+	GNTALLOC_SYSFS_FILES;
+#undef GNTALLOC_SYSFS_FILE
 
 #define NR_ATTRIBUTES (ARRAY_SIZE(attributes))
 
