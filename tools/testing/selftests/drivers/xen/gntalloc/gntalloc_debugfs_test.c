@@ -210,12 +210,8 @@ FIXTURE_SETUP(debugfs)
 
 FIXTURE_TEARDOWN_PARENT(debugfs)
 {
-	if (env_in_test_process(&self->fx.env)) {
-		int i;
-
-		for (i = 0; i < MAX_FDS; i++)
-			close_if_open(self->fds[i]);
-	}
+	if (env_in_test_process(&self->fx.env))
+		close_all(self->fds, MAX_FDS);
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 

@@ -32,11 +32,6 @@
 #define CHURN_BYTES	(32UL << 20)
 #define CHILD_TIMEOUT_MS 10000
 
-static uint64_t tag(uint32_t page)
-{
-	return 0x70696e6e65640000ULL | page;	/* "pinned" */
-}
-
 /* ---------------------------------------------------------------------- */
 /* A peer that keeps released pages mapped                                  */
 /* ---------------------------------------------------------------------- */
@@ -94,7 +89,7 @@ static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
 	if (p == MAP_FAILED)
 		return -errno;
 	for (i = 0; i < PINNED; i++) {
-		*(uint64_t *)(p + i * ps) = tag(i);
+		*(uint64_t *)(p + i * ps) = page_tag(i);
 		p[i * ps + NOTIFY_BYTE] = MARK;
 		if (gntalloc_set_notify(fd, *index + i * ps + NOTIFY_BYTE,
 					UNMAP_NOTIFY_CLEAR_BYTE, 0))
@@ -163,7 +158,7 @@ FIXTURE_SETUP(hostile_peer)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, self->refs, PINNED,
 			      PROT_READ | PROT_WRITE));
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
+		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
 		ASSERT_EQ(MARK, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE));
 	}
 
@@ -270,12 +265,12 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	int fd;
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
+		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
 		/* The release was notified, although the page is not freed. */
 		ASSERT_EQ(0, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE))
 			TH_LOG("page %u: no notification at its release", i);
-		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~tag(i);
+		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~page_tag(i);
 	}
 	/*
 	 * Memory comes and goes around the pinned pages: new grant pages
@@ -298,9 +293,9 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	sleep_ms(HOLD_MS / 2);
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
+		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
-		ASSERT_EQ(~tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8))
+		ASSERT_EQ(~page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8))
 			TH_LOG("page %u lost the peer's write", i);
 	}
 	expect_pinned(_metadata, self, "after the churn");

@@ -93,6 +93,12 @@ typedef uint16_t domid_t;
 /* A byte that a page never holds after ALLOC (pages come zeroed). */
 #define MARK			0xA5
 
+/* What a test writes into page @page of an allocation, to know it again */
+static inline uint64_t page_tag(uint32_t page)
+{
+	return 0x70696e6e65640000ULL | page;	/* "pinned" */
+}
+
 /* For cleanups: close what was opened; -1 is "not opened". */
 static inline void close_if_open(int fd)
 {
@@ -100,10 +106,17 @@ static inline void close_if_open(int fd)
 		close(fd);
 }
 
+static inline void close_all(int *fds, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close_if_open(fds[i]);
+}
+
 static inline void close_pipe(int fds[2])
 {
-	close_if_open(fds[0]);
-	close_if_open(fds[1]);
+	close_all(fds, 2);
 }
 
 static inline size_t page_size(void)

@@ -82,12 +82,8 @@ FIXTURE_SETUP(limit)
 
 FIXTURE_TEARDOWN_PARENT(limit)
 {
-	if (env_in_test_process(&self->fx.env)) {
-		int i;
-
-		for (i = 0; i < MAX_FILES; i++)
-			close_if_open(self->fds[i]);
-	}
+	if (env_in_test_process(&self->fx.env))
+		close_all(self->fds, MAX_FILES);
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 

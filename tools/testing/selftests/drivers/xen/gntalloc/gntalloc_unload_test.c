@@ -24,11 +24,6 @@
 #define DYNDBG_CONTROL	DEBUGFS "/dynamic_debug/control"
 #define GNTTAB_DYNDBG	"file drivers/xen/grant-table.c "
 
-static uint64_t tag(uint32_t page)
-{
-	return 0x70696e6e65640000ULL | page;	/* "pinned" */
-}
-
 /* ---------------------------------------------------------------------- */
 /* Unloading                                                                */
 /* ---------------------------------------------------------------------- */
@@ -231,7 +226,7 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	p = gntalloc_mmap(self->fx.fd, index, N);
 	ASSERT_NE(MAP_FAILED, p);
 	for (i = 0; i < N; i++)
-		*(uint64_t *)(p + i * page_size()) = tag(i);
+		*(uint64_t *)(p + i * page_size()) = page_tag(i);
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N,
 			      PROT_READ | PROT_WRITE));
 	ASSERT_EQ(0, munmap(p, N * page_size()));
@@ -253,13 +248,13 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 
 	/* Nothing was freed under the peer. */
 	for (i = 0; i < N; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~tag(i);
+		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
+		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~page_tag(i);
 	}
 	sleep_ms(1500);		/* the core retries every second */
 	for (i = 0; i < N; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		ASSERT_EQ(~tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8));
+		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
+		ASSERT_EQ(~page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8));
 	}
 	if (self->dyndbg) {
 		len = read_kmsg(self->kmsg, log, sizeof(log));
