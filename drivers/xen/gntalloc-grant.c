@@ -49,6 +49,7 @@ static struct kmem_cache *gntalloc_grant_cache;
  */
 static DEFINE_SPINLOCK(gntalloc_pending_lock);
 static LIST_HEAD(gntalloc_pending_list);	/* under gntalloc_pending_lock */
+static unsigned long gntalloc_reclaim_due;	/* under gntalloc_pending_lock */
 static DEFINE_MUTEX(gntalloc_reclaim_lock);
 /* Under gntalloc_reclaim_lock; the walks counter is read without it */
 static unsigned long gntalloc_reclaim_walks;	/* reclaim walks begun */
@@ -136,9 +137,27 @@ static unsigned long gntalloc_reclaim(void)
 }
 
 /*
- * While the pending list is not empty, the work is always armed: it re-arms
- * itself, under the mutex, whenever it leaves grants behind, and
- * gntalloc_add_pending() arms it for every newcomer.
+ * Have the work run within @delay, unless it is due sooner already: a new
+ * pending grant must not push back a retry that was due before it came.
+ * Under gntalloc_pending_lock, which orders the callers.
+ */
+static void gntalloc_reclaim_schedule(unsigned long delay)
+{
+	unsigned long due = jiffies + delay;
+
+	lockdep_assert_held(&gntalloc_pending_lock);
+	if (delayed_work_pending(&gntalloc_reclaim_work) &&
+	    time_before_eq(gntalloc_reclaim_due, due))
+		return;
+	gntalloc_reclaim_due = due;
+	mod_delayed_work(system_wq, &gntalloc_reclaim_work, delay);
+}
+
+/*
+ * While the pending list is not empty, the work is always due within
+ * GNTALLOC_RECLAIM_MAX_DELAY: it re-arms itself, under the mutex, whenever
+ * it leaves grants behind, and gntalloc_add_pending() arms it for every
+ * newcomer.  That bounds how long a page the peer let go stays pending.
  */
 static void gntalloc_reclaim_work_fn(struct work_struct *work)
 {
@@ -151,8 +170,7 @@ static void gntalloc_reclaim_work_fn(struct work_struct *work)
 
 	spin_lock(&gntalloc_pending_lock);
 	if (!list_empty(&gntalloc_pending_list))
-		schedule_delayed_work(&gntalloc_reclaim_work,
-				      gntalloc_reclaim_delay);
+		gntalloc_reclaim_schedule(gntalloc_reclaim_delay);
 	spin_unlock(&gntalloc_pending_lock);
 	mutex_unlock(&gntalloc_reclaim_lock);
 }
@@ -163,10 +181,9 @@ static void gntalloc_add_pending(struct gntalloc_grant *grant)
 	atomic_long_inc(&gntalloc_stats.pending);
 	spin_lock(&gntalloc_pending_lock);
 	list_add_tail(&grant->node, &gntalloc_pending_list);
-	spin_unlock(&gntalloc_pending_lock);
 	/* A newcomer is worth a prompt look, whatever the back-off says. */
-	mod_delayed_work(system_wq, &gntalloc_reclaim_work,
-			 GNTALLOC_RECLAIM_MIN_DELAY);
+	gntalloc_reclaim_schedule(GNTALLOC_RECLAIM_MIN_DELAY);
+	spin_unlock(&gntalloc_pending_lock);
 }
 
 /*

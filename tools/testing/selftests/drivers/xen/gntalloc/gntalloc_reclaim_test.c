@@ -165,6 +165,79 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 }
 
 /*
+ * Finding 2: grants going pending every few milliseconds must not postpone
+ * the retry of a grant the peer already let go.  Two children drip, so that
+ * one of them being descheduled leaves no gap in the stream.  While grants
+ * keep coming, G0 comes back within a fraction of RECLAIM_BOUND_MS.
+ */
+#define RECLAIM_BOUND_MS	2000	/* twice the documented bound */
+
+TEST_F(reclaim, a_stream_of_new_pending_grants_does_not_postpone_reclaim)
+{
+	enum { DRIPPERS = 2, DRIP = 1000, DRIP_MS = 5, HEAD_START_MS = 500 };
+	const size_t ps = page_size();
+	struct gntalloc_counters before;
+	uint64_t index, t0, took, freed, deadline;
+	pid_t pids[DRIPPERS];
+	bool dripping = true;
+	uint32_t ref0;
+	int i, status;
+
+	self->refs = calloc(DRIPPERS * DRIP, sizeof(*self->refs));
+	ASSERT_NE(NULL, self->refs);
+	/* G0: pending until the peer lets go of it (self->other) */
+	ASSERT_EQ(0, make_pending(self->fx.fd, self->fx.gntdev, &self->other,
+				  &ref0, 1));
+	/* The drip: grants the peer maps, released one by one */
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, DRIPPERS * DRIP, &index,
+				       self->refs));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, self->refs,
+			      DRIPPERS * DRIP, PROT_READ));
+	for (i = 0; i < DRIPPERS; i++) {
+		pids[i] = fork();
+		ASSERT_LE(0, pids[i]);
+		if (pids[i] == 0) {
+			uint64_t first = index + (uint64_t)i * DRIP * ps;
+			unsigned int n;
+
+			for (n = 0; n < DRIP; n++) {
+				if (gntalloc_dealloc(self->fx.fd, first + n * ps, 1))
+					_exit(1);
+				sleep_ms(DRIP_MS);
+			}
+			_exit(0);
+		}
+	}
+
+	sleep_ms(HEAD_START_MS);
+	ASSERT_EQ(0, read_counters(&before));
+	t0 = now_ms();
+	peer_unmap(&self->other);
+	deadline = t0 + RECLAIM_BOUND_MS;
+	do {
+		freed = counter("freed_total");
+		if (freed > before.freed_total)
+			break;
+		sleep_ms(5);
+	} while (now_ms() < deadline);
+	took = now_ms() - t0;
+	for (i = 0; i < DRIPPERS; i++)
+		if (waitpid(pids[i], &status, WNOHANG) != 0)
+			dripping = false;
+	for (i = 0; i < DRIPPERS; i++) {
+		kill(pids[i], SIGKILL);
+		waitpid(pids[i], NULL, 0);
+	}
+
+	EXPECT_EQ(before.freed_total + 1, freed)
+		TH_LOG("G0 not freed %" PRIu64 " ms after the peer let go, while grants went pending every few ms",
+		       took);
+	EXPECT_TRUE(dripping)
+		TH_LOG("a drip ended before G0 came back: inconclusive");
+	TH_LOG("G0 back %" PRIu64 " ms after the unmap", took);
+}
+
+/*
  * Finding 3: two ALLOCs at the limit while pages wait to come back: the
  * second must wait for the first one's reclaim, not fail beside it.  A
  * long pending list (the peer keeps P pages) makes each reclaim walk long.
