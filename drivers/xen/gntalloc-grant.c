@@ -317,16 +317,20 @@ void gntalloc_grants_commit(unsigned int count)
 void gntalloc_grants_abort(struct list_head *grants)
 {
 	struct gntalloc_grant *grant, *next;
-	unsigned long freed = 0;
+	unsigned long freed = 0, kept = 0;
 
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
 		if (gntalloc_end_access(grant))
 			freed++;
 		else
-			atomic_long_inc(&gntalloc_stats.allocated_total);
+			kept++;
 	}
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
+	if (kept) {
+		atomic_long_add(kept, &gntalloc_stats.allocated_total);
+		gntalloc_update_peak();	/* they stay in in_use */
+	}
 }
 
 /* Tell the peer that the page is going away, as userspace asked. */
