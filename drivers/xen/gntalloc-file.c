@@ -297,8 +297,10 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 			     op.flags & GNTALLOC_FLAG_WRITABLE, grant->gref);
 
 	ret = gntalloc_file_publish(file, pgoff, op.count, &grants);
-	if (ret)
+	if (ret) {
+		atomic_long_inc(&gntalloc_stats.alloc_failures);
 		goto err_abort;
+	}
 	gntalloc_grants_commit(op.count);
 	return 0;
 
