@@ -32,7 +32,7 @@
  * nothing postpones it: new pending pages only bring it forward, and the
  * walkers of the pending list (the retry, an ALLOC at the limit, debugfs)
  * take turns under one mutex, so none of them ever sees the list empty
- * because another has it in hand.  Measured under QEMU TCG: 0.55 s for
+ * because another has it in hand.  Measured under QEMU TCG: 0.59 s for
  * 1024 pages after 3 s of ALLOCs retried at the limit (gntalloc-grant.c).
  *
  * Structure
