@@ -111,8 +111,8 @@ void gntalloc_refs_put(struct gntalloc_refs *refs);
 void gntalloc_grants_commit(unsigned int count);
 void gntalloc_grants_abort(struct list_head *grants);
 void gntalloc_grants_release(struct list_head *grants);
-unsigned long gntalloc_pending_of_file(u32 file_id);
-void gntalloc_pending_by_domain(struct gntalloc_domain_count *counts);
+void gntalloc_pending_for_each(void (*fn)(const struct gntalloc_grant *grant,
+					  void *arg), void *arg);
 int gntalloc_grants_init(void);
 void gntalloc_grants_exit(void);
 

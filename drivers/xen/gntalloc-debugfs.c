@@ -12,18 +12,94 @@
 
 #include "gntalloc-common.h"
 
+#include <linux/bsearch.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
+#include <linux/sort.h>
 #include <xen/interface/xen.h>
 
 static struct dentry *gntalloc_debugfs_dir;
 
-static int gntalloc_files_show(struct seq_file *m, void *v)
+/* Pending grants of each open file, by file id (sorted), for files_show */
+struct gntalloc_file_pending {
+	u32 id;
+	unsigned long pending;
+};
+
+struct gntalloc_files_pending {
+	struct gntalloc_file_pending *files;
+	size_t count;
+};
+
+static int gntalloc_file_pending_cmp(const void *a, const void *b)
+{
+	u32 x = ((const struct gntalloc_file_pending *)a)->id;
+	u32 y = ((const struct gntalloc_file_pending *)b)->id;
+
+	return x < y ? -1 : x > y;
+}
+
+static struct gntalloc_file_pending *
+gntalloc_file_pending_find(const struct gntalloc_files_pending *fp, u32 id)
+{
+	struct gntalloc_file_pending key = { .id = id };
+
+	return bsearch(&key, fp->files, fp->count, sizeof(key),
+		       gntalloc_file_pending_cmp);
+}
+
+static void gntalloc_count_file_pending(const struct gntalloc_grant *grant,
+					void *arg)
+{
+	struct gntalloc_file_pending *hit;
+
+	hit = gntalloc_file_pending_find(arg, grant->file_id);
+	if (hit)
+		hit->pending++;
+}
+
+/*
+ * One walk of the pending list for all files, O(pending * log(files)),
+ * instead of one per file; files opened since count none.
+ */
+static int gntalloc_files_pending(struct gntalloc_files_pending *fp)
 {
 	struct gntalloc_file *file;
+	size_t count = 0;
+
+	mutex_lock(&gntalloc_files_lock);
+	list_for_each_entry(file, &gntalloc_files, node)
+		count++;
+	fp->files = kvcalloc(count, sizeof(*fp->files), GFP_KERNEL);
+	if (!fp->files) {
+		mutex_unlock(&gntalloc_files_lock);
+		return -ENOMEM;
+	}
+	fp->count = 0;
+	list_for_each_entry(file, &gntalloc_files, node)
+		fp->files[fp->count++].id = file->id;
+	mutex_unlock(&gntalloc_files_lock);
+
+	sort(fp->files, fp->count, sizeof(*fp->files),
+	     gntalloc_file_pending_cmp, NULL);
+	if (atomic_long_read(&gntalloc_stats.pending))
+		gntalloc_pending_for_each(gntalloc_count_file_pending, fp);
+	return 0;
+}
+
+static int gntalloc_files_show(struct seq_file *m, void *v)
+{
+	struct gntalloc_files_pending fp;
+	struct gntalloc_file_pending *hit;
+	struct gntalloc_file *file;
 	struct gntalloc_grant *grant;
-	unsigned long index, held, mapped, pending;
+	unsigned long index, held, mapped;
+	int err;
+
+	err = gntalloc_files_pending(&fp);
+	if (err)
+		return err;
 
 	seq_puts(m, "# pid held mapped pending comm\n");
 
@@ -38,17 +114,25 @@ static int gntalloc_files_show(struct seq_file *m, void *v)
 		}
 		mutex_unlock(&file->lock);
 
-		pending = 0;
-		if (atomic_long_read(&gntalloc_stats.pending))
-			pending = gntalloc_pending_of_file(file->id);
-
+		hit = gntalloc_file_pending_find(&fp, file->id);
 		seq_printf(m, "%d %lu %lu %lu %s\n", file->pid, held, mapped,
-			   pending, file->comm);
+			   hit ? hit->pending : 0, file->comm);
+		cond_resched();
 	}
 	mutex_unlock(&gntalloc_files_lock);
+	kvfree(fp.files);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gntalloc_files);
+
+static void gntalloc_count_domain_pending(const struct gntalloc_grant *grant,
+					  void *arg)
+{
+	struct gntalloc_domain_count *counts = arg;
+
+	counts[grant->domid].grants++;
+	counts[grant->domid].pending++;
+}
 
 static int gntalloc_domains_show(struct seq_file *m, void *v)
 {
@@ -68,9 +152,11 @@ static int gntalloc_domains_show(struct seq_file *m, void *v)
 		xa_for_each(&file->grants, index, grant)
 			counts[grant->domid].grants++;
 		mutex_unlock(&file->lock);
+		cond_resched();
 	}
 	mutex_unlock(&gntalloc_files_lock);
-	gntalloc_pending_by_domain(counts);
+	if (atomic_long_read(&gntalloc_stats.pending))
+		gntalloc_pending_for_each(gntalloc_count_domain_pending, counts);
 
 	seq_puts(m, "# domid grants pending\n");
 	for (domid = 0; domid < DOMID_FIRST_RESERVED; domid++)

@@ -270,6 +270,10 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	 * faults, nobody can have used them yet and they simply go away again.
 	 */
 	while (allocated < op.count) {
+		/* A process being killed does not wait for the rest */
+		ret = -EINTR;
+		if (fatal_signal_pending(current))
+			goto err_abort;
 		grant = gntalloc_grant_new(op.domid, readonly, &refs,
 					   op.count - allocated);
 		if (IS_ERR(grant)) {
@@ -293,8 +297,10 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 			     op.flags & GNTALLOC_FLAG_WRITABLE, grant->gref);
 
 	ret = gntalloc_file_publish(file, pgoff, op.count, &grants);
-	if (ret)
+	if (ret) {
+		atomic_long_inc(&gntalloc_stats.alloc_failures);
 		goto err_abort;
+	}
 	gntalloc_grants_commit(op.count);
 	return 0;
 

@@ -16,6 +16,7 @@
 #include <linux/gfp.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -35,8 +36,23 @@ static_assert(PAGE_SHIFT > 12 || sizeof(struct gntalloc_grant) == 40);
 
 static struct kmem_cache *gntalloc_grant_cache;
 
+/*
+ * The pending list.  Releases add to it under the spinlock alone; grants
+ * leave it only under gntalloc_reclaim_lock, which serialises everyone who
+ * walks it: the background work, an ALLOC at the limit, debugfs.  A walker
+ * moves the whole list aside (so the spinlock is only held to move lists,
+ * and the walk may sleep), walks it, and puts what is left back before
+ * letting go of the mutex.  So whoever holds the mutex sees every pending
+ * grant: the work never takes a list moved aside for an empty one (and
+ * stops), an ALLOC at the limit waits for a running reclaim instead of
+ * failing beside it, and debugfs never under-counts.
+ */
 static DEFINE_SPINLOCK(gntalloc_pending_lock);
 static LIST_HEAD(gntalloc_pending_list);	/* under gntalloc_pending_lock */
+static unsigned long gntalloc_reclaim_due;	/* under gntalloc_pending_lock */
+static DEFINE_MUTEX(gntalloc_reclaim_lock);
+/* Under gntalloc_reclaim_lock; the walks counter is read without it */
+static unsigned long gntalloc_reclaim_walks;	/* reclaim walks begun */
 static unsigned long gntalloc_reclaim_delay = GNTALLOC_RECLAIM_MIN_DELAY;
 
 static void gntalloc_reclaim_work_fn(struct work_struct *work);
@@ -72,36 +88,47 @@ static void gntalloc_grant_free(struct gntalloc_grant *grant)
 	kmem_cache_free(gntalloc_grant_cache, grant);
 }
 
+/* Move the whole pending list to @batch, to walk it without the spinlock. */
+static void gntalloc_pending_take(struct list_head *batch)
+{
+	lockdep_assert_held(&gntalloc_reclaim_lock);
+	spin_lock(&gntalloc_pending_lock);
+	list_splice_init(&gntalloc_pending_list, batch);
+	spin_unlock(&gntalloc_pending_lock);
+}
+
+/* Put @batch back, ahead of what was released meanwhile (oldest first). */
+static void gntalloc_pending_put_back(struct list_head *batch)
+{
+	spin_lock(&gntalloc_pending_lock);
+	list_splice(batch, &gntalloc_pending_list);
+	spin_unlock(&gntalloc_pending_lock);
+}
+
 /*
  * Try to take back the pages on the pending list; returns how many came
- * back.  Each caller works on its own batch, so the list lock is only held
- * to move batches.
+ * back.  Under gntalloc_reclaim_lock; yields every GNTALLOC_RESCHED_BATCH
+ * grants, whether they come back or not.
  */
 static unsigned long gntalloc_reclaim(void)
 {
 	struct gntalloc_grant *grant, *next;
-	unsigned long reclaimed = 0;
+	unsigned long reclaimed = 0, walked = 0;
 	LIST_HEAD(batch);
 
-	spin_lock(&gntalloc_pending_lock);
-	list_splice_init(&gntalloc_pending_list, &batch);
-	spin_unlock(&gntalloc_pending_lock);
-
+	WRITE_ONCE(gntalloc_reclaim_walks, gntalloc_reclaim_walks + 1);
+	gntalloc_pending_take(&batch);
 	list_for_each_entry_safe(grant, next, &batch, node) {
-		if (!gnttab_try_end_foreign_access(grant->gref))
-			continue;
-		trace_gntalloc_reclaim(grant->gref, grant->domid);
-		list_del(&grant->node);
-		gntalloc_grant_free(grant);
-		if (!(++reclaimed % GNTALLOC_RESCHED_BATCH))
+		if (gnttab_try_end_foreign_access(grant->gref)) {
+			trace_gntalloc_reclaim(grant->gref, grant->domid);
+			list_del(&grant->node);
+			gntalloc_grant_free(grant);
+			reclaimed++;
+		}
+		if (!(++walked % GNTALLOC_RESCHED_BATCH))
 			cond_resched();
 	}
-
-	if (!list_empty(&batch)) {
-		spin_lock(&gntalloc_pending_lock);
-		list_splice(&batch, &gntalloc_pending_list);
-		spin_unlock(&gntalloc_pending_lock);
-	}
+	gntalloc_pending_put_back(&batch);
 
 	atomic_long_sub(reclaimed, &gntalloc_stats.pending);
 	atomic_long_sub(reclaimed, &gntalloc_stats.in_use);
@@ -109,10 +136,32 @@ static unsigned long gntalloc_reclaim(void)
 	return reclaimed;
 }
 
+/*
+ * Have the work run within @delay, unless it is due sooner already: a new
+ * pending grant must not push back a retry that was due before it came.
+ * Under gntalloc_pending_lock, which orders the callers.
+ */
+static void gntalloc_reclaim_schedule(unsigned long delay)
+{
+	unsigned long due = jiffies + delay;
+
+	lockdep_assert_held(&gntalloc_pending_lock);
+	if (delayed_work_pending(&gntalloc_reclaim_work) &&
+	    time_before_eq(gntalloc_reclaim_due, due))
+		return;
+	gntalloc_reclaim_due = due;
+	mod_delayed_work(system_wq, &gntalloc_reclaim_work, delay);
+}
+
+/*
+ * While the pending list is not empty, the work is always due within
+ * GNTALLOC_RECLAIM_MAX_DELAY: it re-arms itself, under the mutex, whenever
+ * it leaves grants behind, and gntalloc_add_pending() arms it for every
+ * newcomer.  That bounds how long a page the peer let go stays pending.
+ */
 static void gntalloc_reclaim_work_fn(struct work_struct *work)
 {
-	bool empty;
-
+	mutex_lock(&gntalloc_reclaim_lock);
 	if (gntalloc_reclaim())
 		gntalloc_reclaim_delay = GNTALLOC_RECLAIM_MIN_DELAY;
 	else
@@ -120,23 +169,21 @@ static void gntalloc_reclaim_work_fn(struct work_struct *work)
 					     (unsigned long)GNTALLOC_RECLAIM_MAX_DELAY);
 
 	spin_lock(&gntalloc_pending_lock);
-	empty = list_empty(&gntalloc_pending_list);
+	if (!list_empty(&gntalloc_pending_list))
+		gntalloc_reclaim_schedule(gntalloc_reclaim_delay);
 	spin_unlock(&gntalloc_pending_lock);
-	if (!empty)
-		schedule_delayed_work(&gntalloc_reclaim_work,
-				      gntalloc_reclaim_delay);
+	mutex_unlock(&gntalloc_reclaim_lock);
 }
 
 static void gntalloc_add_pending(struct gntalloc_grant *grant)
 {
 	trace_gntalloc_pending(grant->gref, grant->domid);
+	atomic_long_inc(&gntalloc_stats.pending);
 	spin_lock(&gntalloc_pending_lock);
 	list_add_tail(&grant->node, &gntalloc_pending_list);
-	spin_unlock(&gntalloc_pending_lock);
-	atomic_long_inc(&gntalloc_stats.pending);
 	/* A newcomer is worth a prompt look, whatever the back-off says. */
-	mod_delayed_work(system_wq, &gntalloc_reclaim_work,
-			 GNTALLOC_RECLAIM_MIN_DELAY);
+	gntalloc_reclaim_schedule(GNTALLOC_RECLAIM_MIN_DELAY);
+	spin_unlock(&gntalloc_pending_lock);
 }
 
 /*
@@ -157,17 +204,27 @@ static bool gntalloc_end_access(struct gntalloc_grant *grant)
  * gntalloc_grants_charge() - reserve @count pages of the limit
  * @count: number of pages, at least 1
  *
- * Retries the pending pages first if the limit is in the way.
+ * Retries the pending pages first if the limit is in the way.  ALLOCs at
+ * the limit queue on gntalloc_reclaim_lock: one walk at a time, and a walk
+ * that began while this one waited is shared instead of repeated.
  *
  * Return: 0, or -ENOSPC (counted in limit_hits).
  */
 int gntalloc_grants_charge(unsigned int count)
 {
+	unsigned long walks;
+
 	if (gntalloc_charge(count))
 		return 0;
-	if (atomic_long_read(&gntalloc_stats.pending) && gntalloc_reclaim() &&
-	    gntalloc_charge(count))
-		return 0;
+	if (atomic_long_read(&gntalloc_stats.pending)) {
+		walks = READ_ONCE(gntalloc_reclaim_walks);
+		mutex_lock(&gntalloc_reclaim_lock);
+		if (gntalloc_reclaim_walks == walks)
+			gntalloc_reclaim();
+		mutex_unlock(&gntalloc_reclaim_lock);
+		if (gntalloc_charge(count))
+			return 0;
+	}
 	atomic_long_inc(&gntalloc_stats.limit_hits);
 	return -ENOSPC;
 }
@@ -260,16 +317,20 @@ void gntalloc_grants_commit(unsigned int count)
 void gntalloc_grants_abort(struct list_head *grants)
 {
 	struct gntalloc_grant *grant, *next;
-	unsigned long freed = 0;
+	unsigned long freed = 0, kept = 0;
 
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
 		if (gntalloc_end_access(grant))
 			freed++;
 		else
-			atomic_long_inc(&gntalloc_stats.allocated_total);
+			kept++;
 	}
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
+	if (kept) {
+		atomic_long_add(kept, &gntalloc_stats.allocated_total);
+		gntalloc_update_peak();	/* they stay in in_use */
+	}
 }
 
 /* Tell the peer that the page is going away, as userspace asked. */
@@ -316,30 +377,31 @@ void gntalloc_grants_release(struct list_head *grants)
 	atomic_long_add(freed, &gntalloc_stats.freed_total);
 }
 
-/* For debugfs: how many pending grants came from the file with @file_id */
-unsigned long gntalloc_pending_of_file(u32 file_id)
+/**
+ * gntalloc_pending_for_each() - call @fn on every pending grant, for debugfs
+ * @fn: what to do with each; it must not sleep nor keep the grant
+ * @arg: passed to @fn
+ *
+ * Sees every pending grant, even while reclaim runs (it waits for it), and
+ * yields every GNTALLOC_RESCHED_BATCH grants: the spinlock is never held
+ * during the walk.
+ */
+void gntalloc_pending_for_each(void (*fn)(const struct gntalloc_grant *grant,
+					  void *arg), void *arg)
 {
 	struct gntalloc_grant *grant;
-	unsigned long count = 0;
+	unsigned long walked = 0;
+	LIST_HEAD(batch);
 
-	spin_lock(&gntalloc_pending_lock);
-	list_for_each_entry(grant, &gntalloc_pending_list, node)
-		count += grant->file_id == file_id;
-	spin_unlock(&gntalloc_pending_lock);
-	return count;
-}
-
-/* For debugfs: add the pending grants to their domain's counts */
-void gntalloc_pending_by_domain(struct gntalloc_domain_count *counts)
-{
-	struct gntalloc_grant *grant;
-
-	spin_lock(&gntalloc_pending_lock);
-	list_for_each_entry(grant, &gntalloc_pending_list, node) {
-		counts[grant->domid].grants++;
-		counts[grant->domid].pending++;
+	mutex_lock(&gntalloc_reclaim_lock);
+	gntalloc_pending_take(&batch);
+	list_for_each_entry(grant, &batch, node) {
+		fn(grant, arg);
+		if (!(++walked % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
 	}
-	spin_unlock(&gntalloc_pending_lock);
+	gntalloc_pending_put_back(&batch);
+	mutex_unlock(&gntalloc_reclaim_lock);
 }
 
 int gntalloc_grants_init(void)
@@ -359,7 +421,9 @@ void gntalloc_grants_exit(void)
 	unsigned long handed = 0;
 
 	cancel_delayed_work_sync(&gntalloc_reclaim_work);
+	mutex_lock(&gntalloc_reclaim_lock);
 	gntalloc_reclaim();
+	mutex_unlock(&gntalloc_reclaim_lock);
 
 	list_for_each_entry_safe(grant, next, &gntalloc_pending_list, node) {
 		list_del(&grant->node);

@@ -26,6 +26,15 @@
  *           be freed: it stays "pending", still counted against the limit,
  *           until a background retry finds the peer has let go.
  *
+ * The reclaim guarantee: a pending page comes back within about a second
+ * of its peer's unmap, with no further ioctl.  While anything is pending the
+ * retry is always due within GNTALLOC_RECLAIM_MAX_DELAY (one second), and
+ * nothing postpones it: new pending pages only bring it forward, and the
+ * walkers of the pending list (the retry, an ALLOC at the limit, debugfs)
+ * take turns under one mutex, so none of them ever sees the list empty
+ * because another has it in hand.  Measured under QEMU TCG: 0.59 s for
+ * 1024 pages after 3 s of ALLOCs retried at the limit (gntalloc-grant.c).
+ *
  * Structure
  * ---------
  *  gntalloc-main.c   this: the character device, its class, init and exit

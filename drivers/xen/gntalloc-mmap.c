@@ -42,6 +42,12 @@ static void gntalloc_vma_close(struct vm_area_struct *vma)
 	struct gntalloc_grant *grant;
 	LIST_HEAD(release);
 
+	/*
+	 * 6.1 calls ->close on an empty vma (vm_pgoff 0) when vma_adjust()
+	 * fails in a partial munmap: its last index would be ULONG_MAX.
+	 */
+	if (!vma_pages(vma))
+		return;
 	trace_gntalloc_munmap((u64)vma->vm_pgoff << PAGE_SHIFT, vma_pages(vma));
 
 	mutex_lock(&file->lock);

@@ -626,4 +626,64 @@ TEST_F(alloc_sizes, pages_come_zeroed_even_after_reuse)
 	}
 }
 
+/*
+ * Finding 8 of issue 12: a process killed in the middle of a large ALLOC
+ * does not wait for the rest of it.  The ALLOC stops, takes back what it
+ * made, and changes no counter: it was neither an allocation nor a failure
+ * of memory or grants.
+ */
+TEST_F(alloc, fatal_signal_stops_a_large_alloc)
+{
+	enum { N = 16384 };	/* half of the grant table the test bed has */
+	struct ioctl_gntalloc_alloc_gref *op;
+	struct gntalloc_counters before, after;
+	uint64_t deadline;
+	int status;
+	pid_t pid;
+
+	REQUIRE_COUNTERS(&self->fx.env);
+	ASSERT_EQ(0, set_limit(BIG_LIMIT));
+	self->buf_len = sizeof(*op) + N * sizeof(uint32_t);
+	/* Shared: the test sees the references the child's ALLOC writes */
+	self->buf = mmap(NULL, self->buf_len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->buf);
+	op = self->buf;
+	op->domid = SELF_DOMID;
+	op->flags = GNTALLOC_FLAG_WRITABLE;
+	op->count = N;
+	ASSERT_EQ(0, read_counters(&before));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		int fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+
+		if (fd < 0)
+			_exit(1);
+		ioctl(fd, IOCTL_GNTALLOC_ALLOC_GREF, op);
+		_exit(2);
+	}
+	self->fx.child = pid;
+
+	deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	while (!((volatile uint32_t *)op->gref_ids)[0] && now_ms() < deadline)
+		;
+	ASSERT_NE(0U, ((volatile uint32_t *)op->gref_ids)[0])
+		TH_LOG("the child's ALLOC wrote no reference");
+	ASSERT_EQ(0, kill(pid, SIGKILL));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	self->fx.child = 0;
+	ASSERT_TRUE(WIFSIGNALED(status));
+	EXPECT_EQ(SIGKILL, WTERMSIG(status));
+
+	EXPECT_EQ(0U, ((volatile uint32_t *)op->gref_ids)[N - 1])
+		TH_LOG("the ALLOC of %d pages went on to the end after SIGKILL", N);
+	EXPECT_EQ(0, wait_gauges(&before, GAUGES_ALL, &after));
+	EXPECT_EQ(before.allocated_total, after.allocated_total);
+	EXPECT_EQ(before.freed_total, after.freed_total);
+	EXPECT_EQ(before.alloc_failures, after.alloc_failures);
+	EXPECT_EQ(before.limit_hits, after.limit_hits);
+}
+
 TEST_HARNESS_MAIN

@@ -11,6 +11,8 @@
  * at once when an ALLOC needs the room.
  */
 
+#include <pthread.h>
+
 #include "gntalloc_fixture.h"
 
 FIXTURE(foreign) {
@@ -271,6 +273,100 @@ TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
 	/* No waiting for the background work: ALLOC makes the room. */
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL))
 		TH_LOG("ALLOC at the limit did not reclaim: %s", strerror(errno));
+}
+
+/* ---------------------------------------------------------------------- */
+/* A peer that maps a reference before the ALLOC that made it returns      */
+/* ---------------------------------------------------------------------- */
+
+struct early_peer {
+	struct peer_map *peer;
+	int gntdev;
+	volatile uint32_t *ref;	/* where the ALLOC writes its first reference */
+	int err;		/* peer_map()'s result, -ETIMEDOUT if no ref came */
+};
+
+/* Map the first reference as soon as the ALLOC writes it out. */
+static void *map_early(void *arg)
+{
+	struct early_peer *e = arg;
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	uint32_t ref;
+
+	while (!(ref = *e->ref)) {
+		if (now_ms() > deadline) {
+			e->err = -ETIMEDOUT;
+			return NULL;
+		}
+	}
+	e->err = peer_map(e->peer, e->gntdev, &ref, 1, PROT_READ);
+	return NULL;
+}
+
+/*
+ * Finding 6 of issue 12.  An ALLOC that fails after writing out its
+ * references (here: its `index` field is read-only, on the page before the
+ * writable gref_ids) takes its grants back; one the peer mapped meanwhile
+ * stays, pending, counted in in_use - and in peak, which never falls below
+ * in_use.
+ */
+TEST_F(foreign, failed_alloc_whose_grant_the_peer_mapped_still_counts_in_peak)
+{
+	enum { N = 1024, TRIES = 20 };
+	const size_t ps = page_size();
+	struct ioctl_gntalloc_alloc_gref *op;
+	struct gntalloc_counters before, after;
+	struct early_peer e;
+	size_t len = ps + N * sizeof(uint32_t) + ps;
+	pthread_t thread;
+	char *buf;
+	int try, ret;
+
+	REQUIRE_COUNTERS(&self->fx.env);
+	ASSERT_EQ(0, set_limit(BIG_LIMIT));
+	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, buf);
+	fx_track(&self->fx, buf, len);
+	/* domid..index on the first page, gref_ids from the second one */
+	op = (struct ioctl_gntalloc_alloc_gref *)(buf + ps -
+		offsetof(struct ioctl_gntalloc_alloc_gref, gref_ids));
+
+	for (try = 0; try < TRIES; try++) {
+		ASSERT_EQ(0, mprotect(buf, ps, PROT_READ | PROT_WRITE));
+		memset(buf, 0, len);
+		op->domid = SELF_DOMID;
+		op->flags = GNTALLOC_FLAG_WRITABLE;
+		op->count = N;
+		ASSERT_EQ(0, mprotect(buf, ps, PROT_READ));
+		ASSERT_EQ(0, write_str_file(GNTALLOC_SYSFS "/peak", "0"));
+		ASSERT_EQ(0, read_counters(&before));
+
+		e.peer = &self->fx.peer;
+		e.gntdev = self->fx.gntdev;
+		e.ref = &op->gref_ids[0];
+		e.err = 0;
+		ASSERT_EQ(0, pthread_create(&thread, NULL, map_early, &e));
+		ret = ioctl(self->fx.fd, IOCTL_GNTALLOC_ALLOC_GREF, op);
+		ASSERT_EQ(-1, ret);
+		ASSERT_EQ(EFAULT, errno);
+		pthread_join(thread, NULL);
+		if (!e.err)
+			break;	/* the peer mapped it in time */
+	}
+	ASSERT_EQ(0, e.err) TH_LOG("the peer never mapped a grant in time");
+	TH_LOG("the peer mapped a grant of the failed ALLOC at try %d", try);
+
+	ASSERT_EQ(0, read_counters(&after));
+	EXPECT_EQ(before.in_use + 1, after.in_use);
+	EXPECT_EQ(before.pending + 1, after.pending);
+	EXPECT_EQ(before.allocated_total + 1, after.allocated_total);
+	EXPECT_LE(after.in_use, after.peak)
+		TH_LOG("peak %" PRIu64 " below in_use %" PRIu64, after.peak,
+		       after.in_use);
+
+	peer_unmap(&self->fx.peer);
+	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after));
 }
 
 TEST_HARNESS_MAIN

@@ -388,6 +388,92 @@ TEST_F(mmap, page_mapped_twice_is_released_by_the_second_munmap)
 	EXPECT_TRUE(released(self, 0));
 }
 
+/*
+ * Finding 9 of issue 12: MADV_DONTNEED removes the page from the mapping for
+ * good.  The mapping has no fault handler: touching the range again raises
+ * SIGBUS; nothing is allocated or granted behind userspace's back.
+ */
+TEST_F(mmap, access_after_madv_dontneed_gets_sigbus)
+{
+	volatile uint8_t *p;
+	uint64_t index;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	p = fx_mmap(&self->fx, self->fx.fd, index, 1);
+	ASSERT_NE(MAP_FAILED, p);
+	p[0] = MARK;
+	ASSERT_EQ(0, madvise((void *)p, page_size(), MADV_DONTNEED));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0)
+		_exit(p[0] == MARK ? 1 : 2);	/* must not get here */
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFSIGNALED(status))
+		TH_LOG("read after MADV_DONTNEED did not fault (exit %d)",
+		       WEXITSTATUS(status));
+	EXPECT_EQ(SIGBUS, WTERMSIG(status));
+}
+
+/*
+ * MADV_DONTNEED on one of two mappings of a deallocated page: the munmap of
+ * the other one, which holds its last page-table entry, releases it, and the
+ * later munmap of the emptied mapping changes nothing.
+ */
+TEST_F(mmap, madv_dontneed_mapping_does_not_hold_the_page)
+{
+	struct gntalloc_counters before, released_c;
+	uint64_t index;
+	uint32_t ref;
+	void *a, *b;
+
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
+	a = fx_mmap(&self->fx, self->fx.fd, index, 1);
+	ASSERT_NE(MAP_FAILED, a);
+	b = fx_mmap(&self->fx, self->fx.fd, index, 1);
+	ASSERT_NE(MAP_FAILED, b);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	ASSERT_EQ(0, madvise(a, page_size(), MADV_DONTNEED));
+	EXPECT_FALSE(released(self, 0));
+
+	ASSERT_EQ(0, fx_munmap(&self->fx, b));
+	EXPECT_TRUE(released(self, 0))
+		TH_LOG("a mapping emptied by MADV_DONTNEED still held the page");
+	if (self->fx.env.counters)
+		EXPECT_EQ(before.mapped, counter("mapped"));
+
+	/* The peer still maps it: pending, and nothing moves from here on */
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &released_c));
+	ASSERT_EQ(0, fx_munmap(&self->fx, a));
+	expect_unchanged(_metadata, &self->fx.env, &released_c, 0, 0);
+}
+
+/* Even root's FOLL_FORCE (/proc/self/mem) cannot write a read-only mapping. */
+TEST_F(mmap, proc_self_mem_cannot_write_a_read_only_mapping)
+{
+	const uint8_t mark = MARK;
+	volatile uint8_t *p;
+	uint64_t index;
+	ssize_t ret;
+	int mem;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	p = mmap(NULL, page_size(), PROT_READ, MAP_SHARED, self->fx.fd,
+		 (off_t)index);
+	ASSERT_NE(MAP_FAILED, p);
+	fx_track(&self->fx, (void *)p, page_size());
+	mem = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, mem);
+	ret = pwrite(mem, &mark, 1, (off_t)(uintptr_t)p);
+	close(mem);
+	EXPECT_EQ(-1, ret) TH_LOG("/proc/self/mem wrote a read-only mapping");
+	EXPECT_EQ(0, p[0]);
+}
+
 TEST_F(mmap, exec_drops_the_mapping)
 {
 	uint64_t index;
