@@ -8,34 +8,27 @@
  * alloc_failures (grant table or memory exhausted).
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 FIXTURE(alloc) {
-	struct gntalloc_env env;
-	int fd;
-	int fd2;
+	struct gntalloc_fixture fx;
 	void *buf;		/* test's scratch mapping */
 	size_t buf_len;
 };
 
 FIXTURE_SETUP(alloc)
 {
-	self->fd = self->fd2 = -1;
-	env_setup(_metadata, &self->env);
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", GNTALLOC_DEV, strerror(errno));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, 0))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(alloc)
 {
-	if (env_in_test_process(&self->env)) {
+	if (env_in_test_process(&self->fx.env)) {
 		if (self->buf)
 			munmap(self->buf, self->buf_len);
-		close_if_open(self->fd2);
-		close_if_open(self->fd);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(alloc, device_is_a_root_only_char_device)
@@ -53,24 +46,24 @@ TEST_F(alloc, each_open_is_an_independent_context)
 	const size_t ps = page_size();
 	uint64_t index, index2;
 
-	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 
 	/* The other file does not know our page... */
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd2, index, 1));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd2, index, 1));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_SHARED, self->fd2,
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_SHARED, self->fx.fd2,
 				   (off_t)index));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd2, index,
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd2, index,
 					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
 
 	/* ...has its own, and both stay valid. */
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 1, &index2, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd2, index2, 1));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd2, 1, &index2, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd2, index2, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 }
 
 TEST_F(alloc, alloc_one_page_fills_index_and_ref)
@@ -79,14 +72,14 @@ TEST_F(alloc, alloc_one_page_fills_index_and_ref)
 	uint64_t index = 1;
 	uint32_t ref = 0;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	EXPECT_EQ(0UL, index % page_size());
 	EXPECT_NE(0U, ref);
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &after));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &after));
 	EXPECT_EQ(before.in_use + 1, after.in_use);
-	if (self->env.counters) {
+	if (self->fx.env.counters) {
 		EXPECT_EQ(before.allocated_total + 1, after.allocated_total);
 		EXPECT_EQ(before.freed_total, after.freed_total);
 	}
@@ -99,13 +92,13 @@ TEST_F(alloc, alloc_many_pages_gives_distinct_nonzero_refs)
 	uint64_t index;
 	int i, j;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	for (i = 0; i < N; i++) {
 		EXPECT_NE(0U, refs[i]);
 		for (j = 0; j < i; j++)
 			EXPECT_NE(refs[j], refs[i]) TH_LOG("refs %d and %d", j, i);
 	}
-	expect_in_use(_metadata, &self->env, &self->env.base, N);
+	expect_in_use(_metadata, &self->fx.env, &self->fx.env.base, N);
 }
 
 TEST_F(alloc, indexes_are_page_aligned_distinct_and_never_reused)
@@ -118,7 +111,7 @@ TEST_F(alloc, indexes_are_page_aligned_distinct_and_never_reused)
 	for (i = 0; i < ROUNDS; i++) {
 		uint32_t count = 1 + i % 3;
 
-		ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, count, &start[i], NULL));
+		ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, count, &start[i], NULL));
 		end[i] = start[i] + count * ps;
 		EXPECT_EQ(0UL, start[i] % ps);
 		/* No overlap with any earlier range, freed or not. */
@@ -127,7 +120,7 @@ TEST_F(alloc, indexes_are_page_aligned_distinct_and_never_reused)
 				TH_LOG("range %d reuses range %d", i, j);
 		/* Free every other allocation at once. */
 		if (i % 2)
-			ASSERT_EQ(0, gntalloc_dealloc(self->fd, start[i], count));
+			ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, start[i], count));
 	}
 }
 
@@ -135,10 +128,10 @@ TEST_F(alloc, count_zero_is_refused)
 {
 	struct gntalloc_counters before;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 0, NULL, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fx.fd, 0, NULL, NULL));
 	ASSERT_EQ(EINVAL, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, unknown_flags_are_refused)
@@ -147,14 +140,14 @@ TEST_F(alloc, unknown_flags_are_refused)
 	struct gntalloc_counters before;
 	size_t i;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	for (i = 0; i < ARRAY_SIZE(flags); i++) {
-		ASSERT_EQ(-1, gntalloc_alloc(self->fd, SELF_DOMID, flags[i], 1,
+		ASSERT_EQ(-1, gntalloc_alloc(self->fx.fd, SELF_DOMID, flags[i], 1,
 					     NULL, NULL))
 			TH_LOG("flags 0x%x accepted", flags[i]);
 		ASSERT_EQ(EINVAL, errno);
 	}
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, reserved_domids_are_refused)
@@ -167,15 +160,15 @@ TEST_F(alloc, reserved_domids_are_refused)
 	struct gntalloc_counters before;
 	size_t i;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	for (i = 0; i < ARRAY_SIZE(domids); i++) {
-		ASSERT_EQ(-1, gntalloc_alloc(self->fd, domids[i],
+		ASSERT_EQ(-1, gntalloc_alloc(self->fx.fd, domids[i],
 					     GNTALLOC_FLAG_WRITABLE, 1, NULL,
 					     NULL))
 			TH_LOG("domid 0x%x accepted", domids[i]);
 		ASSERT_EQ(EINVAL, errno);
 	}
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, any_ordinary_domid_is_accepted)
@@ -186,10 +179,10 @@ TEST_F(alloc, any_ordinary_domid_is_accepted)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(domids); i++) {
-		ASSERT_EQ(0, gntalloc_alloc(self->fd, domids[i], 0, 1, &index,
+		ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, domids[i], 0, 1, &index,
 					    NULL))
 			TH_LOG("domid 0x%x refused: %s", domids[i], strerror(errno));
-		ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+		ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 	}
 }
 
@@ -198,16 +191,16 @@ TEST_F(alloc, count_over_limit_fails_with_enospc)
 	struct gntalloc_counters before;
 	uint64_t index;
 
-	ASSERT_EQ(0, limit_headroom(&self->env, 8));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 8));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 
-	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 9, NULL, NULL));
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fx.fd, 9, NULL, NULL));
 	ASSERT_EQ(ENOSPC, errno);
-	expect_unchanged(_metadata, &self->env, &before, 1, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 1, 0);
 
 	/* Exactly up to the limit is fine. */
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 8, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 8));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 8, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 8));
 }
 
 TEST_F(alloc, count_above_the_limit_itself_fails_with_enospc)
@@ -215,10 +208,10 @@ TEST_F(alloc, count_above_the_limit_itself_fails_with_enospc)
 	struct gntalloc_counters before;
 
 	ASSERT_EQ(0, set_limit(16));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 17, NULL, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fx.fd, 17, NULL, NULL));
 	ASSERT_EQ(ENOSPC, errno);
-	expect_unchanged(_metadata, &self->env, &before, 1, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 1, 0);
 }
 
 TEST_F(alloc, count_uint32_max_fails_with_enospc_not_enomem)
@@ -231,20 +224,20 @@ TEST_F(alloc, count_uint32_max_fails_with_enospc_not_enomem)
 	};
 	struct gntalloc_counters before;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_ALLOC_GREF, &op));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_ALLOC_GREF, &op));
 	ASSERT_EQ(ENOSPC, errno);
-	expect_unchanged(_metadata, &self->env, &before, 1, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 1, 0);
 }
 
 TEST_F(alloc, null_argument_fails_with_efault)
 {
 	struct gntalloc_counters before;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_ALLOC_GREF, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_ALLOC_GREF, NULL));
 	ASSERT_EQ(EFAULT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, unreadable_argument_fails_with_efault)
@@ -256,10 +249,10 @@ TEST_F(alloc, unreadable_argument_fails_with_efault)
 			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->buf);
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_ALLOC_GREF, self->buf));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_ALLOC_GREF, self->buf));
 	ASSERT_EQ(EFAULT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, read_only_argument_fails_with_efault_and_allocates_nothing)
@@ -277,10 +270,10 @@ TEST_F(alloc, read_only_argument_fails_with_efault_and_allocates_nothing)
 	op->count = 2;
 	ASSERT_EQ(0, mprotect(self->buf, self->buf_len, PROT_READ));
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_ALLOC_GREF, op));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_ALLOC_GREF, op));
 	ASSERT_EQ(EFAULT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, unwritable_gref_ids_fail_with_efault_and_allocate_nothing)
@@ -301,14 +294,14 @@ TEST_F(alloc, unwritable_gref_ids_fail_with_efault_and_allocate_nothing)
 	op->flags = GNTALLOC_FLAG_WRITABLE;
 	op->count = 8;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_ALLOC_GREF, op));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_ALLOC_GREF, op));
 	ASSERT_EQ(EFAULT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 
 	/* The file is still usable. */
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 }
 
 TEST_F(alloc, unknown_ioctl_fails_with_enotty)
@@ -316,13 +309,13 @@ TEST_F(alloc, unknown_ioctl_fails_with_enotty)
 	struct ioctl_gntdev_map_grant_ref map = { .count = 1 };
 	struct gntalloc_counters before;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	/* gntdev's commands share the 'G' type: they are not ours. */
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTDEV_MAP_GRANT_REF, &map));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTDEV_MAP_GRANT_REF, &map));
 	ASSERT_EQ(ENOTTY, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, _IOC(_IOC_NONE, 'G', 8, 16), &map));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, _IOC(_IOC_NONE, 'G', 8, 16), &map));
 	ASSERT_EQ(ENOTTY, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -334,17 +327,17 @@ TEST_F(alloc, dealloc_whole_allocation_frees_it)
 	struct gntalloc_counters before, after;
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 4, &index, NULL));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 4));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 4, &index, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 4));
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &after));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &after));
 	EXPECT_EQ(before.in_use - 4, after.in_use);
-	if (self->env.counters) {
+	if (self->fx.env.counters) {
 		EXPECT_EQ(before.freed_total + 4, after.freed_total);
 		EXPECT_EQ(before.allocated_total, after.allocated_total);
 	}
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index, 1));
 	ASSERT_EQ(ENOENT, errno);
 }
 
@@ -355,25 +348,25 @@ TEST_F(alloc, dealloc_sub_range_frees_only_that_range)
 	uint64_t index;
 	void *p;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 4, &index, NULL));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + ps, 2));
-	expect_in_use(_metadata, &self->env, &before, -2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 4, &index, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + ps, 2));
+	expect_in_use(_metadata, &self->fx.env, &before, -2);
 
 	/* Pages 0 and 3 are still ours, pages 1 and 2 are gone. */
-	p = gntalloc_mmap(self->fd, index, 1);
+	p = gntalloc_mmap(self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, p);
 	munmap(p, ps);
-	p = gntalloc_mmap(self->fd, index + 3 * ps, 1);
+	p = gntalloc_mmap(self->fx.fd, index + 3 * ps, 1);
 	ASSERT_NE(MAP_FAILED, p);
 	munmap(p, ps);
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + ps, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index + ps, 1));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index + 2 * ps, 1));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index + 2 * ps, 1));
 	ASSERT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + 3 * ps, 1));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + 3 * ps, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 }
 
 TEST_F(alloc, dealloc_twice_fails_with_enoent)
@@ -381,14 +374,14 @@ TEST_F(alloc, dealloc_twice_fails_with_enoent)
 	struct gntalloc_counters before;
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 2));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index, 2));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 2));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index, 2));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index, 1));
 	ASSERT_EQ(ENOENT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, dealloc_unknown_index_fails_with_enoent)
@@ -398,17 +391,17 @@ TEST_F(alloc, dealloc_unknown_index_fails_with_enoent)
 	uint64_t index;
 
 	/* Nothing allocated in this file yet. */
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, 0, 1));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, 0, 1));
 	ASSERT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index + 64 * ps, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index + 64 * ps, 1));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, 1ULL << 40, 1));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, 1ULL << 40, 1));
 	ASSERT_EQ(ENOENT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 }
 
 TEST_F(alloc, dealloc_partly_unknown_range_fails_and_changes_nothing)
@@ -417,23 +410,23 @@ TEST_F(alloc, dealloc_partly_unknown_range_fails_and_changes_nothing)
 	struct gntalloc_counters before;
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + ps, 1));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + ps, 1));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 
 	/* Runs past the end of the allocation. */
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index + 2 * ps, 2));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index + 2 * ps, 2));
 	ASSERT_EQ(ENOENT, errno);
 	/* Spans the hole left by page 1. */
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index, 3));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index, 3));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index, 2));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index, 2));
 	ASSERT_EQ(ENOENT, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 
 	/* Pages 0 and 2 survived all of that. */
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + 2 * ps, 1));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + 2 * ps, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 }
 
 TEST_F(alloc, dealloc_unaligned_index_fails_with_einval)
@@ -441,14 +434,14 @@ TEST_F(alloc, dealloc_unaligned_index_fails_with_einval)
 	struct gntalloc_counters before;
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index + 1, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index + 1, 1));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index + page_size() / 2, 1));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index + page_size() / 2, 1));
 	ASSERT_EQ(EINVAL, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 2));
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 2));
 }
 
 TEST_F(alloc, dealloc_count_zero_fails_with_einval)
@@ -456,12 +449,12 @@ TEST_F(alloc, dealloc_count_zero_fails_with_einval)
 	struct gntalloc_counters before;
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, index, 0));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, index, 0));
 	ASSERT_EQ(EINVAL, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 }
 
 TEST_F(alloc, dealloc_overflowing_range_fails_with_einval)
@@ -469,19 +462,19 @@ TEST_F(alloc, dealloc_overflowing_range_fails_with_einval)
 	const uint64_t last_page = UINT64_MAX & ~(uint64_t)(page_size() - 1);
 	struct gntalloc_counters before;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, last_page, 2));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, last_page, 2));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, gntalloc_dealloc(self->fd, last_page, UINT32_MAX));
+	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, last_page, UINT32_MAX));
 	ASSERT_EQ(EINVAL, errno);
-	expect_unchanged(_metadata, &self->env, &before, 0, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 0, 0);
 }
 
 TEST_F(alloc, dealloc_null_argument_fails_with_efault)
 {
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_DEALLOC_GREF, NULL));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_DEALLOC_GREF, NULL));
 	ASSERT_EQ(EFAULT, errno);
-	ASSERT_EQ(-1, ioctl(self->fd, IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, NULL));
+	ASSERT_EQ(-1, ioctl(self->fx.fd, IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, NULL));
 	ASSERT_EQ(EFAULT, errno);
 }
 
@@ -490,19 +483,19 @@ TEST_F(alloc, close_releases_every_grant_of_the_file)
 	struct gntalloc_counters before, after;
 	uint64_t index;
 
-	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 3, &index, NULL));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 5, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd2, index, 2));
-	expect_in_use(_metadata, &self->env, &before, 6);
+	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd2);
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd2, 3, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd2, 5, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd2, index, 2));
+	expect_in_use(_metadata, &self->fx.env, &before, 6);
 
-	ASSERT_EQ(0, close(self->fd2));
-	self->fd2 = -1;
-	ASSERT_EQ(0, env_snapshot(&self->env, &after));
+	ASSERT_EQ(0, close(self->fx.fd2));
+	self->fx.fd2 = -1;
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &after));
 	EXPECT_EQ(before.in_use, after.in_use);
-	if (self->env.counters) {
+	if (self->fx.env.counters) {
 		EXPECT_EQ(before.allocated_total + 8, after.allocated_total);
 		EXPECT_EQ(before.freed_total + 8, after.freed_total);
 	}
@@ -513,16 +506,16 @@ TEST_F(alloc, close_leaves_other_files_alone)
 	struct gntalloc_counters before;
 	uint64_t index, index2;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 3, &index2, NULL));
-	ASSERT_EQ(0, close(self->fd2));
-	self->fd2 = -1;
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd2, 3, &index2, NULL));
+	ASSERT_EQ(0, close(self->fx.fd2));
+	self->fx.fd2 = -1;
 
-	expect_in_use(_metadata, &self->env, &before, 2);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 2));
+	expect_in_use(_metadata, &self->fx.env, &before, 2);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 2));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -530,8 +523,7 @@ TEST_F(alloc, close_leaves_other_files_alone)
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(alloc_sizes) {
-	struct gntalloc_env env;
-	int fd;
+	struct gntalloc_fixture fx;
 	void *map;
 	size_t map_len;
 	uint32_t *refs;
@@ -564,25 +556,20 @@ FIXTURE_VARIANT_ADD(alloc_sizes, writable_256) {
 
 FIXTURE_SETUP(alloc_sizes)
 {
-	self->fd = -1;
-	env_setup(_metadata, &self->env);
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, 0))
+		return;
 	self->refs = calloc(variant->count, sizeof(*self->refs));
 	ASSERT_NE(NULL, self->refs);
 	/* Last: TEARDOWN puts it back only if SETUP completed. */
-	ASSERT_EQ(0, limit_headroom(&self->env, 2 * variant->count));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 2 * variant->count));
 }
 
 FIXTURE_TEARDOWN_PARENT(alloc_sizes)
 {
-	if (env_in_test_process(&self->env)) {
-		if (self->map)
-			munmap(self->map, self->map_len);
-		close_if_open(self->fd);
+	if (env_in_test_process(&self->fx.env)) {
 		free(self->refs);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(alloc_sizes, alloc_then_dealloc_moves_in_use_both_ways)
@@ -590,12 +577,12 @@ TEST_F(alloc_sizes, alloc_then_dealloc_moves_in_use_both_ways)
 	struct gntalloc_counters before;
 	uint64_t index;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, variant->flags,
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, variant->flags,
 				    variant->count, &index, self->refs));
-	expect_in_use(_metadata, &self->env, &before, variant->count);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, variant->count));
-	expect_in_use(_metadata, &self->env, &before, 0);
+	expect_in_use(_metadata, &self->fx.env, &before, variant->count);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, variant->count));
+	expect_in_use(_metadata, &self->fx.env, &before, 0);
 }
 
 TEST_F(alloc_sizes, refs_are_distinct_and_nonzero)
@@ -603,7 +590,7 @@ TEST_F(alloc_sizes, refs_are_distinct_and_nonzero)
 	uint64_t index;
 	uint32_t i, j;
 
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, variant->flags,
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, variant->flags,
 				    variant->count, &index, self->refs));
 	for (i = 0; i < variant->count; i++) {
 		ASSERT_NE(0U, self->refs[i]);
@@ -622,10 +609,10 @@ TEST_F(alloc_sizes, pages_come_zeroed_even_after_reuse)
 	self->map_len = variant->count * ps;
 	/* The second round gets pages the first one dirtied and freed. */
 	for (round = 0; round < 2; round++) {
-		ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID,
+		ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID,
 					    variant->flags, variant->count,
 					    &index, NULL));
-		self->map = gntalloc_mmap(self->fd, index, variant->count);
+		self->map = fx_mmap(&self->fx, self->fx.fd, index, variant->count);
 		ASSERT_NE(MAP_FAILED, self->map) {
 			self->map = NULL;
 		}
@@ -633,8 +620,8 @@ TEST_F(alloc_sizes, pages_come_zeroed_even_after_reuse)
 			ASSERT_EQ(0, ((uint8_t *)self->map)[i])
 				TH_LOG("round %d, byte %zu", round, i);
 		memset(self->map, MARK, self->map_len);
-		ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, variant->count));
-		ASSERT_EQ(0, munmap(self->map, self->map_len));
+		ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, variant->count));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 	}
 }

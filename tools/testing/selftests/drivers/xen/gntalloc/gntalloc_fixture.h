@@ -360,6 +360,18 @@ static inline void fx_untrack(struct gntalloc_fixture *fx, void *addr)
 			fx->maps[i].addr = NULL;
 }
 
+/* Kill the test's child, and reap it in the test's process (TEARDOWN). */
+static inline void gntalloc_fixture_stop_child(struct gntalloc_fixture *fx)
+{
+	/* A child of the test may outlive it: it holds grants. */
+	if (fx->child > 0) {
+		kill(fx->child, SIGKILL);
+		if (env_in_test_process(&fx->env))
+			waitpid(fx->child, NULL, 0);
+		fx->child = 0;
+	}
+}
+
 /*
  * The whole of FIXTURE_TEARDOWN_PARENT for most fixtures: kill the child,
  * let go of everything (in the test's process), put the limit back and
@@ -370,12 +382,8 @@ static inline void gntalloc_fixture_teardown(struct __test_metadata *_metadata,
 {
 	int i;
 
-	/* A child of the test may outlive it: it holds grants. */
-	if (fx->child > 0)
-		kill(fx->child, SIGKILL);
+	gntalloc_fixture_stop_child(fx);
 	if (env_in_test_process(&fx->env)) {
-		if (fx->child > 0)
-			waitpid(fx->child, NULL, 0);
 		for (i = 0; i < FX_MAPS; i++)
 			if (fx->maps[i].addr)
 				munmap(fx->maps[i].addr, fx->maps[i].len);

@@ -11,56 +11,23 @@
  * at once when an ALLOC needs the room.
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 FIXTURE(foreign) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
-	struct peer_map peer;
+	struct gntalloc_fixture fx;
 	void *map;
 	size_t map_len;
 };
 
 FIXTURE_SETUP(foreign)
 {
-	self->fd = self->gntdev = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(foreign)
 {
-	if (env_in_test_process(&self->env)) {
-		if (self->map)
-			munmap(self->map, self->map_len);
-		peer_unmap(&self->peer);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd);
-	}
-	env_teardown(_metadata, &self->env);
-}
-
-/* Wait until pending and in_use are back at @want's; true if they came. */
-static bool wait_reclaimed(const struct gntalloc_counters *want,
-			   struct gntalloc_counters *now)
-{
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
-
-	for (;;) {
-		if (read_counters(now))
-			return false;
-		if (now->pending == want->pending && now->in_use == want->in_use)
-			return true;
-		if (now_ms() > deadline)
-			return false;
-		sleep_ms(20);
-	}
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(foreign, peer_and_owner_see_each_others_writes)
@@ -72,16 +39,16 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 	uint64_t index;
 	size_t i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	self->map_len = N * ps;
-	self->map = gntalloc_mmap(self->fd, index, N);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, N);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N,
 			      PROT_READ | PROT_WRITE));
 	mine = self->map;
-	theirs = self->peer.addr;
+	theirs = self->fx.peer.addr;
 
 	for (i = 0; i < N; i++) {
 		mine[i * ps] = 'o' + i;
@@ -98,11 +65,11 @@ TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
-	ASSERT_GT(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, 0, 1, &index, &ref));
+	ASSERT_GT(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	/* Read-only is fine. */
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
 }
 
 TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
@@ -111,18 +78,18 @@ TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
 	uint32_t ref;
 	uint8_t *mine;
 
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, 0, 1, &index, &ref));
 	self->map_len = page_size();
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
 	mine = self->map;
 	mine[42] = MARK;
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
-	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, 42));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
+	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 42));
 	mine[43] = MARK;
-	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, 43));
+	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 43));
 }
 
 TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
@@ -130,13 +97,13 @@ TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, 1, GNTALLOC_FLAG_WRITABLE, 1,
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, 1, GNTALLOC_FLAG_WRITABLE, 1,
 				    &index, &ref));
-	ASSERT_GT(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	ASSERT_GT(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
 	/* The same, granted to us, is ours to map. */
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID,
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID,
 				    GNTALLOC_FLAG_WRITABLE, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
 }
 
 TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
@@ -146,22 +113,22 @@ TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
 	uint32_t ref;
 	uint8_t *mine;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	self->map_len = page_size();
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
 	mine = self->map;
 	memset(mine, MARK, self->map_len);
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
-	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
 
 	/* The owner is gone; the page is not. */
-	theirs = self->peer.addr;
+	theirs = self->fx.peer.addr;
 	theirs[0] = 1;
 	EXPECT_EQ(1, theirs[0]);
 	EXPECT_EQ(MARK, theirs[1]);
@@ -176,18 +143,18 @@ TEST_F(foreign, pending_grant_is_not_handed_out_again)
 	uint64_t index, more;
 	int i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
-	theirs = self->peer.addr;
+	theirs = self->fx.peer.addr;
 	theirs[0] = MARK;
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &more, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &more, refs));
 	for (i = 0; i < N; i++)
 		EXPECT_NE(ref, refs[i]) TH_LOG("pending ref %u reused", ref);
 	self->map_len = N * page_size();
-	self->map = gntalloc_mmap(self->fd, more, N);
+	self->map = fx_mmap(&self->fx, self->fx.fd, more, N);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
@@ -201,12 +168,12 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 	uint64_t index;
 	uint32_t ref;
 
-	REQUIRE_COUNTERS(&self->env);
+	REQUIRE_COUNTERS(&self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	ASSERT_EQ(0, read_counters(&during));
 	EXPECT_EQ(before.pending + 1, during.pending);
@@ -218,8 +185,8 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 	EXPECT_EQ(before.pending + 1, during.pending);
 
 	/* The peer lets go; no ioctl of ours follows. */
-	peer_unmap(&self->peer);
-	EXPECT_TRUE(wait_reclaimed(&before, &after))
+	peer_unmap(&self->fx.peer);
+	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after))
 		TH_LOG("pending %" PRIu64 ", in_use %" PRIu64 " after %d ms",
 		       after.pending, after.in_use, DRAIN_TIMEOUT_MS);
 	EXPECT_EQ(before.freed_total + 1, after.freed_total);
@@ -232,15 +199,15 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 	uint64_t index;
 	uint32_t refs[3];
 
-	REQUIRE_COUNTERS(&self->env);
+	REQUIRE_COUNTERS(&self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, refs));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, 2,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 2,
 			      PROT_READ | PROT_WRITE));
-	theirs = self->peer.addr;
+	theirs = self->fx.peer.addr;
 	theirs[0] = MARK;
-	ASSERT_EQ(0, close(self->fd));
-	self->fd = -1;
+	ASSERT_EQ(0, close(self->fx.fd));
+	self->fx.fd = -1;
 
 	ASSERT_EQ(0, read_counters(&during));
 	EXPECT_EQ(before.pending + 2, during.pending);
@@ -248,8 +215,8 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 	EXPECT_EQ(before.freed_total + 1, during.freed_total);
 	EXPECT_EQ(MARK, theirs[0]);
 
-	peer_unmap(&self->peer);
-	EXPECT_TRUE(wait_reclaimed(&before, &after));
+	peer_unmap(&self->fx.peer);
+	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after));
 	EXPECT_EQ(before.freed_total + 3, after.freed_total);
 }
 
@@ -260,16 +227,16 @@ TEST_F(foreign, many_pending_grants_all_come_back)
 	uint32_t refs[N];
 	uint64_t index;
 
-	REQUIRE_COUNTERS(&self->env);
+	REQUIRE_COUNTERS(&self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N, PROT_READ));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, N));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N, PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, N));
 	ASSERT_EQ(0, read_counters(&during));
 	EXPECT_EQ(before.pending + N, during.pending);
 
-	peer_unmap(&self->peer);
-	EXPECT_TRUE(wait_reclaimed(&before, &after))
+	peer_unmap(&self->fx.peer);
+	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after))
 		TH_LOG("pending %" PRIu64 " of %d after %d ms",
 		       after.pending - before.pending, N, DRAIN_TIMEOUT_MS);
 }
@@ -279,13 +246,13 @@ TEST_F(foreign, pending_grants_count_against_the_limit)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, limit_headroom(&self->env, 1));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	/* The peer still pins the page: no room for another one. */
-	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 1, &index, NULL))
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL))
 		TH_LOG("a grant the peer still maps was not counted");
 	ASSERT_EQ(ENOSPC, errno);
 }
@@ -295,14 +262,14 @@ TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, limit_headroom(&self->env, 1));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
-	peer_unmap(&self->peer);
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	peer_unmap(&self->fx.peer);
 
 	/* No waiting for the background work: ALLOC makes the room. */
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL))
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL))
 		TH_LOG("ALLOC at the limit did not reclaim: %s", strerror(errno));
 }
 

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * xen-gntalloc selftests: a peer that does not let go, and unloading the
- * module.
+ * xen-gntalloc selftests: a peer that does not let go.
  *
  * A peer (gntdev mapping our own grants, as another domain would) may keep
  * pages mapped for as long as it likes after their owner released them,
@@ -15,25 +14,16 @@
  * freed_total grows - within a bounded time and without any further call
  * of ours.
  *
- * The module cannot be unloaded while a file of it is open or mapped (the
- * file holds a module reference: EWOULDBLOCK), and it keeps working.  With
- * no file left but pages still mapped by a peer, unloading hands those pages
- * to the kernel's grant-table core, which frees each when the peer lets go:
- * the peer keeps its data meanwhile, and the core's own (dynamic debug)
- * messages show the hand-over and the freeing.  That test loads the module
- * again from GNTALLOC_MODULE (default /gntalloc/xen-gntalloc.ko, where the
- * test bed puts it), with the limit it had, and checks the device is back.
+ * Unloading the module with such pages left is gntalloc_unload_test.c.
  *
  * (That unprivileged users can neither open the device nor write the limit
  * is checked in gntalloc_sysfs_test, that they cannot read the debugfs files
  * in gntalloc_debugfs_test.)
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #include <signal.h>
-#include <sys/syscall.h>
 
 #define PINNED		8	/* pages the peer keeps */
 #define NOTIFY_BYTE	100
@@ -41,12 +31,6 @@
 #define RECLAIM_MS	2500ULL	/* "within about a second" once the peer unmaps */
 #define CHURN_BYTES	(32UL << 20)
 #define CHILD_TIMEOUT_MS 10000
-
-#define MODULE_NAME	"xen_gntalloc"
-#define MODULE_PATH	"/gntalloc/xen-gntalloc.ko"
-#define DEBUGFS		"/sys/kernel/debug"
-#define DYNDBG_CONTROL	DEBUGFS "/dynamic_debug/control"
-#define GNTTAB_DYNDBG	"file drivers/xen/grant-table.c "
 
 static uint64_t tag(uint32_t page)
 {
@@ -65,16 +49,12 @@ enum release {
 };
 
 FIXTURE(hostile_peer) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
+	struct gntalloc_fixture fx;
 	void *map;
 	size_t map_len;
 	uint64_t index;
 	uint32_t refs[PINNED];
-	struct peer_map peer;
 	struct gntalloc_counters pinned;	/* right after the release */
-	pid_t child;
 };
 
 FIXTURE_VARIANT(hostile_peer) {
@@ -151,14 +131,12 @@ FIXTURE_SETUP(hostile_peer)
 	uint32_t i;
 	pid_t pid;
 
-	self->fd = self->gntdev = -1;
-	env_setup(_metadata, &self->env);
-	if (!self->env.counters)
-		SETUP_SKIP("%s is missing: stock driver, no pending pages to count",
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_NO_FILE))
+		return;
+
+	if (!self->fx.env.counters)
+		SKIP(return, "%s is missing: stock driver, no pending pages to count",
 			   GNTALLOC_SYSFS);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
 
 	if (variant->release == OWNER_EXITS || variant->release == OWNER_KILLED) {
 		ASSERT_EQ(0, pipe2(to_parent, O_CLOEXEC));
@@ -167,49 +145,50 @@ FIXTURE_SETUP(hostile_peer)
 		pid = fork();
 		if (pid == 0)
 			_exit(owner_child(to_parent[1], from_parent[0]));
-		self->child = pid;
-		ASSERT_LT(0, self->child);
+		self->fx.child = pid;
+		ASSERT_LT(0, self->fx.child);
 		ASSERT_TRUE(wait_readable(to_parent[0], CHILD_TIMEOUT_MS));
 		ASSERT_EQ((ssize_t)sizeof(self->refs),
 			  read(to_parent[0], self->refs, sizeof(self->refs)));
 	} else {
-		self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-		ASSERT_LE(0, self->fd);
+		self->fx.fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, self->fx.fd);
 		self->map_len = PINNED * page_size();
-		ASSERT_EQ(0, owner_share(self->fd, &self->map, &self->index,
+		ASSERT_EQ(0, owner_share(self->fx.fd, &self->map, &self->index,
 					 self->refs));
+		fx_track(&self->fx, self->map, self->map_len);
 	}
 
 	/* The peer maps every page, and sees the owner's data. */
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, self->refs, PINNED,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, self->refs, PINNED,
 			      PROT_READ | PROT_WRITE));
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 0));
-		ASSERT_EQ(MARK, *peer_byte(&self->peer, i, NOTIFY_BYTE));
+		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
+		ASSERT_EQ(MARK, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE));
 	}
 
 	/* The owner lets go of everything. */
 	switch (variant->release) {
 	case DEALLOC_AND_MUNMAP:
-		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, PINNED));
-		ASSERT_EQ(0, munmap(self->map, self->map_len));
+		ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, self->index, PINNED));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 		break;
 	case CLOSE:
-		ASSERT_EQ(0, munmap(self->map, self->map_len));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
-		ASSERT_EQ(0, close(self->fd));
-		self->fd = -1;
+		ASSERT_EQ(0, close(self->fx.fd));
+		self->fx.fd = -1;
 		break;
 	case OWNER_EXITS:
 		ASSERT_EQ(0, send_byte(from_parent[1], 'x'));
-		ASSERT_EQ(0, wait_child(self->child));
-		self->child = 0;
+		ASSERT_EQ(0, wait_child(self->fx.child));
+		self->fx.child = 0;
 		break;
 	case OWNER_KILLED:
-		ASSERT_EQ(0, kill(self->child, SIGKILL));
-		ASSERT_EQ(128 + SIGKILL, wait_child(self->child));
-		self->child = 0;
+		ASSERT_EQ(0, kill(self->fx.child, SIGKILL));
+		ASSERT_EQ(128 + SIGKILL, wait_child(self->fx.child));
+		self->fx.child = 0;
 		break;
 	}
 	close_pipe(to_parent);
@@ -219,18 +198,7 @@ FIXTURE_SETUP(hostile_peer)
 
 FIXTURE_TEARDOWN_PARENT(hostile_peer)
 {
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		peer_unmap(&self->peer);
-		if (self->map)
-			munmap(self->map, self->map_len);
-		close_if_open(self->fd);
-		close_if_open(self->gntdev);
-	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /*
@@ -241,7 +209,7 @@ FIXTURE_TEARDOWN_PARENT(hostile_peer)
 static void expect_pinned(struct __test_metadata *_metadata,
 			  const FIXTURE_DATA(hostile_peer) *self, const char *when)
 {
-	const struct gntalloc_counters *b = &self->env.base, *p = &self->pinned;
+	const struct gntalloc_counters *b = &self->fx.env.base, *p = &self->pinned;
 	struct gntalloc_counters c;
 
 	ASSERT_EQ(0, read_counters(&c));
@@ -302,12 +270,12 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	int fd;
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 0))
+		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
 		/* The release was notified, although the page is not freed. */
-		ASSERT_EQ(0, *peer_byte(&self->peer, i, NOTIFY_BYTE))
+		ASSERT_EQ(0, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE))
 			TH_LOG("page %u: no notification at its release", i);
-		*(volatile uint64_t *)peer_byte(&self->peer, i, 8) = ~tag(i);
+		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~tag(i);
 	}
 	/*
 	 * Memory comes and goes around the pinned pages: new grant pages
@@ -316,7 +284,7 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	 */
 	fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, limit_headroom(&self->env, 64 + PINNED));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 64 + PINNED));
 	for (i = 0; i < 8; i++) {
 		ASSERT_EQ(0, gntalloc_alloc_rw(fd, 64, &index, NULL));
 		ASSERT_EQ(0, gntalloc_dealloc(fd, index, 64));
@@ -330,9 +298,9 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	sleep_ms(HOLD_MS / 2);
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 0))
+		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
-		ASSERT_EQ(~tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 8))
+		ASSERT_EQ(~tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8))
 			TH_LOG("page %u lost the peer's write", i);
 	}
 	expect_pinned(_metadata, self, "after the churn");
@@ -348,300 +316,18 @@ TEST_F(hostile_peer, pages_come_back_once_the_peer_unmaps)
 	expect_pinned(_metadata, self, "before the peer unmaps");
 
 	/* The peer lets go; nothing of ours follows: no ioctl, no open. */
-	peer_unmap(&self->peer);
+	peer_unmap(&self->fx.peer);
 	start = now_ms();
-	for (;;) {
-		ASSERT_EQ(0, read_counters(&c));
-		if (c.pending == self->env.base.pending &&
-		    c.in_use == self->env.base.in_use)
-			break;
-		ASSERT_GT(start + DRAIN_TIMEOUT_MS, now_ms())
-			TH_LOG("still %" PRIu64 " pending after %d ms",
-			       c.pending - self->env.base.pending, DRAIN_TIMEOUT_MS);
-		sleep_ms(10);
-	}
+	ASSERT_EQ(0, wait_gauges(&self->fx.env.base,
+				 GAUGE_IN_USE | GAUGE_PENDING, &c))
+		TH_LOG("still %" PRIu64 " pending after %d ms",
+		       c.pending - self->fx.env.base.pending, DRAIN_TIMEOUT_MS);
 	took = now_ms() - start;
 	TH_LOG("%d pages came back %" PRIu64 " ms after the peer unmapped them",
 	       PINNED, took);
 	EXPECT_GE(RECLAIM_MS, took) TH_LOG("not within about a second");
-	EXPECT_EQ(self->env.base.freed_total + PINNED, c.freed_total);
+	EXPECT_EQ(self->fx.env.base.freed_total + PINNED, c.freed_total);
 	EXPECT_EQ(c.in_use, c.allocated_total - c.freed_total);
-}
-
-/* ---------------------------------------------------------------------- */
-/* Unloading                                                                */
-/* ---------------------------------------------------------------------- */
-
-static int delete_module(const char *name)
-{
-	return syscall(__NR_delete_module, name, O_NONBLOCK);
-}
-
-static const char *module_path(void)
-{
-	const char *path = getenv("GNTALLOC_MODULE");
-
-	return path ? path : MODULE_PATH;
-}
-
-static bool module_loaded(void)
-{
-	return access("/sys/module/" MODULE_NAME, F_OK) == 0;
-}
-
-/* Load our module from module_path() with @limit: 0 or -errno. */
-static int load_module(uint64_t limit)
-{
-	char params[64];
-	int fd, ret;
-
-	fd = open(module_path(), O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	snprintf(params, sizeof(params), "limit=%" PRIu64, limit);
-	ret = syscall(__NR_finit_module, fd, params, 0);
-	if (ret)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-/* Is the device usable: open, ALLOC, mmap, write, DEALLOC, munmap? */
-static int device_works(void)
-{
-	uint64_t index;
-	uint8_t *p;
-	int fd, err = 0;
-
-	fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (gntalloc_alloc_rw(fd, 2, &index, NULL)) {
-		err = -errno;
-		goto out;
-	}
-	p = gntalloc_mmap(fd, index, 2);
-	if (p == MAP_FAILED) {
-		err = -errno;
-		goto out;
-	}
-	p[page_size()] = MARK;
-	if (gntalloc_dealloc(fd, index, 2))
-		err = -errno;
-	munmap(p, 2 * page_size());
-out:
-	close(fd);
-	return err;
-}
-
-FIXTURE(unload) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
-	void *map;
-	size_t map_len;
-	struct peer_map peer;
-	int kmsg;
-	bool dyndbg;
-};
-
-FIXTURE_SETUP(unload)
-{
-	self->fd = self->gntdev = self->kmsg = -1;
-	env_setup(_metadata, &self->env);
-}
-
-FIXTURE_TEARDOWN_PARENT(unload)
-{
-	if (env_in_test_process(&self->env)) {
-		peer_unmap(&self->peer);
-		if (self->map)
-			munmap(self->map, self->map_len);
-		close_if_open(self->fd);
-		close_if_open(self->gntdev);
-		close_if_open(self->kmsg);
-	}
-	if (self->dyndbg)
-		write_str_file(DYNDBG_CONTROL, GNTTAB_DYNDBG "-p");
-	/* A test that unloaded the module and failed must not leave it out. */
-	if (!module_loaded())
-		EXPECT_EQ(0, load_module(self->env.limit))
-			TH_LOG("cannot load %s again: the rest of the suite will fail",
-			       module_path());
-	env_teardown(_metadata, &self->env);
-}
-
-TEST_F(unload, refused_while_a_file_is_open_and_the_device_keeps_working)
-{
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(-1, delete_module(MODULE_NAME)) TH_LOG("the module was unloaded");
-	ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
-		TH_LOG("delete_module: %s", strerror(errno));
-	ASSERT_TRUE(module_loaded());
-	ASSERT_EQ(0, device_works());
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, NULL, NULL));
-}
-
-TEST_F(unload, refused_while_a_mapping_is_left)
-{
-	uint64_t index;
-
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	self->map_len = page_size();
-	self->map = gntalloc_mmap(self->fd, index, 1);
-	ASSERT_NE(MAP_FAILED, self->map) {
-		self->map = NULL;
-	}
-	ASSERT_EQ(0, close(self->fd));
-	self->fd = -1;
-	/* The mapping holds the file, the file holds the module. */
-	ASSERT_EQ(-1, delete_module(MODULE_NAME)) TH_LOG("the module was unloaded");
-	ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
-		TH_LOG("delete_module: %s", strerror(errno));
-	*(volatile uint8_t *)self->map = MARK;
-	ASSERT_EQ(0, device_works());
-}
-
-/* Kernel log lines from @fd (opened at the end of /dev/kmsg) into @buf. */
-static size_t read_kmsg(int fd, char *buf, size_t size)
-{
-	size_t len = 0;
-	ssize_t n;
-
-	while (len + 1024 < size) {
-		n = read(fd, buf + len, size - len - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* overwritten: go on with the next */
-		if (n <= 0)
-			break;
-		len += n;
-	}
-	buf[len] = '\0';
-	return len;
-}
-
-/* Does the log hold "@what <ref as %#x>" for each of @refs? */
-static bool log_names_refs(const char *log, const char *what,
-			   const uint32_t *refs, uint32_t count)
-{
-	char needle[64];
-	uint32_t i;
-
-	for (i = 0; i < count; i++) {
-		snprintf(needle, sizeof(needle), "%s %#x ", what, refs[i]);
-		if (!strstr(log, needle))
-			return false;
-	}
-	return true;
-}
-
-TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60)
-{
-	enum { N = 4 };
-	static char log[256 * 1024];
-	char want[128];
-	uint32_t refs[N], i;
-	uint64_t index, start;
-	uint8_t *p;
-	size_t len = 0;
-	bool freed = false;
-
-	if (!self->env.counters)
-		SKIP(return, "%s is missing: stock driver", GNTALLOC_SYSFS);
-	if (access(module_path(), R_OK))
-		SKIP(return, "%s is missing: the module could not be loaded again (GNTALLOC_MODULE=)",
-		     module_path());
-	if (access(GNTDEV_DEV, F_OK))
-		SKIP(return, "%s is missing: load xen-gntdev", GNTDEV_DEV);
-	ASSERT_EQ(0U, self->env.base.open_files) TH_LOG("another program holds the device");
-	ASSERT_EQ(0U, self->env.base.in_use) TH_LOG("pages in use before the test");
-
-	/* Watch the kernel log from now on; the grant-table core speaks in dynamic debug. */
-	self->kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	ASSERT_LE(0, self->kmsg);
-	ASSERT_LE(0, lseek(self->kmsg, 0, SEEK_END));
-	self->dyndbg = write_str_file(DYNDBG_CONTROL, GNTTAB_DYNDBG "+p") == 0;
-	if (!self->dyndbg)
-		TH_LOG("no dynamic debug (%s): the grant-table core's freeing is not observed",
-		       DYNDBG_CONTROL);
-
-	/* Pages a peer maps, released by their owner: pending. */
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
-	p = gntalloc_mmap(self->fd, index, N);
-	ASSERT_NE(MAP_FAILED, p);
-	for (i = 0; i < N; i++)
-		*(uint64_t *)(p + i * page_size()) = tag(i);
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N,
-			      PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, munmap(p, N * page_size()));
-	ASSERT_EQ(0, close(self->fd));
-	self->fd = -1;
-	ASSERT_EQ((uint64_t)N, counter("pending"));
-
-	/* No file is open: the module goes, and hands the pages over. */
-	ASSERT_EQ(0, delete_module(MODULE_NAME)) TH_LOG("delete_module: %s", strerror(errno));
-	ASSERT_FALSE(module_loaded());
-	ASSERT_NE(0, access(GNTALLOC_DEV, F_OK));
-	len = read_kmsg(self->kmsg, log, sizeof(log));
-	snprintf(want, sizeof(want), "%d pages still mapped by peers handed to the grant table",
-		 N);
-	EXPECT_NE(NULL, strstr(log, want)) TH_LOG("no \"%s\" in the kernel log", want);
-	if (self->dyndbg)
-		EXPECT_TRUE(log_names_refs(log, "deferring g.e.", refs, N))
-			TH_LOG("the grant-table core did not take every page");
-
-	/* Nothing was freed under the peer. */
-	for (i = 0; i < N; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 0));
-		*(volatile uint64_t *)peer_byte(&self->peer, i, 8) = ~tag(i);
-	}
-	sleep_ms(1500);		/* the core retries every second */
-	for (i = 0; i < N; i++) {
-		ASSERT_EQ(tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 0));
-		ASSERT_EQ(~tag(i), *(volatile uint64_t *)peer_byte(&self->peer, i, 8));
-	}
-	if (self->dyndbg) {
-		len = read_kmsg(self->kmsg, log, sizeof(log));
-		for (i = 0; i < N; i++) {
-			snprintf(want, sizeof(want), "freeing g.e. %#x ", refs[i]);
-			EXPECT_EQ(NULL, strstr(log, want))
-				TH_LOG("grant %#x freed while the peer maps it", refs[i]);
-		}
-	}
-
-	/* The peer lets go: the core frees the pages, every second a batch. */
-	peer_unmap(&self->peer);
-	start = now_ms();
-	len = 0;
-	while (self->dyndbg && now_ms() < start + DRAIN_TIMEOUT_MS) {
-		len += read_kmsg(self->kmsg, log + len, sizeof(log) - len);
-		freed = log_names_refs(log, "freeing g.e.", refs, N);
-		if (freed)
-			break;
-		sleep_ms(50);
-	}
-	if (self->dyndbg) {
-		EXPECT_TRUE(freed) TH_LOG("the grant-table core did not free every page within %d ms",
-					  DRAIN_TIMEOUT_MS);
-		TH_LOG("the grant-table core freed the %d pages %" PRIu64 " ms after the peer unmapped them",
-		       N, now_ms() - start);
-	}
-
-	/* And the module comes back, with the limit it had. */
-	ASSERT_EQ(0, load_module(self->env.limit)) TH_LOG("cannot load %s", module_path());
-	ASSERT_TRUE(module_loaded());
-	ASSERT_EQ(0, access(GNTALLOC_DEV, F_OK));
-	ASSERT_EQ(self->env.limit, counter("limit"));
-	ASSERT_EQ(0U, counter("in_use"));
-	ASSERT_EQ(0U, counter("pending"));
-	ASSERT_EQ(0, device_works());
 }
 
 TEST_HARNESS_MAIN

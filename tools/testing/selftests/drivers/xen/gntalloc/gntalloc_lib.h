@@ -24,6 +24,7 @@
  *    peer_saw_release();
  *  - an event channel pair bound to ourselves: evtchn_pair_open/wait/close();
  *  - children: wait_child(), send_byte(), recv_byte(), wait_readable();
+ *    comm_of_self();
  *  - rng_next() (splitmix64) and become_nobody().
  * Every function returns 0 or -errno unless its comment says otherwise.
  */
@@ -675,6 +676,20 @@ static inline int recv_byte(int fd, int timeout_ms)
 	if (!wait_readable(fd, timeout_ms) || read(fd, &b, 1) != 1)
 		return -1;
 	return (unsigned char)b;
+}
+
+/* Our own comm (/proc/self/comm without the newline), "" if unknown. */
+static inline void comm_of_self(char *comm, size_t size)
+{
+	FILE *f = fopen("/proc/self/comm", "re");
+
+	comm[0] = '\0';
+	if (f) {
+		if (!fgets(comm, (int)size, f))
+			comm[0] = '\0';
+		fclose(f);
+	}
+	comm[strcspn(comm, "\n")] = '\0';
 }
 
 /* ---------------------------------------------------------------------- */

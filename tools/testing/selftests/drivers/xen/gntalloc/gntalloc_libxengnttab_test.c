@@ -10,8 +10,7 @@
  * a peer domain does; here the peer is ourselves (domid 0).
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #include <xengnttab.h>
 
@@ -22,19 +21,15 @@
 #define CHILD_TIMEOUT_MS	10000
 
 FIXTURE(libxengnttab) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 	xengntshr_handle *shr;
 	xengnttab_handle *tab;
-	struct evtchn_pair ev;
 	uint8_t *shared;	/* ours, from xengntshr_share_* */
 	uint32_t shared_count;
 	uint8_t *mapped;	/* the peer's, from xengnttab_map_grant_refs */
 	uint32_t mapped_count;
 	uint32_t refs[MAX_SHARE];
 	uint32_t domids[MAX_SHARE];
-	pid_t child;
-	int to_child[2];
-	int to_parent[2];
 };
 
 FIXTURE_VARIANT(libxengnttab) {
@@ -61,12 +56,9 @@ FIXTURE_SETUP(libxengnttab)
 {
 	unsigned int i;
 
-	self->ev.fd_local = self->ev.fd_remote = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
+	if (!gntalloc_fixture_setup(_metadata, &self->fx,
+				    FX_GNTDEV | FX_EVTCHN | FX_PIPES | FX_NO_FILE))
+		return;
 	ASSERT_LE(variant->count, MAX_SHARE);
 	for (i = 0; i < MAX_SHARE; i++)
 		self->domids[i] = SELF_DOMID;
@@ -74,19 +66,13 @@ FIXTURE_SETUP(libxengnttab)
 	ASSERT_NE(NULL, self->shr) TH_LOG("xengntshr_open: %s", strerror(errno));
 	self->tab = xengnttab_open(NULL, 0);
 	ASSERT_NE(NULL, self->tab) TH_LOG("xengnttab_open: %s", strerror(errno));
-	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
 
 FIXTURE_TEARDOWN_PARENT(libxengnttab)
 {
-	/* A child of the test may outlive it: it holds grants. */
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
+	/* The child first: it maps what we share. */
+	gntalloc_fixture_stop_child(&self->fx);
+	if (env_in_test_process(&self->fx.env)) {
 		if (self->mapped)
 			xengnttab_unmap(self->tab, self->mapped, self->mapped_count);
 		if (self->shared)
@@ -95,11 +81,8 @@ FIXTURE_TEARDOWN_PARENT(libxengnttab)
 			xengnttab_close(self->tab);
 		if (self->shr)
 			xengntshr_close(self->shr);
-		evtchn_pair_close(&self->ev);
-		close_pipe(self->to_child);
-		close_pipe(self->to_parent);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /* Share the variant's pages, and map them as the peer (read-only if so). */
@@ -163,22 +146,22 @@ TEST_F(libxengnttab, share_holds_pages_until_unshare)
 {
 	struct gntalloc_counters before, during;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	self->shared = xengntshr_share_pages(self->shr, SELF_DOMID,
 					     variant->count, self->refs,
 					     variant->writable);
 	ASSERT_NE(NULL, self->shared);
 	self->shared_count = variant->count;
-	ASSERT_EQ(0, env_snapshot(&self->env, &during));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &during));
 	EXPECT_EQ(before.in_use + variant->count, during.in_use);
-	if (self->env.counters)
+	if (self->fx.env.counters)
 		EXPECT_EQ(before.mapped + variant->count, during.mapped);
 
 	/* The mapping is the only owner: unshare is the release. */
 	ASSERT_EQ(0, xengntshr_unshare(self->shr, self->shared,
 				       self->shared_count));
 	self->shared = NULL;
-	expect_in_use(_metadata, &self->env, &before, 0);
+	expect_in_use(_metadata, &self->fx.env, &before, 0);
 }
 
 TEST_F(libxengnttab, unshare_while_the_peer_maps_keeps_its_data)
@@ -201,13 +184,13 @@ TEST_F(libxengnttab, share_over_the_limit_fails_and_leaks_nothing)
 {
 	struct gntalloc_counters before;
 
-	ASSERT_EQ(0, limit_headroom(&self->env, variant->count - 1));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, variant->count - 1));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	ASSERT_EQ(NULL, xengntshr_share_pages(self->shr, SELF_DOMID,
 					      variant->count, self->refs,
 					      variant->writable));
 	ASSERT_EQ(ENOSPC, errno);
-	expect_unchanged(_metadata, &self->env, &before, 1, 0);
+	expect_unchanged(_metadata, &self->fx.env, &before, 1, 0);
 }
 
 TEST_F(libxengnttab, share_page_notify_clears_the_byte_at_unshare)
@@ -230,7 +213,7 @@ TEST_F(libxengnttab, share_page_notify_clears_the_byte_at_unshare)
 	ASSERT_EQ(0, xengntshr_unshare(self->shr, self->shared, 1));
 	self->shared = NULL;
 	EXPECT_EQ(0, self->mapped[NOTIFY_OFFSET]);
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 TEST_F(libxengnttab, share_page_notify_signals_the_port_at_unshare)
@@ -240,13 +223,13 @@ TEST_F(libxengnttab, share_page_notify_signals_the_port_at_unshare)
 	self->shared = xengntshr_share_page_notify(self->shr, SELF_DOMID, &ref,
 						   variant->writable,
 						   NO_NOTIFY_OFFSET,
-						   self->ev.local_port);
+						   self->fx.ev.local_port);
 	ASSERT_NE(NULL, self->shared);
 	self->shared_count = 1;
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 	ASSERT_EQ(0, xengntshr_unshare(self->shr, self->shared, 1));
 	self->shared = NULL;
-	EXPECT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 }
 
 /* The sharer: shares one page with both notifications, then waits for 'x'. */
@@ -259,13 +242,13 @@ static void sharer_child(FIXTURE_DATA(libxengnttab) *self, bool writable)
 	if (!shr)
 		_exit(1);
 	p = xengntshr_share_page_notify(shr, SELF_DOMID, &ref, writable,
-					NOTIFY_OFFSET, self->ev.local_port);
+					NOTIFY_OFFSET, self->fx.ev.local_port);
 	if (!p)
 		_exit(2);
 	p[NOTIFY_OFFSET] = MARK;
-	if (write(self->to_parent[1], &ref, sizeof(ref)) != sizeof(ref))
+	if (write(self->fx.to_parent[1], &ref, sizeof(ref)) != sizeof(ref))
 		_exit(3);
-	recv_byte(self->to_child[0], CHILD_TIMEOUT_MS);
+	recv_byte(self->fx.to_child[0], CHILD_TIMEOUT_MS);
 	_exit(0);	/* no unshare: exit is the release */
 }
 
@@ -278,22 +261,22 @@ TEST_F(libxengnttab, share_page_notify_fires_when_the_sharer_exits)
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		sharer_child(self, variant->writable);
-	self->child = pid;
-	ASSERT_TRUE(wait_readable(self->to_parent[0], CHILD_TIMEOUT_MS));
-	ASSERT_EQ((ssize_t)sizeof(ref), read(self->to_parent[0], &ref,
+	self->fx.child = pid;
+	ASSERT_TRUE(wait_readable(self->fx.to_parent[0], CHILD_TIMEOUT_MS));
+	ASSERT_EQ((ssize_t)sizeof(ref), read(self->fx.to_parent[0], &ref,
 					     sizeof(ref)));
 	self->mapped = xengnttab_map_grant_refs(self->tab, 1, self->domids,
 						&ref, PROT_READ);
 	ASSERT_NE(NULL, self->mapped);
 	self->mapped_count = 1;
 	ASSERT_EQ(MARK, self->mapped[NOTIFY_OFFSET]);
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 
-	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(self->child));
-	self->child = 0;
+	ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(self->fx.child));
+	self->fx.child = 0;
 	EXPECT_EQ(0, self->mapped[NOTIFY_OFFSET]);
-	EXPECT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 }
 
 TEST_HARNESS_MAIN

@@ -28,8 +28,7 @@
 #include <sys/mount.h>
 #include <sys/vfs.h>
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #define CGROUP_ROOT		"/sys/fs/cgroup"
 #define CGROUP2_SUPER_MAGIC	0x63677270
@@ -104,14 +103,10 @@ static int cg_enter(const char *dir, pid_t pid)
 }
 
 FIXTURE(memcg) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 	char dir[128];
 	bool made_dir;
 	bool enabled_memory;	/* SETUP added +memory to the root */
-	int fd;
-	pid_t child;
-	int to_child[2];
-	int to_parent[2];
 	long cpus;
 };
 
@@ -119,11 +114,9 @@ FIXTURE_SETUP(memcg)
 {
 	struct statfs sfs;
 
-	self->fd = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
-	env_setup(_metadata, &self->env);
-	ASSERT_EQ(0, limit_headroom(&self->env, 2 * PAGES));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_PIPES | FX_NO_FILE))
+		return;
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 2 * PAGES));
 	self->cpus = sysconf(_SC_NPROCESSORS_CONF);
 	ASSERT_LT(0, self->cpus);
 
@@ -150,8 +143,6 @@ FIXTURE_SETUP(memcg)
 	self->made_dir = true;
 	ASSERT_EQ(0, access(self->dir, F_OK));
 	ASSERT_TRUE(cg_lists_memory(self->dir, "cgroup.controllers"));
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
 }
 
 FIXTURE_TEARDOWN_PARENT(memcg)
@@ -164,13 +155,6 @@ FIXTURE_TEARDOWN_PARENT(memcg)
 		while (!cg_empty(self->dir) && now_ms() < deadline)
 			sleep_ms(10);
 	}
-	if (env_in_test_process(&self->env)) {
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		close_pipe(self->to_child);
-		close_pipe(self->to_parent);
-		close_if_open(self->fd);
-	}
 	if (self->made_dir) {
 		int err = rmdir(self->dir) ? errno : 0;
 
@@ -179,7 +163,7 @@ FIXTURE_TEARDOWN_PARENT(memcg)
 	if (self->enabled_memory)
 		EXPECT_EQ(0, cg_write(CGROUP_ROOT, "cgroup.subtree_control",
 				      "-memory\n"));
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /*
@@ -234,7 +218,7 @@ static pid_t start_child(FIXTURE_DATA(memcg) *self, int fd, uint64_t *start)
 		return -1;
 	pid = fork();
 	if (pid == 0)
-		_exit(child_loop(fd, self->to_child[0], self->to_parent[1]));
+		_exit(child_loop(fd, self->fx.to_child[0], self->fx.to_parent[1]));
 	if (pid > 0 && cg_enter(self->dir, pid)) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
@@ -246,9 +230,9 @@ static pid_t start_child(FIXTURE_DATA(memcg) *self, int fd, uint64_t *start)
 /* Have the child do @cmd: 0 if it did. */
 static int child_do(FIXTURE_DATA(memcg) *self, char cmd)
 {
-	if (send_byte(self->to_child[1], cmd))
+	if (send_byte(self->fx.to_child[1], cmd))
 		return -1;
-	return recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS) == 'k' ? 0 : -1;
+	return recv_byte(self->fx.to_parent[0], CHILD_TIMEOUT_MS) == 'k' ? 0 : -1;
 }
 
 #define CURRENT(val) ASSERT_EQ(0, cg_read_u64(self->dir, "memory.current", (val)))
@@ -265,7 +249,7 @@ TEST_F(memcg, alloc_is_charged_to_the_cgroup_and_close_gives_it_back)
 
 	child = start_child(self, -1, &start);
 	ASSERT_LT(0, child);
-	self->child = child;
+	self->fx.child = child;
 	ASSERT_EQ(0, child_do(self, 'o'));
 
 	ASSERT_EQ(0, child_do(self, 'a'));
@@ -282,7 +266,7 @@ TEST_F(memcg, alloc_is_charged_to_the_cgroup_and_close_gives_it_back)
 
 	ASSERT_EQ(0, child_do(self, 'q'));
 	ASSERT_EQ(0, wait_child(child));
-	self->child = 0;
+	self->fx.child = 0;
 }
 
 TEST_F(memcg, dealloc_gives_the_charge_back)
@@ -293,7 +277,7 @@ TEST_F(memcg, dealloc_gives_the_charge_back)
 
 	child = start_child(self, -1, &start);
 	ASSERT_LT(0, child);
-	self->child = child;
+	self->fx.child = child;
 	ASSERT_EQ(0, child_do(self, 'o'));
 	ASSERT_EQ(0, child_do(self, 'a'));
 	CURRENT(&held);
@@ -304,7 +288,7 @@ TEST_F(memcg, dealloc_gives_the_charge_back)
 
 	ASSERT_EQ(0, child_do(self, 'q'));
 	ASSERT_EQ(0, wait_child(child));
-	self->child = 0;
+	self->fx.child = 0;
 }
 
 /*
@@ -318,13 +302,13 @@ TEST_F(memcg, charge_follows_the_allocator_not_the_opener)
 	uint64_t start = 0, by_opener = 0, by_child = 0, index;
 	pid_t child;
 
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	child = start_child(self, self->fd, &start);
+	self->fx.fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd);
+	child = start_child(self, self->fx.fd, &start);
 	ASSERT_LT(0, child);
-	self->child = child;
+	self->fx.child = child;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, PAGES, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, PAGES, &index, NULL));
 	CURRENT(&by_opener);
 	EXPECT_GE(start + SLACK_BYTES(self), by_opener)
 		TH_LOG("the opener's ALLOC charged %" PRIu64 " bytes to the child's cgroup",
@@ -337,7 +321,7 @@ TEST_F(memcg, charge_follows_the_allocator_not_the_opener)
 
 	ASSERT_EQ(0, child_do(self, 'q'));
 	ASSERT_EQ(0, wait_child(child));
-	self->child = 0;
+	self->fx.child = 0;
 }
 
 TEST_HARNESS_MAIN

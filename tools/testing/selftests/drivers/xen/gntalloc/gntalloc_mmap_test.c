@@ -10,10 +10,8 @@
  * mapping of the same grant (the "peer") sees drop from MARK to 0.
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
-#define MAX_MAPS	8
 #define CHILD_TIMEOUT_MS 10000
 
 /*
@@ -93,101 +91,30 @@ static bool has_vm_flag(const char *flags, const char *flag)
 }
 
 FIXTURE(mmap) {
-	struct gntalloc_env env;
-	int fd;
-	int fd2;
-	int gntdev;
-	struct peer_map peer;
-	struct {
-		void *addr;
-		size_t len;
-	} maps[MAX_MAPS];
-	pid_t child;
-	int to_child[2];
-	int to_parent[2];
+	struct gntalloc_fixture fx;
 };
-
-/* mmap() @pages of @fd at @index; TEARDOWN unmaps whatever is left of it. */
-static void *map_pages(FIXTURE_DATA(mmap) *self, int fd, uint64_t index,
-		       size_t pages)
-{
-	void *addr = gntalloc_mmap(fd, index, pages);
-	int i;
-
-	if (addr == MAP_FAILED)
-		return addr;
-	for (i = 0; i < MAX_MAPS; i++) {
-		if (!self->maps[i].addr) {
-			self->maps[i].addr = addr;
-			self->maps[i].len = pages * page_size();
-			break;
-		}
-	}
-	return addr;
-}
-
-/* munmap() a whole mapping made by map_pages(). */
-static int unmap_pages(FIXTURE_DATA(mmap) *self, void *addr)
-{
-	int i;
-
-	for (i = 0; i < MAX_MAPS; i++) {
-		if (self->maps[i].addr == addr) {
-			self->maps[i].addr = NULL;
-			return munmap(addr, self->maps[i].len);
-		}
-	}
-	return -1;
-}
 
 static bool released(FIXTURE_DATA(mmap) *self, uint32_t page)
 {
-	return peer_saw_release(&self->peer, page);
+	return peer_saw_release(&self->fx.peer, page);
 }
 
 static int watch_release(FIXTURE_DATA(mmap) *self, int fd, uint64_t index,
 			 const uint32_t *refs, uint32_t count)
 {
-	return peer_watch_release(&self->peer, self->gntdev, fd, index, refs,
+	return peer_watch_release(&self->fx.peer, self->fx.gntdev, fd, index, refs,
 				  count);
 }
 
 FIXTURE_SETUP(mmap)
 {
-	self->fd = self->fd2 = self->gntdev = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_PIPES))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(mmap)
 {
-	/* A child of the test may outlive it: it holds grants. */
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
-		int i;
-
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		for (i = 0; i < MAX_MAPS; i++)
-			if (self->maps[i].addr)
-				munmap(self->maps[i].addr, self->maps[i].len);
-		peer_unmap(&self->peer);
-		close_pipe(self->to_child);
-		close_pipe(self->to_parent);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd2);
-		close_if_open(self->fd);
-	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(mmap, private_mapping_fails_with_einval)
@@ -195,11 +122,11 @@ TEST_F(mmap, private_mapping_fails_with_einval)
 	const size_t ps = page_size();
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ | PROT_WRITE,
-				   MAP_PRIVATE, self->fd, (off_t)index));
+				   MAP_PRIVATE, self->fx.fd, (off_t)index));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_PRIVATE, self->fd,
+	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ, MAP_PRIVATE, self->fx.fd,
 				   (off_t)index));
 	ASSERT_EQ(EINVAL, errno);
 }
@@ -210,11 +137,11 @@ TEST_F(mmap, unknown_offset_fails_with_enoent)
 	uint64_t index;
 
 	/* Nothing allocated yet. */
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, 0, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, 0, 1));
 	ASSERT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + 16 * ps, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index + 16 * ps, 1));
 	ASSERT_EQ(ENOENT, errno);
 }
 
@@ -222,10 +149,10 @@ TEST_F(mmap, mapping_beyond_the_allocation_fails_with_enoent)
 {
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 3));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index, 3));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + page_size(), 2));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index + page_size(), 2));
 	ASSERT_EQ(ENOENT, errno);
 }
 
@@ -234,13 +161,13 @@ TEST_F(mmap, mapping_across_a_deallocated_page_fails_with_enoent)
 	const size_t ps = page_size();
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + ps, 1));
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 3));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + ps, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index, 3));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index + ps, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index + ps, 1));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 2));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index, 2));
 	ASSERT_EQ(ENOENT, errno);
 }
 
@@ -248,9 +175,9 @@ TEST_F(mmap, zero_length_fails_with_einval)
 {
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, 0, PROT_READ | PROT_WRITE, MAP_SHARED,
-				   self->fd, (off_t)index));
+				   self->fx.fd, (off_t)index));
 	ASSERT_EQ(EINVAL, errno);
 }
 
@@ -261,13 +188,13 @@ TEST_F(mmap, sub_range_maps_exactly_those_pages)
 	uint64_t index;
 	int i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 4, &index, NULL));
-	all = map_pages(self, self->fd, index, 4);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 4, &index, NULL));
+	all = fx_mmap(&self->fx, self->fx.fd, index, 4);
 	ASSERT_NE(MAP_FAILED, all);
 	for (i = 0; i < 4; i++)
 		memset(all + i * ps, 'a' + i, ps);
 
-	mid = map_pages(self, self->fd, index + ps, 2);
+	mid = fx_mmap(&self->fx, self->fx.fd, index + ps, 2);
 	ASSERT_NE(MAP_FAILED, mid);
 	EXPECT_EQ('b', mid[0]);
 	EXPECT_EQ('b', mid[ps - 1]);
@@ -283,10 +210,10 @@ TEST_F(mmap, same_range_mapped_twice_shares_the_pages)
 	volatile uint8_t *a, *b;
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	a = map_pages(self, self->fd, index, 2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	a = fx_mmap(&self->fx, self->fx.fd, index, 2);
 	ASSERT_NE(MAP_FAILED, a);
-	b = map_pages(self, self->fd, index, 2);
+	b = fx_mmap(&self->fx, self->fx.fd, index, 2);
 	ASSERT_NE(MAP_FAILED, b);
 	ASSERT_NE(a, b);
 
@@ -303,25 +230,25 @@ TEST_F(mmap, one_mapping_may_span_consecutive_allocations)
 	uint32_t refs[3];
 	uint8_t *p;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &first, refs));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &second, refs + 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &first, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &second, refs + 1));
 	ASSERT_EQ(first + ps, second)
 		TH_LOG("consecutive allocations of a file are not adjacent");
-	ASSERT_EQ(0, watch_release(self, self->fd, first, refs, 3));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd, first, refs, 3));
 
-	p = map_pages(self, self->fd, first, 3);
+	p = fx_mmap(&self->fx, self->fx.fd, first, 3);
 	ASSERT_NE(MAP_FAILED, p);
 	p[1] = 1;
 	p[ps + 1] = 2;
 	p[2 * ps + 1] = 3;
-	EXPECT_EQ(1, *peer_byte(&self->peer, 0, 1));
-	EXPECT_EQ(2, *peer_byte(&self->peer, 1, 1));
-	EXPECT_EQ(3, *peer_byte(&self->peer, 2, 1));
+	EXPECT_EQ(1, *peer_byte(&self->fx.peer, 0, 1));
+	EXPECT_EQ(2, *peer_byte(&self->fx.peer, 1, 1));
+	EXPECT_EQ(3, *peer_byte(&self->fx.peer, 2, 1));
 
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, first, 1));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, second, 2));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, first, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, second, 2));
 	EXPECT_FALSE(released(self, 0));
-	ASSERT_EQ(0, unmap_pages(self, p));
+	ASSERT_EQ(0, fx_munmap(&self->fx, p));
 	EXPECT_TRUE(released(self, 0));
 	EXPECT_TRUE(released(self, 1));
 	EXPECT_TRUE(released(self, 2));
@@ -333,8 +260,8 @@ TEST_F(mmap, mremap_cannot_grow_the_mapping)
 	uint64_t index;
 	void *p;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	p = map_pages(self, self->fd, index, 1);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	p = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(MAP_FAILED, mremap(p, ps, 2 * ps, 0));
 	ASSERT_EQ(EFAULT, errno);
@@ -348,8 +275,8 @@ TEST_F(mmap, mapping_is_left_out_of_core_dumps)
 	uint64_t index;
 	void *p;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	p = map_pages(self, self->fd, index, 1);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	p = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_TRUE(vma_flags(p, flags, sizeof(flags)));
 	EXPECT_TRUE(has_vm_flag(flags, "dd")) TH_LOG("VmFlags:%s", flags);
@@ -364,8 +291,8 @@ TEST_F(mmap, fork_child_sees_and_writes_the_pages)
 	uint64_t index;
 	pid_t pid;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	p = map_pages(self, self->fd, index, 2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	p = fx_mmap(&self->fx, self->fx.fd, index, 2);
 	ASSERT_NE(MAP_FAILED, p);
 	p[0] = 'p';
 	p[ps] = 'P';
@@ -379,9 +306,9 @@ TEST_F(mmap, fork_child_sees_and_writes_the_pages)
 		p[ps + 1] = 'C';
 		_exit(0);
 	}
-	self->child = pid;
-	ASSERT_EQ(0, wait_child(self->child));
-	self->child = 0;
+	self->fx.child = pid;
+	ASSERT_EQ(0, wait_child(self->fx.child));
+	self->fx.child = 0;
 	EXPECT_EQ('c', p[1]);
 	EXPECT_EQ('C', p[ps + 1]);
 }
@@ -393,25 +320,25 @@ TEST_F(mmap, dealloc_while_mapped_keeps_the_page_until_munmap)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, watch_release(self, self->fd, index, &ref, 1));
-	p = map_pages(self, self->fd, index, 1);
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
+	p = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, p);
 	p[9] = 9;
 
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 	/* Still there, still the same page, still counted. */
 	EXPECT_FALSE(released(self, 0));
 	EXPECT_EQ(9, p[9]);
 	p[10] = 10;
-	EXPECT_EQ(10, *peer_byte(&self->peer, 0, 10));
-	expect_in_use(_metadata, &self->env, &before, 1);
+	EXPECT_EQ(10, *peer_byte(&self->fx.peer, 0, 10));
+	expect_in_use(_metadata, &self->fx.env, &before, 1);
 	/* Deallocated means gone from the file: no new mapping of it. */
-	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fd, index, 1));
+	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index, 1));
 	ASSERT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, unmap_pages(self, (void *)p));
+	ASSERT_EQ(0, fx_munmap(&self->fx, (void *)p));
 	EXPECT_TRUE(released(self, 0));
 }
 
@@ -422,21 +349,21 @@ TEST_F(mmap, close_while_mapped_keeps_the_pages_until_munmap)
 	uint64_t index;
 	uint32_t refs[2];
 
-	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 2, &index, refs));
-	ASSERT_EQ(0, watch_release(self, self->fd2, index, refs, 2));
-	p = map_pages(self, self->fd2, index, 2);
+	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd2, 2, &index, refs));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd2, index, refs, 2));
+	p = fx_mmap(&self->fx, self->fx.fd2, index, 2);
 	ASSERT_NE(MAP_FAILED, p);
 
-	ASSERT_EQ(0, close(self->fd2));
-	self->fd2 = -1;
+	ASSERT_EQ(0, close(self->fx.fd2));
+	self->fx.fd2 = -1;
 	EXPECT_FALSE(released(self, 0));
 	EXPECT_FALSE(released(self, 1));
 	p[ps + 3] = 3;
-	EXPECT_EQ(3, *peer_byte(&self->peer, 1, 3));
+	EXPECT_EQ(3, *peer_byte(&self->fx.peer, 1, 3));
 
-	ASSERT_EQ(0, unmap_pages(self, (void *)p));
+	ASSERT_EQ(0, fx_munmap(&self->fx, (void *)p));
 	EXPECT_TRUE(released(self, 0));
 	EXPECT_TRUE(released(self, 1));
 }
@@ -447,17 +374,17 @@ TEST_F(mmap, page_mapped_twice_is_released_by_the_second_munmap)
 	uint32_t ref;
 	void *a, *b;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, watch_release(self, self->fd, index, &ref, 1));
-	a = map_pages(self, self->fd, index, 1);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
+	a = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, a);
-	b = map_pages(self, self->fd, index, 1);
+	b = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, b);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
-	ASSERT_EQ(0, unmap_pages(self, a));
+	ASSERT_EQ(0, fx_munmap(&self->fx, a));
 	EXPECT_FALSE(released(self, 0));
-	ASSERT_EQ(0, unmap_pages(self, b));
+	ASSERT_EQ(0, fx_munmap(&self->fx, b));
 	EXPECT_TRUE(released(self, 0));
 }
 
@@ -469,9 +396,9 @@ TEST_F(mmap, exec_drops_the_mapping)
 	pid_t pid;
 	void *p;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, watch_release(self, self->fd, index, &ref, 1));
-	p = map_pages(self, self->fd, index, 1);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
+	p = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_TRUE(maps_device());	/* the probe can see such a mapping */
 
@@ -481,32 +408,32 @@ TEST_F(mmap, exec_drops_the_mapping)
 		char *const argv[] = { "gntalloc_mmap_test", NULL };
 
 		/* Exec only once the parent let go of the page. */
-		if (recv_byte(self->to_child[0], CHILD_TIMEOUT_MS) != 'e')
+		if (recv_byte(self->fx.to_child[0], CHILD_TIMEOUT_MS) != 'e')
 			_exit(3);
 		/* The pipe ends the probe uses must survive exec. */
-		if (fcntl(self->to_child[0], F_SETFD, 0) ||
-		    fcntl(self->to_parent[1], F_SETFD, 0))
+		if (fcntl(self->fx.to_child[0], F_SETFD, 0) ||
+		    fcntl(self->fx.to_parent[1], F_SETFD, 0))
 			_exit(4);
-		snprintf(arg, sizeof(arg), "%d,%d", self->to_child[0],
-			 self->to_parent[1]);
+		snprintf(arg, sizeof(arg), "%d,%d", self->fx.to_child[0],
+			 self->fx.to_parent[1]);
 		setenv(EXEC_PROBE, arg, 1);
 		execv("/proc/self/exe", argv);
 		_exit(5);
 	}
-	self->child = pid;
+	self->fx.child = pid;
 
 	/* Only the child's inherited mapping holds the page now. */
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
-	ASSERT_EQ(0, unmap_pages(self, p));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	ASSERT_EQ(0, fx_munmap(&self->fx, p));
 	EXPECT_FALSE(released(self, 0)) TH_LOG("released while the child maps it");
 
 	/* Once the new image runs, it maps nothing and the page is released. */
-	ASSERT_EQ(0, send_byte(self->to_child[1], 'e'));
-	ASSERT_EQ('-', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
+	ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'e'));
+	ASSERT_EQ('-', recv_byte(self->fx.to_parent[0], CHILD_TIMEOUT_MS));
 	EXPECT_TRUE(released(self, 0));
-	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(self->child));
-	self->child = 0;
+	ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(self->fx.child));
+	self->fx.child = 0;
 }
 
 /*
@@ -525,40 +452,40 @@ TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
 	uint32_t refs[3];	/* A, B, X */
 	volatile uint8_t *p, *px;
 
-	if (!self->env.counters)
+	if (!self->fx.env.counters)
 		SKIP(return, "stock xen-gntalloc frees another file's grant here and later oopses");
 
-	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd2);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &a, &refs[0]));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd2, 1, &x, &refs[2]));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &b, &refs[1]));
+	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd2);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &a, &refs[0]));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd2, 1, &x, &refs[2]));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &b, &refs[1]));
 	ASSERT_EQ(a + ps, b);
 
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, 3,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 3,
 			      PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, a, UNMAP_NOTIFY_CLEAR_BYTE, 0));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, b, UNMAP_NOTIFY_CLEAR_BYTE, 0));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd2, x, UNMAP_NOTIFY_CLEAR_BYTE, 0));
-	*peer_byte(&self->peer, 0, 0) = MARK;
-	*peer_byte(&self->peer, 1, 0) = MARK;
-	*peer_byte(&self->peer, 2, 0) = MARK;
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, a, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, b, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd2, x, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	*peer_byte(&self->fx.peer, 0, 0) = MARK;
+	*peer_byte(&self->fx.peer, 1, 0) = MARK;
+	*peer_byte(&self->fx.peer, 2, 0) = MARK;
 
-	p = map_pages(self, self->fd, a, 2);
+	p = fx_mmap(&self->fx, self->fx.fd, a, 2);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, a, 1));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, b, 1));
-	ASSERT_EQ(0, unmap_pages(self, (void *)p));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, a, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, b, 1));
+	ASSERT_EQ(0, fx_munmap(&self->fx, (void *)p));
 	EXPECT_TRUE(released(self, 0));
 	EXPECT_TRUE(released(self, 1));
 	EXPECT_FALSE(released(self, 2)) TH_LOG("the other file's grant was released");
 
 	/* X is intact and still the other file's. */
-	px = map_pages(self, self->fd2, x, 1);
+	px = fx_mmap(&self->fx, self->fx.fd2, x, 1);
 	ASSERT_NE(MAP_FAILED, px);
 	EXPECT_EQ(MARK, px[0]);
-	ASSERT_EQ(0, unmap_pages(self, (void *)px));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd2, x, 1));
+	ASSERT_EQ(0, fx_munmap(&self->fx, (void *)px));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd2, x, 1));
 	EXPECT_TRUE(released(self, 2));
 }
 
@@ -567,10 +494,7 @@ TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(partial_munmap) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
-	struct peer_map peer;
+	struct gntalloc_fixture fx;
 	uint8_t *map;
 };
 
@@ -596,25 +520,17 @@ FIXTURE_VARIANT_ADD(partial_munmap, middle_last_first) {
 
 FIXTURE_SETUP(partial_munmap)
 {
-	self->fd = self->gntdev = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(partial_munmap)
 {
-	if (env_in_test_process(&self->env)) {
+	if (env_in_test_process(&self->fx.env)) {
 		if (self->map)
 			munmap(self->map, 3 * page_size());	/* what is left of it */
-		peer_unmap(&self->peer);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(partial_munmap, each_page_is_released_with_its_piece)
@@ -625,31 +541,31 @@ TEST_F(partial_munmap, each_page_is_released_with_its_piece)
 	uint32_t refs[3];
 	int step, i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, refs));
-	ASSERT_EQ(0, peer_watch_release(&self->peer, self->gntdev, self->fd,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, refs));
+	ASSERT_EQ(0, peer_watch_release(&self->fx.peer, self->fx.gntdev, self->fx.fd,
 					index, refs, 3));
-	self->map = gntalloc_mmap(self->fd, index, 3);
+	self->map = gntalloc_mmap(self->fx.fd, index, 3);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
 	p = self->map;
 	for (i = 0; i < 3; i++)
 		p[i * ps + 1] = 'a' + i;
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 3));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 3));
 
 	for (step = 0; step < 3; step++) {
 		int gone = variant->order[step];
 
 		ASSERT_EQ(0, munmap((void *)(p + gone * ps), ps));
 		for (i = 0; i <= step; i++)
-			EXPECT_TRUE(peer_saw_release(&self->peer,
+			EXPECT_TRUE(peer_saw_release(&self->fx.peer,
 						     variant->order[i]))
 				TH_LOG("step %d: page %d not released", step,
 				       variant->order[i]);
 		for (i = step + 1; i < 3; i++) {
 			int left = variant->order[i];
 
-			EXPECT_FALSE(peer_saw_release(&self->peer, left))
+			EXPECT_FALSE(peer_saw_release(&self->fx.peer, left))
 				TH_LOG("step %d: page %d released while mapped",
 				       step, left);
 			/* What is left still maps the right page. */
@@ -662,14 +578,8 @@ TEST_F(partial_munmap, each_page_is_released_with_its_piece)
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(fork_release) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
-	struct peer_map peer;
+	struct gntalloc_fixture fx;
 	void *map;
-	pid_t child;
-	int to_child[2];
-	int to_parent[2];
 };
 
 FIXTURE_VARIANT(fork_release) {
@@ -699,36 +609,13 @@ FIXTURE_VARIANT_ADD(fork_release, child_exit_then_parent) {
 
 FIXTURE_SETUP(fork_release)
 {
-	self->fd = self->gntdev = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_PIPES))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(fork_release)
 {
-	/* A child of the test may outlive it: it holds grants. */
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		if (self->map)
-			munmap(self->map, page_size());
-		peer_unmap(&self->peer);
-		close_pipe(self->to_child);
-		close_pipe(self->to_parent);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd);
-	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /* The child: on 'u' munmap and answer 'u'; on 'x' (or a lost parent) exit. */
@@ -753,15 +640,15 @@ static int child_lets_go(FIXTURE_DATA(fork_release) *self, bool exits)
 	int ret;
 
 	if (exits) {
-		if (send_byte(self->to_child[1], 'x'))
+		if (send_byte(self->fx.to_child[1], 'x'))
 			return -1;
-		ret = wait_child(self->child);
-		self->child = 0;
+		ret = wait_child(self->fx.child);
+		self->fx.child = 0;
 		return ret;
 	}
-	if (send_byte(self->to_child[1], 'u'))
+	if (send_byte(self->fx.to_child[1], 'u'))
 		return -1;
-	return recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS) == 'u' ? 0 : -1;
+	return recv_byte(self->fx.to_parent[0], CHILD_TIMEOUT_MS) == 'u' ? 0 : -1;
 }
 
 TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
@@ -772,26 +659,26 @@ TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
 	uint32_t ref;
 	pid_t pid;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_watch_release(&self->peer, self->gntdev, self->fd,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_watch_release(&self->fx.peer, self->fx.gntdev, self->fx.fd,
 					index, &ref, 1));
-	peer = peer_byte(&self->peer, 0, 0);
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	peer = peer_byte(&self->fx.peer, 0, 0);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	/* The child gets its own copy of the address: *self may be shared. */
 	map = self->map;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
-		fork_release_child(map, self->to_child[0], self->to_parent[1]);
-	self->child = pid;
+		fork_release_child(map, self->fx.to_child[0], self->fx.to_parent[1]);
+	self->fx.child = pid;
 
 	if (variant->parent_first) {
-		ASSERT_EQ(0, munmap(self->map, page_size()));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 		EXPECT_EQ(MARK, *peer) TH_LOG("released while the child maps it");
 		ASSERT_EQ(0, child_lets_go(self, variant->child_exits));
@@ -799,7 +686,7 @@ TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
 	} else {
 		ASSERT_EQ(0, child_lets_go(self, variant->child_exits));
 		EXPECT_EQ(MARK, *peer) TH_LOG("released while the parent maps it");
-		ASSERT_EQ(0, munmap(self->map, page_size()));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 		EXPECT_EQ(0, *peer) TH_LOG("not released by the parent");
 	}

@@ -11,51 +11,32 @@
  * bound to ourselves, which receives the event.
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #define NOTIFY_BYTE		100	/* byte of the page that CLEAR_BYTE clears */
 #define CHILD_TIMEOUT_MS	10000
 
 FIXTURE(notify) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
-	struct evtchn_pair ev;
+	struct gntalloc_fixture fx;
 	struct evtchn_pair ev2;
-	struct peer_map peer;
 	void *map;
 	size_t map_len;
 };
 
 FIXTURE_SETUP(notify)
 {
-	self->fd = self->gntdev = -1;
-	self->ev.fd_local = self->ev.fd_remote = -1;
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN))
+		return;
 	self->ev2.fd_local = self->ev2.fd_remote = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
 	ASSERT_EQ(0, evtchn_pair_open(&self->ev2));
 }
 
 FIXTURE_TEARDOWN_PARENT(notify)
 {
-	if (env_in_test_process(&self->env)) {
-		if (self->map)
-			munmap(self->map, self->map_len);
-		peer_unmap(&self->peer);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd);
-		evtchn_pair_close(&self->ev);
+	if (env_in_test_process(&self->fx.env)) {
 		evtchn_pair_close(&self->ev2);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(notify, unknown_action_bits_are_refused)
@@ -64,10 +45,10 @@ TEST_F(notify, unknown_action_bits_are_refused)
 	uint64_t index;
 	size_t i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	for (i = 0; i < ARRAY_SIZE(actions); i++) {
-		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index, actions[i],
-						  self->ev.local_port))
+		ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index, actions[i],
+						  self->fx.ev.local_port))
 			TH_LOG("action 0x%x accepted", actions[i]);
 		ASSERT_EQ(EINVAL, errno);
 	}
@@ -77,11 +58,11 @@ TEST_F(notify, send_event_to_an_unbound_port_is_refused)
 {
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
 					  UNMAP_NOTIFY_SEND_EVENT, 0));
 	ASSERT_EQ(EINVAL, errno);
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
 					  UNMAP_NOTIFY_SEND_EVENT |
 					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(EINVAL, errno);
@@ -93,9 +74,9 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 	uint64_t index;
 	size_t i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	for (i = 0; i < ARRAY_SIZE(ports); i++) {
-		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+		ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
 						  UNMAP_NOTIFY_SEND_EVENT,
 						  ports[i]))
 			TH_LOG("port %u accepted", ports[i]);
@@ -105,37 +86,37 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 
 TEST_F(notify, send_event_to_ports_not_bound_by_user_space_is_refused)
 {
-	uint32_t lowest = self->ev.local_port, port;
+	uint32_t lowest = self->fx.ev.local_port, port;
 	uint64_t index;
 
 	/* Below the ports we bound: the kernel's own (timers, IPIs, ...). */
 	if (self->ev2.local_port < lowest)
 		lowest = self->ev2.local_port;
-	if (self->ev.remote_port < lowest)
-		lowest = self->ev.remote_port;
+	if (self->fx.ev.remote_port < lowest)
+		lowest = self->fx.ev.remote_port;
 	ASSERT_LT(1U, lowest) TH_LOG("no port below ours to try");
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	for (port = 1; port < lowest; port++) {
-		ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+		ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
 						  UNMAP_NOTIFY_SEND_EVENT, port))
 			TH_LOG("port %u accepted", port);
 		ASSERT_EQ(EINVAL, errno);
 	}
 	/* A port of ours is fine. */
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
 					 UNMAP_NOTIFY_SEND_EVENT,
-					 self->ev.local_port));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, 0));
+					 self->fx.ev.local_port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, 0, 0));
 }
 
 TEST_F(notify, clear_byte_alone_ignores_the_port)
 {
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
 					 UNMAP_NOTIFY_CLEAR_BYTE, UINT32_MAX));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, UINT32_MAX));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, 0, UINT32_MAX));
 }
 
 TEST_F(notify, unallocated_page_is_refused_with_enoent)
@@ -143,14 +124,14 @@ TEST_F(notify, unallocated_page_is_refused_with_enoent)
 	const size_t ps = page_size();
 	uint64_t index;
 
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, 0, UNMAP_NOTIFY_CLEAR_BYTE, 0));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, 0, UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index + ps,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index + ps,
 					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index + 100 * ps + 5,
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index + 100 * ps + 5,
 					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
 }
@@ -159,14 +140,14 @@ TEST_F(notify, deallocated_page_is_refused_with_enoent_even_if_mapped)
 {
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	self->map_len = page_size();
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
-	ASSERT_EQ(-1, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
 					  UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
 }
@@ -179,15 +160,15 @@ TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 	uint32_t refs[3];
 	size_t page, off;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, refs));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, 3,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 3,
 			      PROT_READ | PROT_WRITE));
-	peer = peer_byte(&self->peer, 0, 0);
+	peer = peer_byte(&self->fx.peer, 0, 0);
 	memset((void *)peer, MARK, 3 * ps);
 	/* The last byte of the middle page. */
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + 2 * ps - 1,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + 2 * ps - 1,
 					 UNMAP_NOTIFY_CLEAR_BYTE, 0));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 3));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 3));
 
 	for (page = 0; page < 3; page++)
 		for (off = 0; off < ps; off++)
@@ -202,20 +183,20 @@ TEST_F(notify, action_zero_removes_the_notification)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
-	peer = peer_byte(&self->peer, 0, NOTIFY_BYTE);
+	peer = peer_byte(&self->fx.peer, 0, NOTIFY_BYTE);
 	*peer = MARK;
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + NOTIFY_BYTE,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + NOTIFY_BYTE,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
-					 self->ev.local_port));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, 0));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+					 self->fx.ev.local_port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, 0, 0));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	EXPECT_EQ(MARK, *peer);
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 TEST_F(notify, second_call_replaces_the_first)
@@ -224,26 +205,26 @@ TEST_F(notify, second_call_replaces_the_first)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
-	peer = peer_byte(&self->peer, 0, 0);
+	peer = peer_byte(&self->fx.peer, 0, 0);
 	peer[10] = MARK;
 	peer[20] = MARK;
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + 10,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + 10,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
-					 self->ev.local_port));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + 20,
+					 self->fx.ev.local_port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + 20,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
 					 self->ev2.local_port));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	EXPECT_EQ(MARK, peer[10]);
 	EXPECT_EQ(0, peer[20]);
 	EXPECT_EQ(1, evtchn_pair_wait(&self->ev2, EVENT_TIMEOUT_MS));
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 /*
@@ -265,43 +246,43 @@ static bool port_is_bound(int fd, uint64_t index, uint32_t port)
 TEST_F(notify, replaced_or_fired_notifications_drop_their_port)
 {
 	const size_t ps = page_size();
-	uint32_t port = self->ev.local_port;
+	uint32_t port = self->fx.ev.local_port;
 	uint64_t index, probe;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &probe, NULL));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &probe, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
 					 UNMAP_NOTIFY_SEND_EVENT, port));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + ps,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + ps,
 					 UNMAP_NOTIFY_SEND_EVENT, port));
 	/* Its owner lets go of the port; the notifications keep it. */
-	evtchn_pair_close(&self->ev);
-	ASSERT_TRUE(port_is_bound(self->fd, probe, port));
+	evtchn_pair_close(&self->fx.ev);
+	ASSERT_TRUE(port_is_bound(self->fx.fd, probe, port));
 
 	/* Replaced by another port: one reference left. */
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
 					 UNMAP_NOTIFY_SEND_EVENT,
 					 self->ev2.local_port));
-	ASSERT_TRUE(port_is_bound(self->fd, probe, port));
+	ASSERT_TRUE(port_is_bound(self->fx.fd, probe, port));
 
 	/* The last one fires: the port goes. */
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + ps, 1));
-	ASSERT_FALSE(port_is_bound(self->fd, probe, port));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + ps, 1));
+	ASSERT_FALSE(port_is_bound(self->fx.fd, probe, port));
 }
 
 TEST_F(notify, removed_notification_drops_its_port)
 {
-	uint32_t port = self->ev.local_port;
+	uint32_t port = self->fx.ev.local_port;
 	uint64_t index, probe;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &probe, NULL));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &probe, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
 					 UNMAP_NOTIFY_SEND_EVENT, port));
-	evtchn_pair_close(&self->ev);
-	ASSERT_TRUE(port_is_bound(self->fd, probe, port));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, 0, 0));
-	ASSERT_FALSE(port_is_bound(self->fd, probe, port));
+	evtchn_pair_close(&self->fx.ev);
+	ASSERT_TRUE(port_is_bound(self->fx.fd, probe, port));
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, 0, 0));
+	ASSERT_FALSE(port_is_bound(self->fx.fd, probe, port));
 }
 
 TEST_F(notify, clear_byte_reaches_a_read_only_peer)
@@ -311,22 +292,22 @@ TEST_F(notify, clear_byte_reaches_a_read_only_peer)
 	uint32_t ref;
 	uint8_t *p;
 
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, SELF_DOMID, 0, 1, &index, &ref));
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, 0, 1, &index, &ref));
 	self->map_len = page_size();
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
 	p = self->map;
 	p[NOTIFY_BYTE] = MARK;
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &ref, 1, PROT_READ));
-	peer = peer_byte(&self->peer, 0, NOTIFY_BYTE);
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
+	peer = peer_byte(&self->fx.peer, 0, NOTIFY_BYTE);
 	ASSERT_EQ(MARK, *peer);
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + NOTIFY_BYTE,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + NOTIFY_BYTE,
 					 UNMAP_NOTIFY_CLEAR_BYTE, 0));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 	EXPECT_EQ(MARK, *peer);
-	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
 	EXPECT_EQ(0, *peer);
 }
@@ -345,17 +326,10 @@ enum release_path {
 };
 
 FIXTURE(notify_release) {
-	struct gntalloc_env env;
-	int fd;
-	int gntdev;
-	struct evtchn_pair ev;
-	struct peer_map peer;
+	struct gntalloc_fixture fx;
 	void *map;
 	uint64_t index;
 	uint32_t ref;
-	pid_t child;
-	int to_child[2];
-	int to_parent[2];
 };
 
 FIXTURE_VARIANT(notify_release) {
@@ -388,38 +362,13 @@ FIXTURE_VARIANT_ADD(notify_release, process_exit) {
 
 FIXTURE_SETUP(notify_release)
 {
-	self->fd = self->gntdev = -1;
-	self->ev.fd_local = self->ev.fd_remote = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
-	ASSERT_EQ(0, pipe2(self->to_parent, O_CLOEXEC));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN | FX_PIPES | FX_NO_FILE))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(notify_release)
 {
-	/* A child of the test may outlive it: it holds grants. */
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		if (self->map)
-			munmap(self->map, page_size());
-		peer_unmap(&self->peer);
-		close_pipe(self->to_child);
-		close_pipe(self->to_parent);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd);
-		evtchn_pair_close(&self->ev);
-	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /*
@@ -459,10 +408,10 @@ static void release_child(const FIXTURE_DATA(notify_release) *self,
 	int fd;
 
 	if (arm_page(&fd, &map, &index, &ref, PROCESS_EXIT, action,
-		     self->ev.local_port) ||
-	    write(self->to_parent[1], &ref, sizeof(ref)) != sizeof(ref))
+		     self->fx.ev.local_port) ||
+	    write(self->fx.to_parent[1], &ref, sizeof(ref)) != sizeof(ref))
 		_exit(1);
-	recv_byte(self->to_child[0], CHILD_TIMEOUT_MS);
+	recv_byte(self->fx.to_child[0], CHILD_TIMEOUT_MS);
 	_exit(0);
 }
 
@@ -478,19 +427,21 @@ static void arm(struct __test_metadata *_metadata,
 		ASSERT_LE(0, pid);
 		if (pid == 0)
 			release_child(self, action);
-		self->child = pid;
-		ASSERT_TRUE(wait_readable(self->to_parent[0], CHILD_TIMEOUT_MS));
+		self->fx.child = pid;
+		ASSERT_TRUE(wait_readable(self->fx.to_parent[0], CHILD_TIMEOUT_MS));
 		ASSERT_EQ((ssize_t)sizeof(self->ref),
-			  read(self->to_parent[0], &self->ref,
+			  read(self->fx.to_parent[0], &self->ref,
 			       sizeof(self->ref)));
 	} else {
-		ASSERT_EQ(0, arm_page(&self->fd, &self->map, &self->index,
+		ASSERT_EQ(0, arm_page(&self->fx.fd, &self->map, &self->index,
 				      &self->ref, path, action,
-				      self->ev.local_port));
+				      self->fx.ev.local_port));
+		if (self->map)
+			fx_track(&self->fx, self->map, page_size());
 	}
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, &self->ref, 1,
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &self->ref, 1,
 			      PROT_READ | PROT_WRITE));
-	*peer_byte(&self->peer, 0, NOTIFY_BYTE) = MARK;
+	*peer_byte(&self->fx.peer, 0, NOTIFY_BYTE) = MARK;
 }
 
 /* Release the page along @path; @before_last runs before the last step. */
@@ -501,38 +452,38 @@ static void release(struct __test_metadata *_metadata,
 {
 	switch (path) {
 	case DEALLOC_THEN_MUNMAP:
-		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, 1));
+		ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, self->index, 1));
 		before_last(_metadata, self);
-		ASSERT_EQ(0, munmap(self->map, page_size()));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 		break;
 	case MUNMAP_THEN_DEALLOC:
-		ASSERT_EQ(0, munmap(self->map, page_size()));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 		before_last(_metadata, self);
-		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, 1));
+		ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, self->index, 1));
 		break;
 	case DEALLOC_UNMAPPED:
 		before_last(_metadata, self);
-		ASSERT_EQ(0, gntalloc_dealloc(self->fd, self->index, 1));
+		ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, self->index, 1));
 		break;
 	case CLOSE_UNMAPPED:
 		before_last(_metadata, self);
-		ASSERT_EQ(0, close(self->fd));
-		self->fd = -1;
+		ASSERT_EQ(0, close(self->fx.fd));
+		self->fx.fd = -1;
 		break;
 	case CLOSE_THEN_MUNMAP:
-		ASSERT_EQ(0, close(self->fd));
-		self->fd = -1;
+		ASSERT_EQ(0, close(self->fx.fd));
+		self->fx.fd = -1;
 		before_last(_metadata, self);
-		ASSERT_EQ(0, munmap(self->map, page_size()));
+		ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 		self->map = NULL;
 		break;
 	case PROCESS_EXIT:
 		before_last(_metadata, self);
-		ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
-		ASSERT_EQ(0, wait_child(self->child));
-		self->child = 0;
+		ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'x'));
+		ASSERT_EQ(0, wait_child(self->fx.child));
+		self->fx.child = 0;
 		break;
 	}
 }
@@ -540,14 +491,14 @@ static void release(struct __test_metadata *_metadata,
 static void byte_not_cleared_yet(struct __test_metadata *_metadata,
 				 FIXTURE_DATA(notify_release) *self)
 {
-	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, NOTIFY_BYTE))
+	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE))
 		TH_LOG("cleared before the page was released");
 }
 
 static void no_event_yet(struct __test_metadata *_metadata,
 			 FIXTURE_DATA(notify_release) *self)
 {
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS))
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS))
 		TH_LOG("signalled before the page was released");
 }
 
@@ -562,18 +513,18 @@ TEST_F(notify_release, clear_byte_is_seen_by_the_peer)
 {
 	arm(_metadata, self, variant->path, UNMAP_NOTIFY_CLEAR_BYTE);
 	release(_metadata, self, variant->path, byte_not_cleared_yet);
-	EXPECT_EQ(0, *peer_byte(&self->peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(0, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
 	/* Nothing but that byte. */
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 TEST_F(notify_release, send_event_is_signalled)
 {
 	arm(_metadata, self, variant->path, UNMAP_NOTIFY_SEND_EVENT);
 	release(_metadata, self, variant->path, no_event_yet);
-	EXPECT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	/* Nothing but the event. */
-	EXPECT_EQ(MARK, *peer_byte(&self->peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
 }
 
 TEST_F(notify_release, both_actions_fire_together)
@@ -581,10 +532,10 @@ TEST_F(notify_release, both_actions_fire_together)
 	arm(_metadata, self, variant->path,
 	    UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT);
 	release(_metadata, self, variant->path, nothing_yet);
-	EXPECT_EQ(0, *peer_byte(&self->peer, 0, NOTIFY_BYTE));
-	EXPECT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	EXPECT_EQ(0, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	/* Once. */
-	EXPECT_EQ(0, evtchn_pair_wait(&self->ev, NO_EVENT_MS));
+	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 TEST_HARNESS_MAIN

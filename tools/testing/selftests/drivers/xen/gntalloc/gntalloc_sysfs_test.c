@@ -10,8 +10,7 @@
  * "counters" tests need those and skip on the stock driver.
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #define CLASS_LIMIT		GNTALLOC_SYSFS "/limit"
 #define CLASS_PEAK		GNTALLOC_SYSFS "/peak"
@@ -61,7 +60,7 @@ static int write_refused(const char *path)
 }
 
 FIXTURE(limit) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 	int fds[MAX_FILES];
 	void *map;
 	size_t map_len;
@@ -71,9 +70,10 @@ FIXTURE_SETUP(limit)
 {
 	int i;
 
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_NO_FILE))
+		return;
 	for (i = 0; i < MAX_FILES; i++)
 		self->fds[i] = -1;
-	env_setup(_metadata, &self->env);
 	for (i = 0; i < MAX_FILES; i++) {
 		self->fds[i] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->fds[i]);
@@ -82,20 +82,18 @@ FIXTURE_SETUP(limit)
 
 FIXTURE_TEARDOWN_PARENT(limit)
 {
-	if (env_in_test_process(&self->env)) {
+	if (env_in_test_process(&self->fx.env)) {
 		int i;
 
-		if (self->map)
-			munmap(self->map, self->map_len);
 		for (i = 0; i < MAX_FILES; i++)
 			close_if_open(self->fds[i]);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(limit, default_limit_is_1024)
 {
-	EXPECT_EQ(DEFAULT_LIMIT, self->env.limit);
+	EXPECT_EQ(DEFAULT_LIMIT, self->fx.env.limit);
 }
 
 TEST_F(limit, module_parameter_is_root_writable)
@@ -112,8 +110,8 @@ TEST_F(limit, enospc_exactly_at_the_limit_across_files)
 	struct gntalloc_counters before, after;
 	uint64_t index[3];
 
-	ASSERT_EQ(0, limit_headroom(&self->env, 10));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 10));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 4, &index[0], NULL));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[1], 5, &index[1], NULL));
@@ -132,9 +130,9 @@ TEST_F(limit, enospc_exactly_at_the_limit_across_files)
 	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fds[3], 1, NULL, NULL));
 	ASSERT_EQ(ENOSPC, errno);
 
-	ASSERT_EQ(0, env_snapshot(&self->env, &after));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &after));
 	EXPECT_EQ(before.in_use + 10, after.in_use);
-	if (self->env.counters) {
+	if (self->fx.env.counters) {
 		EXPECT_EQ(before.limit_hits + 4, after.limit_hits);
 		EXPECT_EQ(before.alloc_failures, after.alloc_failures);
 	}
@@ -154,20 +152,20 @@ TEST_F(limit, lowering_below_use_keeps_grants_and_refuses_alloc)
 	uint64_t index;
 	uint8_t *p;
 
-	ASSERT_EQ(0, limit_headroom(&self->env, 8));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 8));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 8, &index, NULL));
-	ASSERT_EQ(0, env_snapshot(&self->env, &now));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &now));
 	ASSERT_EQ(0, set_limit(now.in_use - 4));
 
 	/* What was granted stays usable... */
 	self->map_len = 8 * ps;
-	self->map = gntalloc_mmap(self->fds[0], index, 8);
+	self->map = fx_mmap(&self->fx, self->fds[0], index, 8);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
 	p = self->map;
 	p[7 * ps] = 1;
-	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
 	/* ...but nothing new is granted until use is below the limit. */
 	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fds[1], 1, NULL, NULL));
@@ -201,10 +199,10 @@ TEST_F(limit, unprivileged_users_cannot_write_the_limit)
 	uint64_t value = 0;
 
 	ASSERT_EQ(0, as_nobody(write_refused, GNTALLOC_PARAM_LIMIT));
-	if (self->env.counters)
+	if (self->fx.env.counters)
 		ASSERT_EQ(0, as_nobody(write_refused, CLASS_LIMIT));
 	ASSERT_EQ(0, get_limit(&value));
-	ASSERT_EQ(self->env.limit, value);
+	ASSERT_EQ(self->fx.env.limit, value);
 }
 
 /*
@@ -223,10 +221,10 @@ TEST_F_TIMEOUT(limit, grant_table_exhaustion_fails_cleanly, 120)
 	uint64_t index, got = 0, failures = 0;
 	uint32_t count = BATCH;
 
-	if (!self->env.counters)
+	if (!self->fx.env.counters)
 		SKIP(return, "stock xen-gntalloc refuses every ALLOC after this (negative count)");
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
-	ASSERT_EQ(0, env_snapshot(&self->env, &before));
+	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	/* Fill the grant table, in ever smaller steps, to its last entry. */
 	while (count) {
 		if (gntalloc_alloc_rw(self->fds[0], count, &index, NULL)) {
@@ -245,7 +243,7 @@ TEST_F_TIMEOUT(limit, grant_table_exhaustion_fails_cleanly, 120)
 	TH_LOG("the grant table was full after %" PRIu64 " pages", got);
 	ASSERT_LT(0U, got);
 
-	if (self->env.counters) {
+	if (self->fx.env.counters) {
 		ASSERT_EQ(0, read_counters(&after));
 		EXPECT_EQ(before.in_use + got, after.in_use);
 		EXPECT_EQ(before.allocated_total + got, after.allocated_total);
@@ -263,7 +261,7 @@ TEST_F_TIMEOUT(limit, grant_table_exhaustion_fails_cleanly, 120)
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(limit_parse) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 };
 
 FIXTURE_VARIANT(limit_parse) {
@@ -327,12 +325,13 @@ FIXTURE_VARIANT_ADD(limit_parse, uint64_max_plus_one) {
 
 FIXTURE_SETUP(limit_parse)
 {
-	env_setup(_metadata, &self->env);
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_NO_FILE))
+		return;
 }
 
 FIXTURE_TEARDOWN_PARENT(limit_parse)
 {
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 /* Write the variant's input to @path and check the outcome on @path. */
@@ -361,7 +360,7 @@ TEST_F(limit_parse, through_the_module_parameter)
 
 TEST_F(limit_parse, through_the_class_attribute)
 {
-	REQUIRE_COUNTERS(&self->env);
+	REQUIRE_COUNTERS(&self->fx.env);
 	check_parse(_metadata, variant, CLASS_LIMIT);
 }
 
@@ -370,46 +369,30 @@ TEST_F(limit_parse, through_the_class_attribute)
 /* ---------------------------------------------------------------------- */
 
 FIXTURE(counters) {
-	struct gntalloc_env env;
-	int fd;
-	int fd2;
+	struct gntalloc_fixture fx;
 	void *maps[3];
 	size_t map_len[3];
-	pid_t child;
-	int to_child[2];
 };
 
 FIXTURE_SETUP(counters)
 {
-	self->fd = self->fd2 = -1;
-	self->to_child[0] = self->to_child[1] = -1;
-	env_setup(_metadata, &self->env);
-	if (!self->env.counters)
-		SETUP_SKIP("%s is missing: stock driver, no counters",
-			   GNTALLOC_SYSFS);
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	ASSERT_EQ(0, pipe2(self->to_child, O_CLOEXEC));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_PIPES))
+		return;
+	if (!self->fx.env.counters)
+		SKIP(return, "%s is missing: stock driver, no counters",
+		     GNTALLOC_SYSFS);
 }
 
 FIXTURE_TEARDOWN_PARENT(counters)
 {
-	/* A child of the test may outlive it: it holds grants. */
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
-	if (env_in_test_process(&self->env)) {
+	if (env_in_test_process(&self->fx.env)) {
 		int i;
 
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
 		for (i = 0; i < 3; i++)
 			if (self->maps[i])
 				munmap(self->maps[i], self->map_len[i]);
-		close_pipe(self->to_child);
-		close_if_open(self->fd2);
-		close_if_open(self->fd);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 static const struct {
@@ -510,13 +493,13 @@ TEST_F(counters, in_use_and_totals_follow_alloc_and_dealloc)
 	uint64_t index;
 
 	ASSERT_EQ(0, read_counters(&a));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 5, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 5, &index, NULL));
 	ASSERT_EQ(0, read_counters(&b));
 	EXPECT_EQ(a.in_use + 5, b.in_use);
 	EXPECT_EQ(a.allocated_total + 5, b.allocated_total);
 	EXPECT_EQ(a.freed_total, b.freed_total);
 
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index + page_size(), 3));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + page_size(), 3));
 	ASSERT_EQ(0, read_counters(&c));
 	EXPECT_EQ(a.in_use + 2, c.in_use);
 	EXPECT_EQ(a.allocated_total + 5, c.allocated_total);
@@ -530,9 +513,9 @@ TEST_F(counters, in_use_includes_deallocated_but_mapped_pages)
 	uint64_t index;
 
 	ASSERT_EQ(0, read_counters(&a));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
-	ASSERT_NE(MAP_FAILED, map_slot(self, 0, self->fd, index, 2));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 2));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
+	ASSERT_NE(MAP_FAILED, map_slot(self, 0, self->fx.fd, index, 2));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 2));
 	EXPECT_EQ(a.in_use + 2, counter("in_use"));
 	EXPECT_EQ(a.freed_total, counter("freed_total"));
 
@@ -547,13 +530,13 @@ TEST_F(counters, mapped_counts_each_mapped_page_once)
 	uint64_t base, index;
 
 	base = counter("mapped");
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
 	EXPECT_EQ(base, counter("mapped"));
-	ASSERT_NE(MAP_FAILED, map_slot(self, 0, self->fd, index, 2));
+	ASSERT_NE(MAP_FAILED, map_slot(self, 0, self->fx.fd, index, 2));
 	EXPECT_EQ(base + 2, counter("mapped"));
-	ASSERT_NE(MAP_FAILED, map_slot(self, 1, self->fd, index + ps, 2));
+	ASSERT_NE(MAP_FAILED, map_slot(self, 1, self->fx.fd, index + ps, 2));
 	EXPECT_EQ(base + 3, counter("mapped"));
-	ASSERT_NE(MAP_FAILED, map_slot(self, 2, self->fd, index, 3));
+	ASSERT_NE(MAP_FAILED, map_slot(self, 2, self->fx.fd, index, 3));
 	EXPECT_EQ(base + 3, counter("mapped"));
 
 	unmap_slot(self, 2);
@@ -572,8 +555,8 @@ TEST_F(counters, mapped_follows_partial_munmap_and_fork)
 	pid_t pid;
 
 	base = counter("mapped");
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
-	p = map_slot(self, 0, self->fd, index, 3);
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
+	p = map_slot(self, 0, self->fx.fd, index, 3);
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p + ps, ps));
 	EXPECT_EQ(base + 2, counter("mapped"));
@@ -581,16 +564,16 @@ TEST_F(counters, mapped_follows_partial_munmap_and_fork)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		recv_byte(self->to_child[0], 10000);
+		recv_byte(self->fx.to_child[0], 10000);
 		_exit(0);
 	}
-	self->child = pid;
+	self->fx.child = pid;
 	/* The child's copy keeps pages 0 and 2 mapped. */
 	unmap_slot(self, 0);
 	EXPECT_EQ(base + 2, counter("mapped"));
-	ASSERT_EQ(0, send_byte(self->to_child[1], 'x'));
-	ASSERT_EQ(0, wait_child(self->child));
-	self->child = 0;
+	ASSERT_EQ(0, send_byte(self->fx.to_child[1], 'x'));
+	ASSERT_EQ(0, wait_child(self->fx.child));
+	self->fx.child = 0;
 	EXPECT_EQ(base, counter("mapped"));
 }
 
@@ -600,16 +583,16 @@ TEST_F(counters, open_files_counts_open_files_not_descriptors)
 	int dup_fd;
 
 	/* The fixture's own file. */
-	EXPECT_EQ(self->env.base.open_files + 1, base);
-	self->fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd2);
+	EXPECT_EQ(self->fx.env.base.open_files + 1, base);
+	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, self->fx.fd2);
 	EXPECT_EQ(base + 1, counter("open_files"));
 
-	dup_fd = dup(self->fd2);
+	dup_fd = dup(self->fx.fd2);
 	ASSERT_LE(0, dup_fd);
 	EXPECT_EQ(base + 1, counter("open_files"));
-	ASSERT_EQ(0, close(self->fd2));
-	self->fd2 = -1;
+	ASSERT_EQ(0, close(self->fx.fd2));
+	self->fx.fd2 = -1;
 	EXPECT_EQ(base + 1, counter("open_files"));
 	ASSERT_EQ(0, close(dup_fd));
 	EXPECT_EQ(base, counter("open_files"));
@@ -623,11 +606,11 @@ TEST_F(counters, peak_is_the_high_water_mark_of_in_use)
 	in_use = counter("in_use");
 	EXPECT_EQ(in_use, counter("peak"));
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 6, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 6, &index, NULL));
 	EXPECT_EQ(in_use + 6, counter("peak"));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 6));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 6));
 	EXPECT_EQ(in_use + 6, counter("peak"));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 2, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
 	EXPECT_EQ(in_use + 6, counter("peak"));
 
 	/* Reset: to what is in use now. */
@@ -641,8 +624,8 @@ TEST_F(counters, peak_accepts_only_zero)
 	uint64_t index, peak;
 	size_t i;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 3, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 3));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 3));
 	peak = counter("peak");
 	for (i = 0; i < ARRAY_SIZE(refused); i++) {
 		EXPECT_EQ(-EINVAL, write_str_file(CLASS_PEAK, refused[i]))
@@ -656,15 +639,15 @@ TEST_F(counters, limit_hits_counts_only_refusals_by_the_limit)
 	struct gntalloc_counters a, b;
 	int i;
 
-	ASSERT_EQ(0, limit_headroom(&self->env, 2));
+	ASSERT_EQ(0, limit_headroom(&self->fx.env, 2));
 	ASSERT_EQ(0, read_counters(&a));
 	for (i = 0; i < 3; i++) {
-		ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 3, NULL, NULL));
+		ASSERT_EQ(-1, gntalloc_alloc_rw(self->fx.fd, 3, NULL, NULL));
 		ASSERT_EQ(ENOSPC, errno);
 	}
 	/* Other refusals are not limit hits. */
-	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fd, 0, NULL, NULL));
-	ASSERT_EQ(-1, gntalloc_alloc(self->fd, SELF_DOMID, 0x10, 1, NULL, NULL));
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fx.fd, 0, NULL, NULL));
+	ASSERT_EQ(-1, gntalloc_alloc(self->fx.fd, SELF_DOMID, 0x10, 1, NULL, NULL));
 	ASSERT_EQ(0, read_counters(&b));
 	EXPECT_EQ(a.limit_hits + 3, b.limit_hits);
 	EXPECT_EQ(a.alloc_failures, b.alloc_failures);

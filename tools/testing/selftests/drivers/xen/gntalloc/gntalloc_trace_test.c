@@ -26,8 +26,7 @@
 #define _GNU_SOURCE	/* before any system header */
 #include <sys/mount.h>
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #define TRACEFS			"/sys/kernel/tracing"
 #define TRACE_EVENTS		TRACEFS "/events/gntalloc"
@@ -335,49 +334,26 @@ static void tracing_stop(struct __test_metadata *_metadata, struct tracing *tr,
 } while (0)
 
 FIXTURE(trace) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 	struct tracing tr;
-	int fd;
-	int gntdev;
-	struct evtchn_pair ev;
-	struct peer_map peer;
 	void *map;
 	size_t map_len;
-	pid_t child;
 };
 
 FIXTURE_SETUP(trace)
 {
-	self->fd = self->gntdev = -1;
-	self->ev.fd_local = self->ev.fd_remote = -1;
-	env_setup(_metadata, &self->env);
-	require_device(_metadata, GNTDEV_DEV, "xen-gntdev");
-	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
-	self->gntdev = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->gntdev);
-	ASSERT_EQ(0, evtchn_pair_open(&self->ev));
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN))
+		return;
 	tracing_start(_metadata, &self->tr);
 }
 
 FIXTURE_TEARDOWN_PARENT(trace)
 {
-	bool in_test = env_in_test_process(&self->env);
+	bool in_test = env_in_test_process(&self->fx.env);
 
-	if (self->child > 0)
-		kill(self->child, SIGKILL);
 	if (in_test) {
-		if (self->child > 0)
-			waitpid(self->child, NULL, 0);
-		if (self->map)
-			munmap(self->map, self->map_len);
-		peer_unmap(&self->peer);
-		close_if_open(self->gntdev);
-		close_if_open(self->fd);
-		evtchn_pair_close(&self->ev);
 	}
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 	tracing_stop(_metadata, &self->tr, in_test);
 }
 
@@ -438,21 +414,21 @@ TEST_F(trace, libxengnttab_share_is_traced_step_by_step)
 	uint32_t refs[N];
 	uint64_t index;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	self->map_len = N * ps;
-	self->map = gntalloc_mmap(self->fd, index, N);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, N);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
 	/* The notify on the second page, so that its gref is not the first. */
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index + ps + NOTIFY_OFFSET,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + ps + NOTIFY_OFFSET,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
-					 self->ev.local_port));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, N));
-	ASSERT_EQ(0, munmap(self->map, self->map_len));
+					 self->fx.ev.local_port));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, N));
+	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
-	ASSERT_EQ(1, evtchn_pair_wait(&self->ev, EVENT_TIMEOUT_MS));
+	ASSERT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	READ_TRACE();
 
 	alloc = ev_find(&self->tr.log, 0, "gntalloc_alloc", "pid", pid);
@@ -476,7 +452,7 @@ TEST_F(trace, libxengnttab_share_is_traced_step_by_step)
 	EXPECT_FIELD(SELF_DOMID, e, "domid");
 	EXPECT_FIELD(UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT, e, "action");
 	EXPECT_FIELD(NOTIFY_OFFSET, e, "offset");
-	EXPECT_FIELD(self->ev.local_port, e, "port");
+	EXPECT_FIELD(self->fx.ev.local_port, e, "port");
 
 	/* In the order it happened; the notify when the last mapping went. */
 	TRACE_CHECK(alloc < mmap_at && mmap_at < dealloc &&
@@ -492,9 +468,8 @@ TEST_F(trace, libxengnttab_share_is_traced_step_by_step)
 
 /* ALLOC's event for each kind of grant: a fixture of its own, with variants. */
 FIXTURE(trace_alloc) {
-	struct gntalloc_env env;
+	struct gntalloc_fixture fx;
 	struct tracing tr;
-	int fd;
 };
 
 FIXTURE_VARIANT(trace_alloc) {
@@ -525,20 +500,16 @@ FIXTURE_VARIANT_ADD(trace_alloc, other_domain_read_only) {
 
 FIXTURE_SETUP(trace_alloc)
 {
-	self->fd = -1;
-	env_setup(_metadata, &self->env);
-	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
-	ASSERT_LE(0, self->fd);
+	if (!gntalloc_fixture_setup(_metadata, &self->fx, 0))
+		return;
 	tracing_start(_metadata, &self->tr);
 }
 
 FIXTURE_TEARDOWN_PARENT(trace_alloc)
 {
-	bool in_test = env_in_test_process(&self->env);
+	bool in_test = env_in_test_process(&self->fx.env);
 
-	if (in_test && self->fd >= 0)
-		close(self->fd);
-	env_teardown(_metadata, &self->env);
+	gntalloc_fixture_teardown(_metadata, &self->fx);
 	tracing_stop(_metadata, &self->tr, in_test);
 }
 
@@ -551,10 +522,10 @@ TEST_F(trace_alloc, names_the_peer_the_access_and_the_first_gref)
 	int i;
 
 	/* A first ALLOC, so that the traced index is not 0. */
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index2, NULL));
-	ASSERT_EQ(0, gntalloc_alloc(self->fd, variant->domid, variant->flags, N,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index2, NULL));
+	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, variant->domid, variant->flags, N,
 				    &index, refs));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, N));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, N));
 	READ_TRACE();
 
 	i = ev_find(&self->tr.log, 0, "gntalloc_alloc", "index", index);
@@ -579,9 +550,9 @@ TEST_F(trace, partial_munmap_traces_the_range_that_went)
 	char *p;
 	int mid, first, last;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, NULL));
 	self->map_len = N * ps;
-	self->map = gntalloc_mmap(self->fd, index, N);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, N);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
@@ -611,9 +582,9 @@ TEST_F(trace, exit_of_a_forked_child_traces_its_munmap)
 	pid_t child;
 	int theirs, ours;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	self->map_len = page_size();
-	self->map = gntalloc_mmap(self->fd, index, 1);
+	self->map = fx_mmap(&self->fx, self->fx.fd, index, 1);
 	ASSERT_NE(MAP_FAILED, self->map) {
 		self->map = NULL;
 	}
@@ -621,10 +592,10 @@ TEST_F(trace, exit_of_a_forked_child_traces_its_munmap)
 	ASSERT_LE(0, child);
 	if (child == 0)
 		_exit(0);
-	self->child = child;
+	self->fx.child = child;
 	ASSERT_EQ(0, wait_child(child));
-	self->child = 0;
-	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	self->fx.child = 0;
+	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
 	READ_TRACE();
 
@@ -643,16 +614,16 @@ TEST_F(trace, page_a_peer_keeps_goes_pending_then_is_reclaimed)
 {
 	enum { N = 2 };
 	struct gntalloc_counters c;
-	uint64_t deadline, index;
+	uint64_t index;
 	uint32_t refs[N];
 	int i, notify, pending, reclaim;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, N, &index, refs));
-	ASSERT_EQ(0, peer_map(&self->peer, self->gntdev, refs, N,
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
+	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N,
 			      PROT_READ | PROT_WRITE));
-	ASSERT_EQ(0, gntalloc_set_notify(self->fd, index, UNMAP_NOTIFY_CLEAR_BYTE,
+	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, UNMAP_NOTIFY_CLEAR_BYTE,
 					 0));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, N));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, N));
 	READ_TRACE();
 	notify = ev_find(&self->tr.log, 0, "gntalloc_notify", "gref", refs[0]);
 	TRACE_CHECK(notify >= 0);
@@ -673,13 +644,9 @@ TEST_F(trace, page_a_peer_keeps_goes_pending_then_is_reclaimed)
 	TRACE_CHECK(notify < ev_find(&self->tr.log, 0, "gntalloc_pending", "gref",
 				     refs[0]));
 
-	peer_unmap(&self->peer);
-	deadline = now_ms() + DRAIN_TIMEOUT_MS;
-	do {
-		sleep_ms(20);
-		ASSERT_EQ(0, read_counters(&c));
-	} while (c.pending != self->env.base.pending && now_ms() < deadline);
-	ASSERT_EQ(self->env.base.pending, c.pending);
+	peer_unmap(&self->fx.peer);
+	ASSERT_EQ(0, wait_gauges(&self->fx.env.base, GAUGE_PENDING, &c));
+	ASSERT_EQ(self->fx.env.base.pending, c.pending);
 	READ_TRACE();
 	for (i = 0; i < N; i++) {
 		pending = ev_find(&self->tr.log, 0, "gntalloc_pending", "gref",
@@ -700,8 +667,8 @@ TEST_F(trace, page_nobody_maps_is_not_pending)
 	uint64_t index;
 	uint32_t ref;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, &ref));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 	READ_TRACE();
 	TRACE_CHECK(ev_find(&self->tr.log, 0, "gntalloc_dealloc", "index", index) >= 0);
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_pending", "gref", ref));
@@ -715,14 +682,14 @@ TEST_F(trace, disabled_events_record_nothing)
 	uint64_t index;
 
 	ASSERT_EQ(0, write_trace_file("events/gntalloc/enable", "0\n"));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
-	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 	READ_TRACE();
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_alloc", NULL, 0));
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_dealloc", NULL, 0));
 
 	ASSERT_EQ(0, write_trace_file("events/gntalloc/enable", "1\n"));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fd, 1, &index, NULL));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	READ_TRACE();
 	EXPECT_EQ(1, ev_count(&self->tr.log, "gntalloc_alloc", "index", index));
 }
