@@ -35,8 +35,7 @@
  * for lockdep, KFENCE, SLUB and kmemleak reports.
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
+#include "gntalloc_fixture.h"
 
 #define FAIL_NTH		"/proc/thread-self/fail-nth"
 #define FAILSLAB		"/sys/kernel/debug/failslab"
@@ -188,13 +187,18 @@ static long call_open(struct fault_ctx *c, const struct fault_path *p)
 	return c->result;
 }
 
-static const char *done_open(struct fault_ctx *c, const struct fault_path *p)
+/* Whether file @fd can allocate a page and deallocate it. */
+static bool file_allocates(int fd)
 {
 	uint64_t index;
 
+	return !gntalloc_alloc_rw(fd, 1, &index, NULL) && !gntalloc_dealloc(fd, index, 1);
+}
+
+static const char *done_open(struct fault_ctx *c, const struct fault_path *p)
+{
 	(void)p;
-	if (gntalloc_alloc_rw(c->fd, 1, &index, NULL) ||
-	    gntalloc_dealloc(c->fd, index, 1))
+	if (!file_allocates(c->fd))
 		return "the opened file cannot allocate and deallocate";
 	return NULL;
 }
@@ -243,11 +247,8 @@ static const char *done_alloc(struct fault_ctx *c, const struct fault_path *p)
 /* A failed ALLOC leaves the file as it was: it still allocates. */
 static const char *intact_alloc(struct fault_ctx *c, const struct fault_path *p)
 {
-	uint64_t index;
-
 	(void)p;
-	if (gntalloc_alloc_rw(c->fd, 1, &index, NULL) ||
-	    gntalloc_dealloc(c->fd, index, 1))
+	if (!file_allocates(c->fd))
 		return "after the failed ALLOC the file cannot allocate and deallocate";
 	return NULL;
 }
@@ -554,16 +555,13 @@ static void log_counters(struct __test_metadata *_metadata,
 			 const struct gntalloc_counters *a,
 			 const struct gntalloc_counters *b)
 {
-	size_t i, off;
+	struct gntalloc_counters x = *a, y = *b;
+	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
-		off = gntalloc_counter_files[i].offset;
-		if (*(const uint64_t *)((const char *)a + off) !=
-		    *(const uint64_t *)((const char *)b + off))
+	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++)
+		if (*counter_field(&x, i) != *counter_field(&y, i))
 			TH_LOG("  %s: %" PRIu64 " -> %" PRIu64, gntalloc_counter_files[i].name,
-			       *(const uint64_t *)((const char *)a + off),
-			       *(const uint64_t *)((const char *)b + off));
-	}
+			       *counter_field(&x, i), *counter_field(&y, i));
 }
 
 /* @now is @before moved by @d (alloc_failures by at most @failures). */
@@ -825,18 +823,20 @@ FIXTURE_SETUP(fault)
 {
 	unsigned int i;
 
-	env_setup(_metadata, &self->env);
+	if (!env_setup(_metadata, &self->env))
+		return;
 	if (!self->env.counters)
-		SETUP_SKIP("%s is missing: the stock driver has no counters to check",
-			   GNTALLOC_SYSFS);
+		SKIP(return, "%s is missing: the stock driver has no counters to check",
+		     GNTALLOC_SYSFS);
 	if (access(FAIL_NTH, W_OK))
-		SETUP_SKIP("%s is missing: the kernel has no CONFIG_FAULT_INJECTION", FAIL_NTH);
+		SKIP(return, "%s is missing: the kernel has no CONFIG_FAULT_INJECTION", FAIL_NTH);
 	for (i = 0; i < NKNOBS; i++)
 		if (read_knob(knobs[i].path, self->saved[i], sizeof(self->saved[i])))
-			SETUP_SKIP("%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
-				   knobs[i].path);
-	if (variant->path->evtchn && access(EVTCHN_DEV, F_OK))
-		SETUP_SKIP("%s is missing: load xen-evtchn", EVTCHN_DEV);
+			SKIP(return,
+			     "%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
+			     knobs[i].path);
+	if (variant->path->evtchn)
+		REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
 
 	self->knobs_set = true;
 	for (i = 0; i < NKNOBS; i++) {

@@ -10,46 +10,44 @@
  * read-only file), munmap() and mremap() of pieces of those mappings; and to
  * the limit (through both files) and peak in sysfs.
  *
- * A model of what each file holds - which pages are allocated, deallocated,
- * and mapped where - says for every call which outcomes the documentation
- * allows: Documentation/userspace-api/gntalloc.rst and sysfs-class-gntalloc
- * for the driver, mmap(2), munmap(2) and mremap(2) for what the core checks
- * before the driver is asked.  Where several errors apply, any of them may
- * come (the order of the checks is not documented); where none applies, the
- * call must succeed.  After every call every counter must be what the model
- * says: a failed call changes nothing, limit_hits counts exactly the ENOSPC
- * of the limit.  TEARDOWN puts the limit back and checks that the gauges
- * returned to where they were.
+ * Three parts: this file makes the calls and judges them;
+ * gntalloc_fuzz_model.[ch] follows what each file holds - which pages are
+ * allocated, deallocated, and mapped where - and says what every counter
+ * must read; gntalloc_fuzz_oracle.[ch] says for every call which outcomes
+ * the documentation allows (Documentation/userspace-api/gntalloc.rst and
+ * sysfs-class-gntalloc).
+ *
+ * What is checked: every answer of the driver itself, to the errno - the
+ * three ioctls, unknown ioctl numbers, the sysfs writes, and the driver's
+ * ->mmap (MAP_PRIVATE refused, a shared mapping of a read-only file
+ * allowed, ranges the file does not own refused, mappings that cannot
+ * grow).  Where several errors apply, any of them may come (the order of
+ * the checks is not documented); where none applies, the call must
+ * succeed.  After every call every counter must be what the model says: a
+ * failed call changes nothing, limit_hits counts exactly the ENOSPC of the
+ * limit.  TEARDOWN puts the limit back and checks that the gauges returned
+ * to where they were.
+ *
+ * What is not checked: the mm core's own validation of mmap(), munmap() and
+ * mremap() arguments (lengths, alignment, mapping types and flags, the size
+ * of the address space, MAP_SYNC, overlapping moves).  It is mm/mmap.c's,
+ * not ours, and differs between kernels.  Such calls are still made (the
+ * driver must not crash or leak under them, and the counters are checked
+ * after each): the core's refusals must fail, with any errno, and where the
+ * core's answer depends on the kernel any outcome is accepted but a
+ * success the driver would refuse.  See gntalloc_fuzz_oracle.h.
  *
  * Each test prints its seed and the number of cases it tried.
  * GNTALLOC_FUZZ_SEED=N replays a run; GNTALLOC_FUZZ_SECONDS=N gives the tests
  * N seconds in all instead of 12.
  */
 
-#include "gntalloc_common.h"	/* first: it includes the harness */
-#include "../../../kselftest_harness.h"
-
-#include <linux/fiemap.h>
-#include <linux/fs.h>
+#include "gntalloc_fixture.h"
+#include "gntalloc_fuzz_model.h"
+#include "gntalloc_fuzz_oracle.h"
 
 #define FUZZ_SECONDS		12
-#define HEADROOM		64	/* pages over the use at SETUP: the limit */
-#define MAX_MODEL_PAGES		(2 * HEADROOM)
-#define ARENA_PAGES		64	/* where the fuzzed mappings go */
-#define NR_FILES		3	/* two read-write, the last read-only */
-#define RO_FILE			(NR_FILES - 1)
-#define MAX_ERRNOS		12
 #define MAX_REPORTED		16	/* sysfs outcomes against the documentation */
-#define ACC_R			1
-#define ACC_W			2
-/*
- * The scratch pages for arguments: sound (2), none (unmapped in effect),
- * read-only, none.  Whatever the kernel may write from an argument
- * (at most 16 + 4 * HEADROOM bytes) stays inside them or the arena.
- */
-#define BUF_PAGES		5
-#define BUF_NONE		2
-#define BUF_RO			3
 
 /* The same base seed for every test of one run: set before they fork. */
 static uint64_t fuzz_base_seed;
@@ -75,86 +73,6 @@ static uint64_t rnd(struct rng *r, uint64_t n)
 
 #define PICK(r, array)	((array)[rnd((r), ARRAY_SIZE(array))])
 
-/* The outcomes the documentation allows for one call. */
-struct outcome {
-	int errs[MAX_ERRNOS];	/* errors that apply: the call must fail */
-	int nr_errs;
-	int tolerated[4];	/* errors that may always come (ENOMEM...) */
-	int nr_tolerated;
-};
-
-static void may_fail(struct outcome *o, int err)
-{
-	int i;
-
-	for (i = 0; i < o->nr_errs; i++)
-		if (o->errs[i] == err)
-			return;
-	if (o->nr_errs < MAX_ERRNOS)
-		o->errs[o->nr_errs++] = err;
-}
-
-static void tolerate(struct outcome *o, int err)
-{
-	if (o->nr_tolerated < (int)ARRAY_SIZE(o->tolerated))
-		o->tolerated[o->nr_tolerated++] = err;
-}
-
-static bool outcome_allows(const struct outcome *o, bool ok, int err)
-{
-	int i;
-
-	if (ok)
-		return !o->nr_errs;
-	for (i = 0; i < o->nr_errs; i++)
-		if (o->errs[i] == err)
-			return true;
-	for (i = 0; i < o->nr_tolerated; i++)
-		if (o->tolerated[i] == err)
-			return true;
-	return false;
-}
-
-static void outcome_str(const struct outcome *o, char *buf, size_t size)
-{
-	size_t len = 0;
-	int i;
-
-	buf[0] = '\0';
-	if (!o->nr_errs)
-		len += snprintf(buf, size, "success");
-	for (i = 0; i < o->nr_errs && len < size; i++)
-		len += snprintf(buf + len, size - len, "%s%s", i ? "|" : "",
-				strerrorname_np(o->errs[i]));
-	for (i = 0; i < o->nr_tolerated && len < size; i++)
-		len += snprintf(buf + len, size - len, " (or %s)",
-				strerrorname_np(o->tolerated[i]));
-}
-
-/* ---------------------------------------------------------------------- */
-/* The model                                                                */
-/* ---------------------------------------------------------------------- */
-
-struct fz_page {
-	bool used;
-	unsigned int file_id;	/* fz_file.id of the file it was allocated in */
-	uint64_t pgoff;
-	bool owned;		/* not yet deallocated (nor closed) */
-	int maps;		/* arena slots that map it */
-};
-
-struct fz_file {
-	int fd;
-	unsigned int id;	/* new for every open */
-	uint64_t next_pgoff;	/* every later ALLOC must give this or more */
-};
-
-struct fz_slot {
-	int page;		/* in pages[], or -1: a placeholder */
-	int prot;
-	unsigned int vma;	/* which mmap() it came from */
-};
-
 FIXTURE(fuzz) {
 	struct gntalloc_env env;
 	struct rng rng;
@@ -162,17 +80,8 @@ FIXTURE(fuzz) {
 	uint64_t deadline;
 	unsigned long cases;
 	char what[256];		/* the case being tried */
-	struct fz_file files[NR_FILES];
-	unsigned int next_file_id;
-	struct fz_page pages[MAX_MODEL_PAGES];
-	uint8_t *arena;		/* ARENA_PAGES + a guard page */
-	struct fz_slot slots[ARENA_PAGES];
-	unsigned int next_vma;
-	uint8_t *buf;		/* BUF_PAGES scratch pages for arguments */
+	struct fz_model m;	/* what the device must look like */
 	struct evtchn_pair evt;
-	uint64_t limit;		/* in force */
-	/* what the totals moved by since SETUP */
-	uint64_t allocated, freed, hits, failures;
 	unsigned long enomem;
 	unsigned long mismatches;	/* outcomes against the documentation */
 };
@@ -202,170 +111,29 @@ static bool fz_time_left(FZ *self)
 	return now_ms() < self->deadline;
 }
 
-static int fz_find_page(FZ *self, unsigned int file_id, uint64_t pgoff)
-{
-	int i;
-
-	for (i = 0; i < MAX_MODEL_PAGES; i++)
-		if (self->pages[i].used && self->pages[i].file_id == file_id &&
-		    self->pages[i].pgoff == pgoff)
-			return i;
-	return -1;
-}
-
-static bool fz_owned(FZ *self, int f, uint64_t pgoff)
-{
-	int i = fz_find_page(self, self->files[f].id, pgoff);
-
-	return i >= 0 && self->pages[i].owned;
-}
-
-/* Are pages [pgoff, pgoff + count) all owned by file @f? */
-static bool fz_owns_range(FZ *self, int f, uint64_t pgoff, uint64_t count)
-{
-	uint64_t i;
-
-	if (!count || pgoff + count < pgoff || count > MAX_MODEL_PAGES)
-		return false;
-	for (i = 0; i < count; i++)
-		if (!fz_owned(self, f, pgoff + i))
-			return false;
-	return true;
-}
-
-static bool fz_file_open(FZ *self, unsigned int file_id)
-{
-	int f;
-
-	for (f = 0; f < NR_FILES; f++)
-		if (self->files[f].id == file_id)
-			return true;
-	return false;
-}
-
-/* Does a mapping of ours still hold the file (every mapping does)? */
-static bool fz_file_mapped(FZ *self, unsigned int file_id)
-{
-	int i;
-
-	for (i = 0; i < ARENA_PAGES; i++)
-		if (self->slots[i].page >= 0 &&
-		    self->pages[self->slots[i].page].file_id == file_id)
-			return true;
-	return false;
-}
-
-/* Files that are neither open nor mapped: gone. */
-static unsigned int fz_files_alive(FZ *self)
-{
-	unsigned int ids[ARENA_PAGES], n = 0, i, j;
-
-	for (i = 0; i < ARENA_PAGES; i++) {
-		unsigned int id;
-
-		if (self->slots[i].page < 0)
-			continue;
-		id = self->pages[self->slots[i].page].file_id;
-		if (fz_file_open(self, id))
-			continue;
-		for (j = 0; j < n && ids[j] != id; j++)
-			;
-		if (j == n)
-			ids[n++] = id;
-	}
-	return NR_FILES + n;
-}
-
-/* A page neither owned nor mapped is released: it leaves the model. */
-static void fz_maybe_release(FZ *self, int i)
-{
-	struct fz_page *p = &self->pages[i];
-
-	if (p->used && !p->owned && !p->maps) {
-		p->used = false;
-		self->freed++;
-	}
-}
-
-/*
- * A closed file lives on while a mapping holds it; when the last one goes,
- * so do its grants, as at close.
- */
-static void fz_reap_files(FZ *self)
-{
-	int i;
-
-	for (i = 0; i < MAX_MODEL_PAGES; i++) {
-		struct fz_page *p = &self->pages[i];
-
-		if (!p->used || !p->owned || fz_file_open(self, p->file_id) ||
-		    fz_file_mapped(self, p->file_id))
-			continue;
-		p->owned = false;
-		fz_maybe_release(self, i);
-	}
-}
-
-static void fz_add_pages(FZ *self, int f, uint64_t pgoff, uint32_t count)
-{
-	uint32_t n;
-	int i = 0;
-
-	for (n = 0; n < count; n++) {
-		while (self->pages[i].used)
-			i++;
-		self->pages[i] = (struct fz_page){
-			.used = true,
-			.file_id = self->files[f].id,
-			.pgoff = pgoff + n,
-			.owned = true,
-		};
-	}
-	self->allocated += count;
-}
-
-static int fz_used_pages(FZ *self)
-{
-	int i, n = 0;
-
-	for (i = 0; i < MAX_MODEL_PAGES; i++)
-		n += self->pages[i].used;
-	return n;
-}
-
 /* Every counter as the model has it. */
 static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
 {
-	const struct gntalloc_counters *b = &self->env.base;
-	struct gntalloc_counters c;
-	uint64_t in_use = 0, mapped = 0;
-	int i;
+	struct gntalloc_counters c, w;
 
-	for (i = 0; i < MAX_MODEL_PAGES; i++) {
-		in_use += self->pages[i].used;
-		mapped += self->pages[i].used && self->pages[i].maps;
-	}
+	fz_model_counters(&self->m, &self->env.base, &w);
 	ASSERT_EQ(0, read_counters(&c));
-	if (c.in_use == b->in_use + in_use && c.mapped == b->mapped + mapped &&
-	    c.pending == b->pending && c.open_files == b->open_files + fz_files_alive(self) &&
-	    c.allocated_total == b->allocated_total + self->allocated &&
-	    c.freed_total == b->freed_total + self->freed &&
-	    c.limit_hits == b->limit_hits + self->hits &&
-	    c.alloc_failures == b->alloc_failures + self->failures &&
-	    c.limit == self->limit)
+	if (c.in_use == w.in_use && c.mapped == w.mapped && c.pending == w.pending &&
+	    c.open_files == w.open_files && c.allocated_total == w.allocated_total &&
+	    c.freed_total == w.freed_total && c.limit_hits == w.limit_hits &&
+	    c.alloc_failures == w.alloc_failures && c.limit == w.limit)
 		return;
 	TH_LOG("seed %" PRIu64 ", case %lu: %s", self->seed, self->cases, self->what);
 	TH_LOG("counters: in_use %" PRIu64 " want %" PRIu64 ", mapped %" PRIu64 " want %" PRIu64
 	       ", pending %" PRIu64 " want %" PRIu64 ", open_files %" PRIu64 " want %" PRIu64,
-	       c.in_use, b->in_use + in_use, c.mapped, b->mapped + mapped,
-	       c.pending, b->pending, c.open_files, b->open_files + fz_files_alive(self));
+	       c.in_use, w.in_use, c.mapped, w.mapped, c.pending, w.pending,
+	       c.open_files, w.open_files);
 	TH_LOG("allocated_total %" PRIu64 " want %" PRIu64 ", freed_total %" PRIu64 " want %" PRIu64
 	       ", limit_hits %" PRIu64 " want %" PRIu64 ", alloc_failures %" PRIu64 " want %" PRIu64
 	       ", limit %" PRIu64 " want %" PRIu64,
-	       c.allocated_total, b->allocated_total + self->allocated,
-	       c.freed_total, b->freed_total + self->freed, c.limit_hits,
-	       b->limit_hits + self->hits, c.alloc_failures,
-	       b->alloc_failures + self->failures, c.limit, self->limit);
+	       c.allocated_total, w.allocated_total, c.freed_total, w.freed_total,
+	       c.limit_hits, w.limit_hits, c.alloc_failures, w.alloc_failures,
+	       c.limit, w.limit);
 	ASSERT_TRUE(false) TH_LOG("the counters are not what the model says");
 }
 
@@ -399,49 +167,13 @@ static void fz_finish(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* ---------------------------------------------------------------------- */
-/* Where user memory is, and what it allows                                 */
+/* Arguments: where they are put                                            */
 /* ---------------------------------------------------------------------- */
-
-static int fz_page_access(FZ *self, uintptr_t addr)
-{
-	uintptr_t buf = (uintptr_t)self->buf, arena = (uintptr_t)self->arena;
-	size_t n;
-
-	if (addr >= buf && addr < buf + BUF_PAGES * ps()) {
-		n = (addr - buf) / ps();
-		return n == BUF_NONE || n > BUF_RO ? 0 :
-		       n == BUF_RO ? ACC_R : ACC_R | ACC_W;
-	}
-	if (addr >= arena && addr < arena + ARENA_PAGES * ps()) {
-		const struct fz_slot *s = &self->slots[(addr - arena) / ps()];
-
-		if (s->page < 0 || !s->prot)
-			return 0;
-		return s->prot & PROT_WRITE ? ACC_R | ACC_W : ACC_R;
-	}
-	return 0;	/* NULL, the kernel, the guards */
-}
-
-/* Can the kernel read (and write, if @write) [addr, addr + len)? */
-static bool fz_range_ok(FZ *self, uintptr_t addr, uint64_t len, bool write)
-{
-	uintptr_t p;
-
-	if (!len)
-		return true;
-	if (addr + len < addr)
-		return false;
-	for (p = addr & ~(ps() - 1); p < addr + len; p += ps())
-		if ((fz_page_access(self, p) & (write ? ACC_W : ACC_R)) !=
-		    (write ? ACC_W : ACC_R))
-			return false;
-	return true;
-}
 
 /* Copy @len bytes of @src to @dst where we may write; elsewhere leave it. */
 static void fz_fill(FZ *self, uint8_t *dst, const uint8_t *src, size_t len)
 {
-	uint8_t *ro = self->buf + BUF_RO * ps();
+	uint8_t *ro = self->m.buf + BUF_RO * ps();
 	size_t i;
 
 	mprotect(ro, ps(), PROT_READ | PROT_WRITE);
@@ -449,19 +181,10 @@ static void fz_fill(FZ *self, uint8_t *dst, const uint8_t *src, size_t len)
 		uintptr_t a = (uintptr_t)(dst + i);
 
 		if ((a >= (uintptr_t)ro && a < (uintptr_t)ro + ps()) ||
-		    fz_page_access(self, a) & ACC_W)
+		    fz_page_access(&self->m, a) & ACC_W)
 			dst[i] = src[i];
 	}
 	mprotect(ro, ps(), PROT_READ);
-}
-
-/* Read what the kernel would see at @src, if all of it is readable. */
-static bool fz_peek(FZ *self, void *dst, const uint8_t *src, size_t len)
-{
-	if (!fz_range_ok(self, (uintptr_t)src, len, false))
-		return false;
-	memcpy(dst, src, len);
-	return true;
 }
 
 static const char *const ptr_kinds[] = {
@@ -475,7 +198,7 @@ static const char *const ptr_kinds[] = {
  */
 static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
 {
-	uint8_t *buf = self->buf, *p;
+	uint8_t *buf = self->m.buf, *p;
 	size_t room, i;
 	int k = rnd(&self->rng, 100);
 
@@ -513,8 +236,8 @@ static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
 		for (i = 0; i < ARENA_PAGES && !p; i++) {
 			size_t s = (rnd(&self->rng, ARENA_PAGES) + i) % ARENA_PAGES;
 
-			if (self->slots[s].page >= 0)
-				p = self->arena + s * ps() +
+			if (self->m.slots[s].page >= 0)
+				p = self->m.arena + s * ps() +
 				    rnd(&self->rng, ps() - 16);
 		}
 		if (!p) {
@@ -602,15 +325,15 @@ static uint64_t pick_index(FZ *self, int f)
 	case 1:
 		return rng_next(&self->rng);
 	case 2:
-		pg = self->files[f].next_pgoff + rnd(&self->rng, 4);
+		pg = self->m.files[f].next_pgoff + rnd(&self->rng, 4);
 		return pg * ps();
 	default:
 		start = rnd(&self->rng, MAX_MODEL_PAGES);
 		for (i = 0; i < MAX_MODEL_PAGES; i++) {
 			const struct fz_page *p =
-				&self->pages[(start + i) % MAX_MODEL_PAGES];
+				&self->m.pages[(start + i) % MAX_MODEL_PAGES];
 
-			if (p->used && p->file_id == self->files[f].id)
+			if (p->used && p->file_id == self->m.files[f].id)
 				return p->pgoff * ps();
 		}
 		return rnd(&self->rng, 4) * ps();
@@ -630,7 +353,7 @@ static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
 {
 	uint8_t arg[sizeof(struct ioctl_gntalloc_alloc_gref) + 4 * (HEADROOM + 2)];
 	struct ioctl_gntalloc_alloc_gref op = { 0 }, seen;
-	uint64_t room = self->limit - self->env.base.in_use - fz_used_pages(self);
+	uint64_t room = fz_room(&self->m);
 	struct outcome o = { 0 };
 	const size_t hdr = offsetof(struct ioctl_gntalloc_alloc_gref, gref_ids);
 	uint32_t refs[HEADROOM + 2], i;
@@ -650,37 +373,23 @@ static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
 	fz_begin(self, "ALLOC domid %#x flags %#x count %u, argument %s, file %d",
 		 op.domid, op.flags, op.count, ptr_kinds[kind], f);
 
-	if (!fz_peek(self, &seen, p, hdr)) {
-		may_fail(&o, EFAULT);
-	} else {
-		if (!seen.count || seen.flags & ~GNTALLOC_FLAG_WRITABLE ||
-		    seen.domid >= FIRST_RESERVED_DOMID)
-			may_fail(&o, EINVAL);
-		if (seen.count > room)
-			may_fail(&o, ENOSPC);
-		if (!fz_range_ok(self, (uintptr_t)p + 8, 8, true) ||
-		    !fz_range_ok(self, (uintptr_t)p + hdr,
-				 (uint64_t)seen.count * 4, true))
-			may_fail(&o, EFAULT);
-		tolerate(&o, ENOMEM);
-	}
-	ret = ioctl(self->files[f].fd, IOCTL_GNTALLOC_ALLOC_GREF, p);
+	oracle_alloc(&self->m, p, &o, &seen);
+	ret = ioctl(self->m.files[f].fd, IOCTL_GNTALLOC_ALLOC_GREF, p);
 	err = errno;
 	fz_judge(_metadata, self, &o, ret == 0, err, ret != 0);
 	if (ret == 0) {
 		memcpy(&index, p + 8, 8);
 		memcpy(refs, p + hdr, 4 * seen.count);
 		ASSERT_EQ(0U, index % ps()) TH_LOG("%s: index %#" PRIx64, self->what, index);
-		ASSERT_LE(self->files[f].next_pgoff, index / ps())
+		ASSERT_LE(self->m.files[f].next_pgoff, index / ps())
 			TH_LOG("%s: index %#" PRIx64 " reused", self->what, index);
 		for (i = 0; i < seen.count; i++)
 			ASSERT_NE(0U, refs[i]) TH_LOG("%s: gref %u is 0", self->what, i);
-		fz_add_pages(self, f, index / ps(), seen.count);
-		self->files[f].next_pgoff = index / ps() + seen.count;
+		fz_allocated(&self->m, f, index, seen.count);
 	} else if (err == ENOSPC) {
-		self->hits++;
+		fz_limit_refused(&self->m);
 	} else if (err == ENOMEM) {
-		self->failures++;
+		fz_alloc_failed(&self->m);
 		self->enomem++;
 	}
 	fz_check_counters(_metadata, self);
@@ -704,7 +413,7 @@ static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
 		break;
 	default:
 		/* As many owned pages as follow: a DEALLOC that may work. */
-		for (n = 0; fz_owned(self, f, op.index / ps() + n); n++)
+		for (n = 0; fz_owned(&self->m, f, op.index / ps() + n); n++)
 			;
 		op.count = n ? 1 + rnd(&self->rng, n) : 1 + rnd(&self->rng, 3);
 		break;
@@ -713,24 +422,15 @@ static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
 	fz_begin(self, "DEALLOC index %#" PRIx64 " count %u, argument %s, file %d",
 		 (uint64_t)op.index, op.count, ptr_kinds[kind], f);
 
-	if (!fz_peek(self, &seen, p, sizeof(seen))) {
-		may_fail(&o, EFAULT);
-	} else if (!seen.count || seen.index % ps() ||
-		   (unsigned __int128)seen.index +
-		   ((unsigned __int128)seen.count << 12) > UINT64_MAX) {
-		may_fail(&o, EINVAL);
-	} else if (!fz_owns_range(self, f, seen.index / ps(), seen.count)) {
-		may_fail(&o, ENOENT);
-	}
-	ret = ioctl(self->files[f].fd, IOCTL_GNTALLOC_DEALLOC_GREF, p);
+	oracle_dealloc(&self->m, f, p, &o, &seen);
+	ret = ioctl(self->m.files[f].fd, IOCTL_GNTALLOC_DEALLOC_GREF, p);
 	err = errno;
 	fz_judge(_metadata, self, &o, ret == 0, err, ret != 0);
 	if (ret == 0) {
 		for (pg = 0; pg < seen.count; pg++) {
-			i = fz_find_page(self, self->files[f].id,
+			i = fz_find_page(&self->m, self->m.files[f].id,
 					 seen.index / ps() + pg);
-			self->pages[i].owned = false;
-			fz_maybe_release(self, i);
+			fz_deallocated(&self->m, i);
 		}
 	}
 	fz_check_counters(_metadata, self);
@@ -742,6 +442,7 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
 		0, 1, 2, 3, 4, 5, 7, 8, 0x10, 0x80000000, 0x80000001, 0xffffffff,
 	};
 	struct ioctl_gntalloc_unmap_notify op = { 0 }, seen;
+	const uint32_t ports[2] = { self->evt.local_port, self->evt.remote_port };
 	struct outcome o = { 0 };
 	int f = fz_file_pick(self), kind, ret, err;
 	uint8_t *p;
@@ -779,20 +480,8 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
 		 (uint64_t)op.index, op.action, op.event_channel_port,
 		 ptr_kinds[kind], f);
 
-	if (!fz_peek(self, &seen, p, sizeof(seen))) {
-		may_fail(&o, EFAULT);
-	} else {
-		if (seen.action & ~(UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT))
-			may_fail(&o, EINVAL);
-		/* Our pair's two ends are the only user-bound ports here. */
-		if (seen.action & UNMAP_NOTIFY_SEND_EVENT &&
-		    seen.event_channel_port != self->evt.local_port &&
-		    seen.event_channel_port != self->evt.remote_port)
-			may_fail(&o, EINVAL);
-		if (!fz_owned(self, f, seen.index / ps()))
-			may_fail(&o, ENOENT);
-	}
-	ret = ioctl(self->files[f].fd, IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, p);
+	oracle_notify(&self->m, f, p, ports, &o, &seen);
+	ret = ioctl(self->m.files[f].fd, IOCTL_GNTALLOC_SET_UNMAP_NOTIFY, p);
 	err = errno;
 	fz_judge(_metadata, self, &o, ret == 0, err, true);
 	fz_check_counters(_metadata, self);
@@ -804,14 +493,13 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
  */
 static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
 {
+	int fd;
+
 	fz_begin(self, "close and reopen file %d", f);
-	ASSERT_EQ(0, close(self->files[f].fd));
-	self->files[f].fd = open(GNTALLOC_DEV, (f == RO_FILE ? O_RDONLY : O_RDWR) |
-				 O_CLOEXEC);
-	ASSERT_LE(0, self->files[f].fd);
-	self->files[f].id = self->next_file_id++;
-	self->files[f].next_pgoff = 0;
-	fz_reap_files(self);
+	ASSERT_EQ(0, close(self->m.files[f].fd));
+	fd = open(GNTALLOC_DEV, (f == RO_FILE ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	fz_opened(&self->m, f, fd);
 	fz_check_counters(_metadata, self);
 }
 
@@ -819,28 +507,11 @@ static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
 /* Mappings: the arena                                                      */
 /* ---------------------------------------------------------------------- */
 
-/* Slots [s, s + n) are gone (unmapped one way or another): placeholders. */
-static void fz_forget_slots(FZ *self, size_t s, size_t n)
-{
-	size_t i;
-
-	for (i = s; i < s + n && i < ARENA_PAGES; i++) {
-		int pg = self->slots[i].page;
-
-		self->slots[i].page = -1;
-		if (pg < 0)
-			continue;
-		self->pages[pg].maps--;
-		fz_maybe_release(self, pg);
-	}
-	fz_reap_files(self);
-}
-
 /* Unmap slots [s, s + n) for sure and put placeholders there. */
 static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
 			   size_t s, size_t n)
 {
-	uint8_t *a = self->arena + s * ps();
+	uint8_t *a = self->m.arena + s * ps();
 
 	if (s + n > ARENA_PAGES)
 		n = ARENA_PAGES - s;
@@ -848,7 +519,7 @@ static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
 	ASSERT_EQ(a, mmap(a, n * ps(), PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
 			  -1, 0));
-	fz_forget_slots(self, s, n);
+	fz_forget_slots(&self->m, s, n);
 }
 
 /* A sound ALLOC of @count pages in file @f: the index of the first. */
@@ -858,10 +529,9 @@ static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
 	uint64_t index = 0;
 
 	fz_begin(self, "ALLOC of %u pages in file %d", count, f);
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->files[f].fd, count, &index, NULL))
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->m.files[f].fd, count, &index, NULL))
 		TH_LOG("%s: %s", self->what, strerror(errno));
-	fz_add_pages(self, f, index / ps(), count);
-	self->files[f].next_pgoff = index / ps() + count;
+	fz_allocated(&self->m, f, index, count);
 	fz_check_counters(_metadata, self);
 	return index;
 }
@@ -869,7 +539,7 @@ static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
 /* A few pages for the mapping fuzz to work on. */
 static void fz_alloc_some(struct __test_metadata *_metadata, FZ *self)
 {
-	uint64_t room = self->limit - self->env.base.in_use - fz_used_pages(self);
+	uint64_t room = fz_room(&self->m);
 	uint32_t count = 1 + rnd(&self->rng, 8);
 
 	if (count <= room)
@@ -882,21 +552,20 @@ static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
 	int i, start = rnd(&self->rng, MAX_MODEL_PAGES), f;
 
 	for (i = 0; i < MAX_MODEL_PAGES; i++) {
-		struct fz_page *p = &self->pages[(start + i) % MAX_MODEL_PAGES];
+		struct fz_page *p = &self->m.pages[(start + i) % MAX_MODEL_PAGES];
 
 		if (!p->used || !p->owned)
 			continue;
 		for (f = 0; f < NR_FILES; f++)
-			if (self->files[f].id == p->file_id)
+			if (self->m.files[f].id == p->file_id)
 				break;
 		if (f == NR_FILES)
 			continue;	/* of a closed file that a mapping holds */
 		fz_begin(self, "DEALLOC of page %#" PRIx64 " in file %d (mapped %d times)",
 			 p->pgoff, f, p->maps);
-		ASSERT_EQ(0, gntalloc_dealloc(self->files[f].fd, p->pgoff * ps(), 1))
+		ASSERT_EQ(0, gntalloc_dealloc(self->m.files[f].fd, p->pgoff * ps(), 1))
 			TH_LOG("%s: %s", self->what, strerror(errno));
-		p->owned = false;
-		fz_maybe_release(self, (start + i) % MAX_MODEL_PAGES);
+		fz_deallocated(&self->m, (start + i) % MAX_MODEL_PAGES);
 		fz_check_counters(_metadata, self);
 		return;
 	}
@@ -917,9 +586,9 @@ static uint64_t pick_pgoff(FZ *self, int f, uint64_t *run)
 	case 0:
 		return PICK(&self->rng, edges);
 	case 1:
-		return self->files[f].next_pgoff + rnd(&self->rng, 3);
+		return self->m.files[f].next_pgoff + rnd(&self->rng, 3);
 	default:
-		while (fz_owned(self, f, pg + *run))
+		while (fz_owned(&self->m, f, pg + *run))
 			(*run)++;
 		return pg;
 	}
@@ -934,9 +603,8 @@ static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
 		    uint8_t *addr, size_t s, uint64_t len, int prot, int flags,
 		    uint64_t off)
 {
-	const uint64_t task_size = 0x00007ffffffff000ULL;
 	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE), ret_ok;
-	uint64_t pgoff, alen, npages, i;
+	uint64_t pgoff, alen, npages;
 	struct outcome o = { 0 };
 	uint8_t *ret;
 	int err;
@@ -945,44 +613,10 @@ static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
 	fz_begin(self, "mmap(%p, %#" PRIx64 ", prot %#x, flags %#x, file %d%s, offset %#" PRIx64 ")",
 		 addr, len, prot, flags, f, f == RO_FILE ? " (opened O_RDONLY)" : "", off);
 
-	/* What mmap(2) says the core refuses, then what the driver does. */
-	if (!len)
-		may_fail(&o, EINVAL);
-	if (off % ps())
-		may_fail(&o, EINVAL);
-	if (flags & MAP_FIXED && (uintptr_t)addr % ps())
-		may_fail(&o, EINVAL);
-	if (len && (!alen || alen > task_size))
-		may_fail(&o, ENOMEM);
 	npages = alen / ps();
 	pgoff = off / ps();
-	if (len && (pgoff + npages < pgoff || pgoff > (UINT64_MAX - alen) / ps()))
-		may_fail(&o, EOVERFLOW);
-	if (flags & MAP_FIXED_NOREPLACE)
-		may_fail(&o, EEXIST);
-	switch (flags & MAP_TYPE) {
-	case MAP_SHARED_VALIDATE:
-		if (flags & MAP_SYNC)
-			may_fail(&o, EOPNOTSUPP);
-		/* fallthrough */
-	case MAP_SHARED:
-		if (prot & PROT_WRITE && f == RO_FILE)
-			may_fail(&o, EACCES);
-		break;
-	case MAP_PRIVATE:
-		may_fail(&o, EINVAL);	/* the driver: not shared */
-		break;
-	default:
-		may_fail(&o, EINVAL);
-		break;
-	}
-	if (!fz_owns_range(self, f, pgoff, npages))
-		may_fail(&o, ENOENT);
-	tolerate(&o, ENOMEM);
-	if (prot & PROT_EXEC)
-		tolerate(&o, EPERM);	/* a noexec /dev */
-
-	ret = mmap(addr, len, prot, flags, self->files[f].fd, (off_t)off);
+	oracle_mmap(&self->m, f, (uintptr_t)addr, len, prot, flags, off, &o);
+	ret = mmap(addr, len, prot, flags, self->m.files[f].fd, (off_t)off);
 	err = errno;
 	ret_ok = ret != MAP_FAILED;
 	if (ret_ok && fixed)
@@ -996,28 +630,15 @@ static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
 		return;
 	}
 	if (fixed) {
-		fz_forget_slots(self, s, npages);
-		for (i = 0; i < npages; i++) {
-			int pg = fz_find_page(self, self->files[f].id, pgoff + i);
-
-			self->slots[s + i].page = pg;
-			/* x86: write and exec imply read; none is none. */
-			self->slots[s + i].prot = prot & PROT_WRITE ? PROT_READ | PROT_WRITE :
-						  prot ? PROT_READ : PROT_NONE;
-			self->slots[s + i].vma = self->next_vma;
-			self->pages[pg].maps++;
-		}
-		self->next_vma++;
+		fz_mapped(&self->m, s, f, pgoff, npages, prot);
 		fz_check_counters(_metadata, self);
 		return;
 	}
 	/* Anywhere: count it while it is there, then let it go. */
-	for (i = 0; i < npages; i++)
-		self->pages[fz_find_page(self, self->files[f].id, pgoff + i)].maps++;
+	fz_count_maps(&self->m, f, pgoff, npages, 1);
 	fz_check_counters(_metadata, self);
 	ASSERT_EQ(0, munmap(ret, alen));
-	for (i = 0; i < npages; i++)
-		self->pages[fz_find_page(self, self->files[f].id, pgoff + i)].maps--;
+	fz_count_maps(&self->m, f, pgoff, npages, -1);
 	fz_check_counters(_metadata, self);
 }
 
@@ -1072,7 +693,7 @@ static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
 	alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
 	if (how <= 7 && alen / ps() <= ARENA_PAGES) {
 		s = rnd(&self->rng, ARENA_PAGES - (alen ? alen / ps() : 1) + 1);
-		addr = self->arena + s * ps();
+		addr = self->m.arena + s * ps();
 		flags |= how == 7 ? MAP_FIXED_NOREPLACE : MAP_FIXED;
 		if (how == 0 && !rnd(&self->rng, 4))
 			addr += 1 + rnd(&self->rng, ps() - 1);
@@ -1088,7 +709,7 @@ static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
 	size_t s;
 
 	pgoff = pick_index(self, f) / ps();
-	while (fz_owned(self, f, pgoff + run) && run < 8)
+	while (fz_owned(&self->m, f, pgoff + run) && run < 8)
 		run++;
 	if (!run)
 		return;
@@ -1096,7 +717,7 @@ static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
 	s = rnd(&self->rng, ARENA_PAGES - run + 1);
 	prot = rnd(&self->rng, 4) ? PROT_READ | PROT_WRITE :
 				    rnd(&self->rng, 2) ? PROT_READ : PROT_NONE;
-	fz_mmap(_metadata, self, f, self->arena + s * ps(), s, run * ps(), prot,
+	fz_mmap(_metadata, self, f, self->m.arena + s * ps(), s, run * ps(), prot,
 		MAP_SHARED | MAP_FIXED, pgoff * ps());
 }
 
@@ -1111,7 +732,7 @@ static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
 	if (s + n > ARENA_PAGES)
 		n = ARENA_PAGES - s;
 	len = n * ps();
-	addr = self->arena + s * ps();
+	addr = self->m.arena + s * ps();
 	switch (rnd(&self->rng, 12)) {
 	case 0:
 		len = 0;
@@ -1128,9 +749,8 @@ static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
 		break;
 	}
 	fz_begin(self, "munmap(arena page %zu + %zu, %#zx)", s,
-		 (size_t)(addr - self->arena) % ps(), len);
-	if (!len || (uintptr_t)addr % ps())
-		may_fail(&o, EINVAL);
+		 (size_t)(addr - self->m.arena) % ps(), len);
+	oracle_munmap((uintptr_t)addr, len, &o);
 	ret = munmap(addr, len);
 	err = errno;
 	fz_judge(_metadata, self, &o, ret == 0, err, false);
@@ -1147,10 +767,10 @@ static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
 	for (i = 0; i < ARENA_PAGES; i++) {
 		size_t j = (start + i) % ARENA_PAGES, e = j + 1;
 
-		if (self->slots[j].page < 0)
+		if (self->m.slots[j].page < 0)
 			continue;
-		while (e < ARENA_PAGES && self->slots[e].page >= 0 &&
-		       self->slots[e].vma == self->slots[j].vma)
+		while (e < ARENA_PAGES && self->m.slots[e].page >= 0 &&
+		       self->m.slots[e].vma == self->m.slots[j].vma)
 			e++;
 		*s = j;
 		*same_vma = e - j;
@@ -1161,7 +781,7 @@ static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
 
 static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 {
-	size_t s, same, n, d = 0, i;
+	size_t s, same, n, d = 0;
 	struct outcome o = { 0 };
 	uint64_t old_len, new_len;
 	unsigned long flags = 0;
@@ -1171,7 +791,7 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 
 	if (!pick_mapped_slot(self, &s, &same))
 		return;
-	addr = self->arena + s * ps();
+	addr = self->m.arena + s * ps();
 	n = same > 1 && rnd(&self->rng, 3) ? 1 + rnd(&self->rng, same) :
 					     1 + rnd(&self->rng, 4);
 	if (s + n > ARENA_PAGES)
@@ -1193,21 +813,15 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 		if (!rnd(&self->rng, 6))
 			old_len = 0;
 		flags = rnd(&self->rng, 2) ? MREMAP_MAYMOVE : 0;
-		may_fail(&o, EFAULT);
 		break;
 	case 2:		/* move elsewhere in the arena */
 	case 3:
 		d = rnd(&self->rng, ARENA_PAGES - n + 1);
-		dst = self->arena + d * ps();
+		dst = self->m.arena + d * ps();
 		flags = MREMAP_MAYMOVE | MREMAP_FIXED;
-		if (d < s + n && s < d + n)
-			may_fail(&o, EINVAL);	/* overlap */
-		else if (n > same)
-			tolerate(&o, EFAULT);	/* spans mappings, unless merged */
 		break;
-	case 4:		/* MREMAP_DONTUNMAP is for private anonymous memory */
+	case 4:		/* MREMAP_DONTUNMAP: not for mappings that cannot grow */
 		flags = MREMAP_MAYMOVE | MREMAP_DONTUNMAP;
-		may_fail(&o, EINVAL);
 		break;
 	default:	/* plain invalid requests */
 		switch (rnd(&self->rng, 4)) {
@@ -1219,15 +833,15 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 			break;
 		case 2:
 			flags = MREMAP_FIXED;
-			dst = self->arena;
+			dst = self->m.arena;
 			break;
 		default:
 			flags = 8 << rnd(&self->rng, 20);
 			break;
 		}
-		may_fail(&o, EINVAL);
 		break;
 	}
+	oracle_mremap((uintptr_t)addr, old_len, new_len, flags, (uintptr_t)dst, n > same, &o);
 	fz_begin(self, "mremap(arena page %zu, %#" PRIx64 ", %#" PRIx64 ", %#lx, %p) over %zu pages of one mmap",
 		 s, old_len, new_len, flags, dst, same);
 	ret = mremap(addr, old_len, new_len, flags, dst);
@@ -1241,13 +855,7 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 			/* The destination was unmapped before the refusal. */
 			fz_clear_slots(_metadata, self, d, n);
 		} else {
-			fz_forget_slots(self, d, n);
-			for (i = 0; i < n; i++) {
-				self->slots[d + i] = self->slots[s + i];
-				self->slots[d + i].vma = self->next_vma;
-				self->slots[s + i].page = -1;
-			}
-			self->next_vma++;
+			fz_moved(&self->m, s, d, n);
 			/* The pages moved: no page was unmapped. */
 			ASSERT_EQ(addr, mmap(addr, n * ps(), PROT_NONE,
 					     MAP_PRIVATE | MAP_ANONYMOUS |
@@ -1260,28 +868,6 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 /* ---------------------------------------------------------------------- */
 /* Unknown ioctl numbers                                                    */
 /* ---------------------------------------------------------------------- */
-
-/* Handled by the VFS for every file (fs/ioctl.c): not the driver's to refuse. */
-static bool vfs_ioctl(unsigned int cmd)
-{
-	static const unsigned int vfs[] = {
-		FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIFREEZE, FITHAW,
-		FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
-		FIONREAD, _IOW('X', 40, struct { int64_t a[6]; }),
-		_IOW('X', 42, struct { int64_t a[6]; }),
-		_IOW('X', 41, struct { int64_t a[6]; }),
-		_IOW('X', 43, struct { int64_t a[6]; }),
-		_IOW('X', 57, struct { int64_t a[6]; }),
-		_IOR(0x15, 0, struct { uint8_t a[17]; }),
-		_IOR(0x15, 1, struct { uint8_t a[129]; }),
-	};
-	size_t i;
-
-	for (i = 0; i < ARRAY_SIZE(vfs); i++)
-		if (cmd == vfs[i])
-			return true;
-	return false;
-}
 
 static unsigned int pick_cmd(FZ *self)
 {
@@ -1324,35 +910,6 @@ static const char *const sysfs_edges[] = {
 	"-0\n", "-1\n", "+1\n", "+0\n", "0x10\n", "0X10\n", "1e3\n",
 	"1.0\n", "1,000\n", "\xd9\xa1\n", "abc\n", "12abc\n", "1\r\n",
 };
-
-/*
- * What the documentation says a write of @s (@len bytes) to the limit does:
- * 0 (accepted: *@value), -EINVAL or -ERANGE.  "A decimal number from 0 to
- * 4294967295, optionally followed by a newline".
- */
-static int limit_oracle(const char *s, size_t len, uint64_t *value)
-{
-	size_t i, n = len;
-	bool big = false;
-	uint64_t v = 0;
-
-	if (n && s[n - 1] == '\n')
-		n--;
-	if (!n)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -EINVAL;
-		if (v > (UINT64_MAX - 9) / 10)
-			big = true;
-		else
-			v = v * 10 + (s[i] - '0');
-	}
-	if (big || v > UINT32_MAX)
-		return -ERANGE;
-	*value = v;
-	return 0;
-}
 
 /* A random string: digits mostly, and what parsers trip on. */
 static size_t pick_string(FZ *self, char *s, size_t size)
@@ -1432,14 +989,7 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 	fz_begin(self, "write \"%s\" to %s", shown, path);
 	if (!len)
 		return;	/* write(2) of nothing never reaches the driver */
-	/*
-	 * The module-parameter layer hands the driver a C string without its
-	 * length: there a value ends at its first NUL byte (documented).
-	 */
-	want = limit_oracle(s, strcmp(path, GNTALLOC_PARAM_LIMIT) ? len :
-			    strnlen(s, len), &value);
-	if (peak && (want || value))
-		want = -EINVAL;	/* "any other value is refused with EINVAL" */
+	want = oracle_sysfs_write(!strcmp(path, GNTALLOC_PARAM_LIMIT), peak, s, len, &value);
 	got = write_bytes(path, s, len);
 	if (got != want && self->mismatches++ < MAX_REPORTED) {
 		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
@@ -1453,22 +1003,22 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 		return;
 	}
 	if (!got)
-		self->limit = want ? counter("limit") : value;
+		self->m.limit = want ? counter("limit") : value;
 	/* Both doors show the same limit, the one in force. */
 	ASSERT_EQ(0, read_u64_file(GNTALLOC_PARAM_LIMIT, &now));
 	ASSERT_EQ(0, read_u64_file(CLASS_LIMIT, &other));
-	ASSERT_EQ(self->limit, now) TH_LOG("%s", self->what);
-	ASSERT_EQ(self->limit, other) TH_LOG("%s", self->what);
+	ASSERT_EQ(self->m.limit, now) TH_LOG("%s", self->what);
+	ASSERT_EQ(self->m.limit, other) TH_LOG("%s", self->what);
 	/* And it holds: one page more fits exactly when below the limit. */
-	if (gntalloc_alloc_rw(self->files[0].fd, 1, &index, NULL) == 0) {
-		ASSERT_LT(self->env.base.in_use, self->limit) TH_LOG("%s", self->what);
-		ASSERT_EQ(0, gntalloc_dealloc(self->files[0].fd, index, 1));
-		self->allocated++;
-		self->freed++;
+	if (gntalloc_alloc_rw(self->m.files[0].fd, 1, &index, NULL) == 0) {
+		ASSERT_LT(self->env.base.in_use, self->m.limit) TH_LOG("%s", self->what);
+		ASSERT_EQ(0, gntalloc_dealloc(self->m.files[0].fd, index, 1));
+		self->m.allocated++;
+		self->m.freed++;
 	} else {
 		ASSERT_EQ(ENOSPC, errno);
-		ASSERT_GE(self->env.base.in_use, self->limit) TH_LOG("%s", self->what);
-		self->hits++;
+		ASSERT_GE(self->env.base.in_use, self->m.limit) TH_LOG("%s", self->what);
+		fz_limit_refused(&self->m);
 	}
 	fz_check_counters(_metadata, self);
 }
@@ -1477,31 +1027,30 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 /* The fixture                                                              */
 /* ---------------------------------------------------------------------- */
 
-/* Pages a peer of an earlier test let go of come back within a second. */
-static void wait_no_pending(void)
-{
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
-
-	while (have_counters() && counter("pending") && now_ms() < deadline)
-		sleep_ms(20);
-}
-
 FIXTURE_SETUP(fuzz)
 {
 	uint64_t h = 1469598103934665603ULL;
+	struct gntalloc_counters none = { 0 }, now;
 	const char *c;
-	int f;
+	int f, fd;
 
 	for (f = 0; f < NR_FILES; f++)
-		self->files[f].fd = -1;
+		self->m.files[f].fd = -1;
+	for (f = 0; f < ARENA_PAGES; f++)
+		self->m.slots[f].page = -1;
 	self->evt.fd_local = self->evt.fd_remote = -1;
-	/* The model counts on no page coming back behind its back. */
-	wait_no_pending();
-	env_setup(_metadata, &self->env);
+	/*
+	 * The model counts on no page coming back behind its back: pages a
+	 * peer of an earlier test let go of come back within a second.
+	 */
+	if (have_counters())
+		wait_gauges(&none, GAUGE_PENDING, &now);
+	if (!env_setup(_metadata, &self->env))
+		return;
 	if (!self->env.counters)
-		SETUP_SKIP("%s is missing: stock driver, no counters to check the model against",
-			   GNTALLOC_SYSFS);
-	require_device(_metadata, EVTCHN_DEV, "xen-evtchn");
+		SKIP(return, "%s is missing: stock driver, no counters to check the model against",
+		     GNTALLOC_SYSFS);
+	REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
 	ASSERT_EQ(0U, self->env.base.pending) TH_LOG("pages pending before the test");
 
 	for (c = _metadata->name; *c; c++)
@@ -1512,30 +1061,28 @@ FIXTURE_SETUP(fuzz)
 	       self->seed, fuzz_base_seed);
 
 	for (f = 0; f < NR_FILES; f++) {
-		self->files[f].fd = open(GNTALLOC_DEV, (f == RO_FILE ? O_RDONLY : O_RDWR) |
-					 O_CLOEXEC);
-		ASSERT_LE(0, self->files[f].fd);
-		self->files[f].id = self->next_file_id++;
+		fd = open(GNTALLOC_DEV, (f == RO_FILE ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+		ASSERT_LE(0, fd);
+		fz_opened(&self->m, f, fd);
 	}
 	ASSERT_EQ(0, evtchn_pair_open(&self->evt));
-	self->buf = mmap(NULL, BUF_PAGES * ps(), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->buf) {
-		self->buf = NULL;
+	self->m.buf = mmap(NULL, BUF_PAGES * ps(), PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->m.buf) {
+		self->m.buf = NULL;
 	}
-	ASSERT_EQ(0, mprotect(self->buf + BUF_NONE * ps(), ps(), PROT_NONE));
-	ASSERT_EQ(0, mprotect(self->buf + BUF_RO * ps(), ps(), PROT_READ));
-	ASSERT_EQ(0, mprotect(self->buf + (BUF_RO + 1) * ps(), ps(), PROT_NONE));
-	self->arena = mmap(NULL, (ARENA_PAGES + 1) * ps(), PROT_NONE,
-			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	ASSERT_NE(MAP_FAILED, self->arena) {
-		self->arena = NULL;
+	ASSERT_EQ(0, mprotect(self->m.buf + BUF_NONE * ps(), ps(), PROT_NONE));
+	ASSERT_EQ(0, mprotect(self->m.buf + BUF_RO * ps(), ps(), PROT_READ));
+	ASSERT_EQ(0, mprotect(self->m.buf + (BUF_RO + 1) * ps(), ps(), PROT_NONE));
+	self->m.arena = mmap(NULL, (ARENA_PAGES + 1) * ps(), PROT_NONE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->m.arena) {
+		self->m.arena = NULL;
 	}
-	for (f = 0; f < ARENA_PAGES; f++)
-		self->slots[f].page = -1;
 	/* Last: TEARDOWN puts it back only if SETUP completed. */
-	self->limit = self->env.base.in_use + HEADROOM;
-	ASSERT_EQ(0, set_limit(self->limit));
+	self->m.base_in_use = self->env.base.in_use;
+	self->m.limit = self->env.base.in_use + HEADROOM;
+	ASSERT_EQ(0, set_limit(self->m.limit));
 }
 
 FIXTURE_TEARDOWN_PARENT(fuzz)
@@ -1543,12 +1090,12 @@ FIXTURE_TEARDOWN_PARENT(fuzz)
 	int f;
 
 	if (env_in_test_process(&self->env)) {
-		if (self->arena)
-			munmap(self->arena, (ARENA_PAGES + 1) * ps());
-		if (self->buf)
-			munmap(self->buf, BUF_PAGES * ps());
+		if (self->m.arena)
+			munmap(self->m.arena, (ARENA_PAGES + 1) * ps());
+		if (self->m.buf)
+			munmap(self->m.buf, BUF_PAGES * ps());
 		for (f = 0; f < NR_FILES; f++)
-			close_if_open(self->files[f].fd);
+			close_if_open(self->m.files[f].fd);
 		evtchn_pair_close(&self->evt);
 	}
 	env_teardown(_metadata, &self->env);
@@ -1596,13 +1143,13 @@ TEST_F_TIMEOUT(fuzz, mappings_succeed_or_fail_as_documented, 7200)
 	 */
 	for (f = 0; f < NR_FILES; f++) {
 		index = fz_alloc_in(_metadata, self, f, 2);
-		fz_mmap(_metadata, self, f, self->arena + 2 * f * ps(), 2 * f,
+		fz_mmap(_metadata, self, f, self->m.arena + 2 * f * ps(), 2 * f,
 			2 * ps(), PROT_READ, MAP_SHARED | MAP_FIXED, index);
 	}
 	while (fz_time_left(self)) {
 		uint32_t r = rnd(&self->rng, 100);
 
-		if (fz_used_pages(self) < 24 || r < 8)
+		if (fz_used_pages(&self->m) < 24 || r < 8)
 			fz_alloc_some(_metadata, self);
 		else if (r < 45)
 			fuzz_mmap(_metadata, self);
@@ -1632,13 +1179,13 @@ TEST_F_TIMEOUT(fuzz, unknown_ioctl_numbers_fail_with_enotty, 7200)
 		cmd = pick_cmd(self);
 		if (cmd == IOCTL_GNTALLOC_ALLOC_GREF ||
 		    cmd == IOCTL_GNTALLOC_DEALLOC_GREF ||
-		    cmd == IOCTL_GNTALLOC_SET_UNMAP_NOTIFY || vfs_ioctl(cmd))
+		    cmd == IOCTL_GNTALLOC_SET_UNMAP_NOTIFY || fz_vfs_ioctl(cmd))
 			continue;
 		memset(arg, 0, sizeof(arg));
 		arg[0] = 1;	/* count, index... all small */
 		p = fz_place(self, arg, sizeof(arg), &kind);
 		fz_begin(self, "ioctl %#x, argument %s", cmd, ptr_kinds[kind]);
-		ret = ioctl(self->files[fz_file_pick(self)].fd, cmd, p);
+		ret = ioctl(self->m.files[fz_file_pick(self)].fd, cmd, p);
 		fz_judge(_metadata, self, &o, ret == 0, errno, false);
 		if (self->cases % 16 == 0)
 			fz_check_counters(_metadata, self);

@@ -13,24 +13,26 @@
  * (refused with EFAULT); SET_UNMAP_NOTIFY that clears a byte, signals an
  * event channel bound through /dev/xen/evtchn, does both or is removed;
  * fork() of a child that checks the pages, unmaps pieces of its copy, may
- * ALLOC, and exits or is killed; close and reopen of its own files;
- * refusals that must fail (ENOENT, EINVAL); and a peer - /dev/xen/gntdev
- * mapping the worker's grants the way another domain would (domid 0 maps
- * its own) - that maps a few pages and unmaps them later, often after the
- * owner let them go.  Process workers die now and then, abruptly, holding
- * whatever they hold (files, mappings, peer mappings, notifications,
- * children), and a new one takes their place.
+ * ALLOC, and exits or is killed, or of one that writes through its copy;
+ * close and reopen of its own files; refusals that must fail (ENOENT,
+ * EINVAL); and a peer - /dev/xen/gntdev mapping the worker's grants the way
+ * another domain would (domid 0 maps its own) - that maps a few pages and
+ * unmaps them later, often after the owner let them go.  Process workers
+ * die now and then, abruptly, holding whatever they hold (files, mappings,
+ * peer mappings, notifications, children), and a new one takes their place.
  *
  * Every step is checked when it happens: each call succeeds (ALLOC may meet
  * the limit, ENOSPC), a new page is all zeroes, the owner, its children and
- * the peer see each other's data, nothing changes under a peer that still
- * maps a released page, and a page's notification has fired (its byte is 0)
- * once the page is released, and not before.  At the end, with everything
- * closed, every gauge of /sys/class/gntalloc/gntalloc/ is back at its
- * starting value (pending is given a few seconds to drain), no page is lost
- * (allocated_total - freed_total == in_use), the totals moved by exactly the
- * pages the workers allocated, limit_hits by exactly the ALLOCs refused
- * with ENOSPC, and in_use never went past the limit (peak).
+ * the peer see each other's data, a mapping stays readable and writable
+ * after its file is closed or its pages deallocated, nothing changes under
+ * a peer that still maps a released page, and a page's notification has
+ * fired (its byte is 0) once the page is released, and not before.  At the
+ * end, with everything closed, every gauge of /sys/class/gntalloc/gntalloc/
+ * is back at its starting value (pending is given a few seconds to drain),
+ * no page is lost (allocated_total - freed_total == in_use), the totals
+ * moved by exactly the pages the workers allocated, limit_hits by exactly
+ * the ALLOCs refused with ENOSPC, in_use never went past the limit (peak),
+ * and every worker got something done.
  *
  * The seed is printed first; --seed replays each worker's choices (how the
  * workers interleave is up to the scheduler).  GNTALLOC_STRESS_SEED and
@@ -40,17 +42,14 @@
  * may use the device during a run: the totals are checked exactly.
  */
 
-#define _GNU_SOURCE
+#include "gntalloc_lib.h"
+
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 
-/* The helpers come with the harness, which this program does not use. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wunused-function"
-#include "gntalloc_common.h"
-#pragma GCC diagnostic pop
+#include "../../../kselftest.h"
 
 #define DEFAULT_SECONDS		10
 #define DEFAULT_THREADS		3
@@ -66,7 +65,11 @@
 #define MAX_PEERS		8
 #define MAX_PEER_PAGES		4
 #define MAX_CHILDREN		3
-/* Bytes 0-7 hold the owner's tag, 8-15 the peer's; notifications go above. */
+/*
+ * Bytes 0-7 hold the owner's tag, 8-15 the peer's, 16-23 what a child wrote
+ * last; notifications go above.
+ */
+#define CHILD_OFFSET		16
 #define NOTIFY_MIN_OFFSET	64
 /* A process worker lives this many operations, plus up to as many again. */
 #define WORKER_LIFETIME		400
@@ -92,6 +95,7 @@ enum op {
 	OP_CHILD_EXIT,
 	OP_CHILD_KILLED,
 	OP_CHILD_ALLOC,
+	OP_CHILD_WRITE,
 	OP_CLOSE,
 	OP_OPEN,
 	OP_CHECK,
@@ -119,6 +123,7 @@ static const char *const op_names[NR_OPS] = {
 	[OP_CHILD_EXIT]		= "child_exit",
 	[OP_CHILD_KILLED]	= "child_killed",
 	[OP_CHILD_ALLOC]	= "child_alloc",
+	[OP_CHILD_WRITE]	= "child_write",
 	[OP_CLOSE]		= "close",
 	[OP_OPEN]		= "open",
 	[OP_CHECK]		= "data_check",
@@ -906,9 +911,18 @@ static void op_check(struct worker *w)
 	if (mi < 0)
 		return;
 	m = &w->maps[mi];
-	for (i = first; i < first + count; i++)
-		check_owner_view(w, &w->allocs[m->alloc], m->first + i,
-				 m->addr + i * page_size());
+	for (i = first; i < first + count; i++) {
+		const struct page_state *p = &w->allocs[m->alloc].pg[m->first + i];
+		uint8_t *addr = m->addr + i * page_size();
+
+		check_owner_view(w, &w->allocs[m->alloc], m->first + i, addr);
+		/*
+		 * A mapping stays writable whatever became of the page: its
+		 * file closed, the page deallocated.
+		 */
+		if (m->writable && p->tag)
+			wr64(addr, p->tag);
+	}
 }
 
 /* Calls that must fail, and change nothing. */
@@ -1137,6 +1151,48 @@ static void op_kill_child(struct worker *w)
 	}
 }
 
+/*
+ * A child writes through its copy of a mapping and exits; the worker waits
+ * for it and must see the write through its own mapping.
+ */
+static void op_child_write(struct worker *w)
+{
+	uint32_t first, count;
+	struct mapping *m;
+	uint8_t *addr;
+	uint64_t val;
+	pid_t pid;
+	int mi, ret;
+
+	mi = pick_mapped_run(w, &first, &count);
+	if (mi < 0)
+		return;
+	m = &w->maps[mi];
+	/* A page that was never written must stay all zeroes. */
+	if (!m->writable || !w->allocs[m->alloc].pg[m->first + first].tag)
+		return;
+	addr = m->addr + first * page_size() + CHILD_OFFSET;
+	val = rng_next(&w->rng) | 1;
+	__atomic_add_fetch(&children_alive, 1, __ATOMIC_ACQ_REL);
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		wr64(addr, val);
+		_exit(0);
+	}
+	ret = pid < 0 ? -1 : wait_child(pid);
+	__atomic_sub_fetch(&children_alive, 1, __ATOMIC_ACQ_REL);
+	if (pid < 0)
+		fail(w, "fork: %s", strerror(errno));
+	else if (ret)
+		fail(w, "a child writing to its copy of a mapping ended with %d", ret);
+	else if (rd64(addr) != val)
+		fail(w, "a child's write is not seen through the worker's mapping: %#" PRIx64 ", want %#" PRIx64,
+		     rd64(addr), val);
+	else
+		count_op(w->st, OP_CHILD_WRITE);
+}
+
 /* ---------------------------------------------------------------------- */
 /* A worker's life                                                          */
 /* ---------------------------------------------------------------------- */
@@ -1339,8 +1395,10 @@ static void worker_run(struct worker *w)
 			op_peer_map(w);
 		else if (r < 79)
 			op_peer_unmap(w);
-		else if (r < 82)
+		else if (r < 82 && rnd(&w->rng, 4))
 			op_fork(w);
+		else if (r < 82)
+			op_child_write(w);
 		else if (r < 84)
 			op_kill_child(w);
 		else if (r < 86)
@@ -1459,29 +1517,6 @@ supervise(unsigned int first_id, unsigned int n, uint64_t deadline)
 	_exit(0);
 }
 
-/* Wait (bounded) for the gauges to come back to @base. */
-static int wait_baseline(const struct gntalloc_counters *base,
-			 struct gntalloc_counters *now, uint64_t *waited)
-{
-	uint64_t start = now_ms();
-	int err;
-
-	for (;;) {
-		err = read_counters(now);
-		if (err)
-			return err;
-		if (now->in_use == base->in_use && now->pending == base->pending &&
-		    now->mapped == base->mapped &&
-		    now->open_files == base->open_files)
-			break;
-		if (now_ms() > start + DRAIN_TIMEOUT_MS)
-			break;
-		sleep_ms(20);
-	}
-	*waited = now_ms() - start;
-	return 0;
-}
-
 static void usage(const char *prog)
 {
 	printf("usage: %s [--duration SECONDS] [--seed N] [--threads N] [--processes N] [--headroom PAGES]\n",
@@ -1568,6 +1603,7 @@ int main(int argc, char **argv)
 	struct worker *threads[MAX_WORKERS] = { NULL };
 	pthread_t tids[MAX_WORKERS];
 	uint64_t total[NR_OPS] = { 0 }, pages = 0, errors = 0, deadline;
+	unsigned int idle_workers = 0;
 	uint64_t start, waited, limit = 0, new_limit;
 	unsigned int i, id;
 	int err, op, status;
@@ -1585,7 +1621,7 @@ int main(int argc, char **argv)
 	if (access(GNTDEV_DEV, F_OK) || access(EVTCHN_DEV, F_OK))
 		ksft_exit_skip("%s or %s is missing: load xen-gntdev and xen-evtchn\n",
 			       GNTDEV_DEV, EVTCHN_DEV);
-	ksft_set_plan(4);
+	ksft_set_plan(5);
 	ksft_print_msg("gntalloc_stress: seed %" PRIu64 ", %u s, %u threads, %u processes, headroom %u pages\n",
 		       cfg.seed, cfg.seconds, cfg.threads, cfg.processes,
 		       cfg.headroom);
@@ -1640,7 +1676,11 @@ int main(int argc, char **argv)
 		close(cfg.shared_fds[i]);
 	ksft_print_msg("gntalloc_stress: ran %" PRIu64 " ms\n", now_ms() - start);
 
-	err = wait_baseline(&base, &end, &waited);
+	waited = now_ms();
+	err = wait_gauges(&base, GAUGES_ALL, &end);
+	waited = now_ms() - waited;
+	if (err == -ETIMEDOUT)
+		err = 0;	/* judged below */
 	if (set_limit(limit))
 		ksft_exit_fail_msg("cannot put the limit back to %" PRIu64 "\n", limit);
 	if (err)
@@ -1648,9 +1688,16 @@ int main(int argc, char **argv)
 
 	for (id = 0; id < cfg.threads + cfg.processes; id++) {
 		struct stats *st = &all_stats[id];
+		uint64_t mine = 0;
 
-		for (op = 0; op < NR_OPS; op++)
+		for (op = 0; op < NR_OPS; op++) {
 			total[op] += st->ops[op];
+			mine += st->ops[op];
+		}
+		if (!mine) {
+			ksft_print_msg("worker %u did nothing\n", id);
+			idle_workers++;
+		}
 		pages += st->pages;
 		errors += st->errors;
 		if (st->errors)
@@ -1666,6 +1713,7 @@ int main(int argc, char **argv)
 	/* Figures above, fixed names below: one KTAP result per promise. */
 	ksft_print_msg("errors: %" PRIu64 "\n", errors);
 	ksft_test_result(errors == 0, "every_operation_and_check_succeeded\n");
+	ksft_test_result(idle_workers == 0, "every_worker_made_progress\n");
 	ksft_print_msg("in_use %" PRIu64 "/%" PRIu64 ", pending %" PRIu64 "/%" PRIu64 ", mapped %" PRIu64 "/%" PRIu64 ", open_files %" PRIu64 "/%" PRIu64 " (now/before)\n",
 		       end.in_use, base.in_use, end.pending, base.pending,
 		       end.mapped, base.mapped, end.open_files, base.open_files);
