@@ -25,12 +25,21 @@ struct gntalloc_stats gntalloc_stats;
 
 /*
  * Strict decimal: digits and an optional trailing newline, nothing else (no
- * sign, no NUL byte inside), 0 to UINT_MAX.  -ERANGE beyond, else -EINVAL.
+ * sign, no NUL byte inside), 0 to UINT_MAX.  The form is checked first, so
+ * anything else is -EINVAL however many digits it has; only a well-formed
+ * number beyond UINT_MAX is -ERANGE.
  */
 static int gntalloc_parse_uint(const char *buf, size_t len, unsigned int *val)
 {
-	if (!isdigit(buf[0]) || memchr(buf, '\0', len))
+	size_t i, digits = len;
+
+	if (digits && buf[digits - 1] == '\n')
+		digits--;
+	if (!digits)
 		return -EINVAL;
+	for (i = 0; i < digits; i++)
+		if (!isdigit(buf[i]))
+			return -EINVAL;
 	return kstrtouint(buf, 10, val);
 }
 

@@ -319,6 +319,11 @@ FIXTURE_VARIANT_ADD(limit_parse, uint64_max_plus_one) {
 	.input = "18446744073709551616\n", .error = ERANGE,
 };
 
+/* Malformed first: too many digits does not make junk a range error. */
+FIXTURE_VARIANT_ADD(limit_parse, too_large_with_trailing_junk) {
+	.input = "436572203999650212665\t", .error = EINVAL,
+};
+
 FIXTURE_SETUP(limit_parse)
 {
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_NO_FILE))
