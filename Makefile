@@ -92,9 +92,9 @@ style-one: ## (used by style) the same for KERNEL alone
 	if [ $$rc != 0 ] || grep -qE '^(ERROR|WARNING|CHECK)' $(BUILD)/checkpatch.log; then \
 		echo 'style: checkpatch.pl --strict has findings (above)'; exit 1; fi
 	@rm -rf $(BUILD)/style && $(call module_src,$(BUILD)/style)
-	@echo 'style: make W=1 C=2 against $(KDIR)'
-	@$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(BUILD)/style/drivers/xen W=1 C=2 modules \
-		>$(BUILD)/style/build.log 2>&1; \
+	@echo 'style: make W=1 C=2 against $(KDIR)$(if $(P_SPARSE), with $(P_SPARSE))'
+	@$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(BUILD)/style/drivers/xen W=1 C=2 \
+		$(if $(P_SPARSE),CHECK=$(P_SPARSE)) modules >$(BUILD)/style/build.log 2>&1; \
 	rc=$$?; if [ $$rc != 0 ] || grep -E 'warning:|error:' $(BUILD)/style/build.log; then \
 		[ $$rc = 0 ] || tail -n 40 $(BUILD)/style/build.log; \
 		echo 'style: W=1/sparse findings on $(KERNEL) (log $(BUILD)/style/build.log)'; exit 1; fi

@@ -117,7 +117,7 @@ apt_opts() {
 # private_apt RELEASE: its configuration and lists, made on first use (the lists are fetched
 # once; later a stale version is what brings `apt-get update`, below).
 private_apt() {
-	local d=$CACHE/apt-$1 k=/usr/share/keyrings/debian-archive-keyring.gpg m
+	local d=$CACHE/apt-$1 k=/usr/share/keyrings/debian-archive-keyring.gpg m s
 	[ "$1" != "$HOST_RELEASE" ] || return 0
 	mkdir -p "$d/none" # the empty sources.list.d and preferences.d
 	if [ -s "$d/sources.list" ] && ls "$d"/lists/*_Packages* >/dev/null 2>&1; then
@@ -126,8 +126,11 @@ private_apt() {
 	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
 	: >"$d/status"
 	m=$(mirror)
-	printf 'deb [signed-by=%s] %s %s main\n' "$k" "$m" "$1" "$k" "$m" "$1-backports" \
-		>"$d/sources.list"
+	# the release and its backports (sid has none)
+	for s in "$1" "$1-backports"; do
+		[ "$s" != sid-backports ] || continue
+		printf 'deb [signed-by=%s] %s %s main\n' "$k" "$m" "$s"
+	done >"$d/sources.list"
 	say "fetching the package lists of Debian $1 into $d"
 	# shellcheck disable=SC2046
 	apt-get $(apt_opts "$1") -q update >&2 || die "apt-get update of Debian $1 failed"
@@ -165,6 +168,7 @@ lists() {
 	for r in $(printf '%s\n' "$KRELEASE" "$XRELEASE" | sort -u); do
 		[ "$r" = "$HOST_RELEASE" ] || echo "$CACHE/apt-$r/lists"
 	done
+	[ "$KRELEASE" = "$HOST_RELEASE" ] || echo "$CACHE/apt-$SPARSE_SUITE/lists"
 }
 
 # Resolve every package name and version for KERNEL and XEN into $CACHE/resolved-$KERNEL-$XEN,
@@ -172,9 +176,10 @@ lists() {
 # the files: apt gives a list file the mirror's time, not ours, so "newer than" would miss
 # updates). The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
 resolve() {
-	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 sig
+	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 s5='' sig
 	private_apt "$KRELEASE"
 	private_apt "$XRELEASE"
+	[ "$KRELEASE" = "$HOST_RELEASE" ] || private_apt "$SPARSE_SUITE"
 	# The harness kernel and this script are part of the key: a file resolved for another
 	# harness lacks its version, one resolved by another script may lack a variable.
 	# shellcheck disable=SC2046
@@ -209,6 +214,7 @@ resolve() {
 	# shellcheck disable=SC2086
 	s3=$(show "$KSUITE" "$COMMON_PKG" "$KBUILD_PKG" $ABI_PKGS)
 	s4=$(show "$XSUITE" "xen-hypervisor-$XEN-amd64" libxen-dev)
+	[ "$KRELEASE" = "$HOST_RELEASE" ] || s5=$(show "$SPARSE_SUITE" sparse)
 	cat >"$f.tmp" <<-EOF
 		LISTS=$sig
 		ABI=$ABI
@@ -222,6 +228,7 @@ resolve() {
 		BUSYBOX_VER=$(version "$s0" busybox-static)
 		SRC_PKG=linux-source-$KERNEL SRC_VER=$(version "$s1" "linux-source-$KERNEL")
 		KSFT_PKG=linux-source-$KSFT_KERNEL KSFT_VER=$(version "$s0" "linux-source-$KSFT_KERNEL")
+		SPARSE_VER=$(version "$s5" sparse)
 	EOF
 	mv "$f.tmp" "$f"
 	. "$f"
@@ -293,8 +300,9 @@ part_host() {
 # The arch headers' Makefile names the -common tree (include) and, on 7.x, itself (KBUILD_OUTPUT)
 # by absolute paths under /usr/src: repointed to where they are unpacked. Debian's
 # -common headers of 7.x lack scripts/checker-valid.sh, which their Makefile runs for C=1/C=2
-# and, when it is missing, turns sparse off with a mere notice: ours says whether the checker
-# runs at all (make style then checks that sparse did run).
+# and, when it is missing, turns sparse off with a mere notice: ours asks what these headers need
+# of the checker, __typeof_unqual__ (they use it under __CHECKER__); make style then checks that
+# sparse did run.
 fixup_headers() {
 	local common
 	sed -i -E "s@^(include |KBUILD_OUTPUT=)/usr/src/@\1$2/root/usr/src/@" \
@@ -305,17 +313,23 @@ fixup_headers() {
 		cat >"$common/scripts/checker-valid.sh" <<-'EOF'
 			#!/bin/sh
 			# Written by the xen-gntalloc test bed (provision.sh): Debian's headers lack the
-			# kernel's own. Prints 1 if the checker "$@" preprocesses an empty file.
-			"$@" -E - </dev/null >/dev/null 2>&1 && echo 1
+			# kernel's own. Prints 1 if the checker "$@" knows __typeof_unqual__.
+			t=${TMPDIR:-/tmp}/checker-valid.$$.c
+			echo 'static inline int f(const int x) { __typeof_unqual__(x) y = x; return y; }' >"$t"
+			"$@" "$t" 2>&1 | grep -q . || echo 1
+			rm -f "$t"
 		EOF
 		chmod +x "$common/scripts/checker-valid.sh"
 	fi
 }
 
 # The packages of the build root, beside the compiler that the headers name: what Kbuild runs for
-# an external module (make, libelf for objtool, pahole for BTF, kmod, bc, bison, flex), sparse
-# for make style and dkms for make dkms-build.
-BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves sparse dkms"
+# an external module (make, libelf for objtool, pahole for BTF, kmod, bc, bison, flex) and dkms
+# for make dkms-build.
+BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms"
+# sparse for those kernels: Debian 13's (0.6.4) cannot parse __typeof_unqual__, which 7.x's
+# headers use under __CHECKER__; sid's 0.6.5~rc1 can, and runs in the Debian 13 build root.
+SPARSE_SUITE=sid
 
 # buildroot: a minimal Debian $KRELEASE made with debootstrap from the mirror, once per compiler
 # version and package list; the chroot that in-buildroot.sh runs the kernel's builds in.
@@ -349,8 +363,12 @@ part_headers() {
 	# The machine's compiler builds for its own release's kernels, a build root for the others.
 	if [ "$KRELEASE" = "$HOST_RELEASE" ]; then
 		out BUILDROOT ""
+		out SPARSE ""
 	else
 		buildroot "$dir/root/usr/src/$HDR_PKG"
+		dir=$(cachedir sparse "$SPARSE_VER")
+		unpack "$SPARSE_SUITE" "$dir" "sparse=$SPARSE_VER"
+		out SPARSE "$dir/root/usr/bin/sparse"
 	fi
 }
 
@@ -486,7 +504,7 @@ if [ -z "${PROVISION_INNER:-}" ]; then
 	[ $rc = $STALE ] && [ -z "${PROVISION_UPDATED:-}" ] || exit $rc
 	say "running apt-get update and retrying"
 	apt-get $APT_LOCK update -q >&2 || say "WARNING: apt-get update reported errors; going on"
-	for r in $(printf '%s\n' "$KRELEASE" "$XRELEASE" | sort -u); do
+	for r in $(printf '%s\n' "$KRELEASE" "$XRELEASE" "$SPARSE_SUITE" | sort -u); do
 		if [ "$r" = "$HOST_RELEASE" ] || [ ! -s "$CACHE/apt-$r/sources.list" ]; then
 			continue
 		fi
