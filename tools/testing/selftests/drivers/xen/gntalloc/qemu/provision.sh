@@ -7,7 +7,7 @@
 #   host     host tools, installed with apt-get (only the missing ones; `apt-get update` only then)
 #   headers  linux-headers-<abi> + -common + linux-kbuild: a prepared tree to build modules against;
 #            for a kernel of another Debian release, also a build root of that release
-#            (debootstrap) with the compiler the headers name, sparse and dkms
+#            (debootstrap) with the compiler the headers name and dkms, and sid's sparse
 #   kernel   linux-image-<abi> and the packages of the same ABI it depends on (7.x splits the
 #            image into linux-binary-, linux-modules-, linux-base-): vmlinuz and lib/modules/<abi>
 #   xen      xen-hypervisor-$XEN-amd64, gunzipped (QEMU's -kernel wants the multiboot ELF)
@@ -176,7 +176,7 @@ lists() {
 # the files: apt gives a list file the mirror's time, not ours, so "newer than" would miss
 # updates). The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
 resolve() {
-	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 s5='' sig
+	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 s5='' sig p
 	private_apt "$KRELEASE"
 	private_apt "$XRELEASE"
 	[ "$KRELEASE" = "$HOST_RELEASE" ] || private_apt "$SPARSE_SUITE"
@@ -215,10 +215,14 @@ resolve() {
 	s3=$(show "$KSUITE" "$COMMON_PKG" "$KBUILD_PKG" $ABI_PKGS)
 	s4=$(show "$XSUITE" "xen-hypervisor-$XEN-amd64" libxen-dev)
 	[ "$KRELEASE" = "$HOST_RELEASE" ] || s5=$(show "$SPARSE_SUITE" sparse)
+	IMAGE_PKGS="$IMAGE_PKG=$(version "$s2" "$IMAGE_PKG")"
+	for p in $ABI_PKGS; do
+		IMAGE_PKGS="$IMAGE_PKGS $p=$(version "$s3" "$p")"
+	done
 	cat >"$f.tmp" <<-EOF
 		LISTS=$sig
 		ABI=$ABI
-		IMAGE_PKGS="$IMAGE_PKG=$(version "$s2" "$IMAGE_PKG")$(for p in $ABI_PKGS; do printf ' %s=%s' "$p" "$(version "$s3" "$p")"; done)"
+		IMAGE_PKGS="$IMAGE_PKGS"
 		IMAGE_PKG=$IMAGE_PKG IMAGE_VER=$(version "$s2" "$IMAGE_PKG")
 		HDR_PKG=$HDR_PKG HDR_VER=$(version "$s2" "$HDR_PKG")
 		COMMON_PKG=$COMMON_PKG COMMON_VER=$(version "$s3" "$COMMON_PKG")
@@ -338,7 +342,8 @@ buildroot() {
 	cc=$(sed -n 's/^CC = .*\(gcc-[0-9][0-9]*\)$/\1/p' "$headers/.kernelvariables" 2>/dev/null)
 	[ -n "$cc" ] || die "$headers/.kernelvariables names no gcc-N: which compiler built $ABI?"
 	ccver=$(version "$(show "$KRELEASE" "$cc")" "$cc")
-	dir=$CACHE/buildroot-${KRELEASE}_$cc-${ccver//:/%3a}-$(echo "$BUILDROOT_PACKAGES" | md5sum | cut -c1-8)
+	dir=$CACHE/buildroot-${KRELEASE}_$cc-${ccver//:/%3a}
+	dir=$dir-$(echo "$BUILDROOT_PACKAGES" | md5sum | cut -c1-8)
 	if [ ! -d "$dir" ]; then
 		host_install debootstrap
 		rm -rf "$dir.tmp"
