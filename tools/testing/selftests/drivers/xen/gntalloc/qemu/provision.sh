@@ -364,6 +364,8 @@ part_headers() {
 	dir=$(cachedir "$HDR_PKG" "$HDR_VER")
 	FIXUP=fixup_headers unpack "$KSUITE" "$dir" "$HDR_PKG=$HDR_VER" \
 		"$COMMON_PKG=$COMMON_VER" "$KBUILD_PKG=$KBUILD_VER"
+	# again on a tree that an older provision.sh unpacked (the fix-up is idempotent)
+	fixup_headers "$dir" "$dir"
 	out KDIR "$dir/root/usr/src/$HDR_PKG"
 	# The machine's compiler builds for its own release's kernels, a build root for the others.
 	if [ "$KRELEASE" = "$HOST_RELEASE" ]; then
