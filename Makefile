@@ -5,14 +5,21 @@
 # bed's targets are in $(QEMU_DIR)/testbed.mk, make bench in $(BENCH_DIR)/bench.mk. What a goal
 # needs is provisioned for it ($(QEMU_DIR)/provision.mk, included last): nothing to install.
 
-KERNEL         ?= 6.1
-KERNELS        ?= 6.1 6.12
-DRIVER         ?= ours
-GNTALLOC_CACHE ?= /var/cache/xen-gntalloc
-BUILD          ?= $(CURDIR)/build/$(KERNEL)
-
 TEST_DIR  := tools/testing/selftests/drivers/xen/gntalloc
 QEMU_DIR  := $(TEST_DIR)/qemu
+# KERNEL_SOURCE_<k>, XEN_SOURCE_<x>: the kernels and Xens the test bed knows, where Debian has them
+include $(QEMU_DIR)/kernels.mk
+
+KERNEL         ?= 6.1
+KERNELS        ?= 6.1 6.12 7.3
+# By default the Xen of KERNEL's own distribution (kernels.mk): 4.17 for Debian 12's kernels.
+KERNEL_XEN      = $(word 3,$(KERNEL_SOURCE_$(KERNEL)))
+XEN            ?= $(KERNEL_XEN)
+DRIVER         ?= ours
+GNTALLOC_CACHE ?= /var/cache/xen-gntalloc
+# build/<kernel>, or build/<kernel>-xen<xen> on another Xen than the kernel's own
+BUILD          ?= $(CURDIR)/build/$(KERNEL)$(if $(filter-out $(KERNEL_XEN),$(XEN)),-xen$(XEN))
+
 KSFT_DIR  := tools/testing/selftests
 DEMO_DIR  := tools/xen/gntalloc-demo
 BENCH_DIR := tools/xen/gntalloc-bench
@@ -24,6 +31,12 @@ GNTSTAT    = $(BUILD)/gntstat/gntstat
 KDIR       ?= $(P_KDIR)
 XEN_CFLAGS ?= -I$(P_LIBXEN_INC)
 XEN_LDLIBS ?= $(addprefix $(P_LIBXEN_LIB)/,libxengnttab.a libxentoolcore.a libxentoollog.a)
+# What runs Kbuild (and dkms) for KERNEL: the machine itself for a kernel of its own Debian
+# release, else the build root of the kernel's release, with the compiler the kernel was built
+# with (provision.sh headers). The selftests and tools are userspace: the machine's gcc builds
+# them for every kernel.
+IN_KBUILD_ENV = $(if $(P_BUILDROOT),BUILDROOT_BIND='$(CURDIR) $(BUILD) $(GNTALLOC_CACHE)' \
+	$(QEMU_DIR)/in-buildroot.sh $(P_BUILDROOT))
 
 .DELETE_ON_ERROR:
 
@@ -32,12 +45,14 @@ all: modules selftests demo gntstat ## build module, selftests, demo and gntstat
 help: ## this list
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-15s %s\n", $$1, $$2 }' \
 		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk Makefile
-	@echo 'Variables: KERNEL=6.1|6.12 (now $(KERNEL)) KERNELS DRIVER=ours|stock KDIR GNTALLOC_CACHE BUILD'
+	@echo 'Variables: KERNEL=$(subst $(eval) ,|,$(KNOWN_KERNELS)) (now $(KERNEL))' \
+		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock KDIR'
+	@echo '  GNTALLOC_CACHE BUILD'
 	@echo '  VM_CPUS VM_MEM DOM0_MEM VM_TIMEOUT SHELL_TIMEOUT XEN_EXTRA DOM0_EXTRA LOG_TAIL SCRIPT'
 	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR (README "Targets")'
 
 modules: ## build drivers/xen/xen-gntalloc.ko against KDIR
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen modules
+	$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen modules
 	mkdir -p $(dir $(MODULE)) && cp drivers/xen/xen-gntalloc.ko $(MODULE)
 
 # lib.mk's install target lays the suite out as a kselftest tree, emit_tests gives its order.
@@ -64,8 +79,11 @@ module_src = mkdir -p $(1)/drivers/xen $(1)/include/uapi && rsync -a --delete \
 	--exclude='*' drivers/xen/ $(1)/drivers/xen/ && rsync -a --delete include/uapi/ $(1)/include/uapi/
 
 # make style: checkpatch.pl --strict (linux-source's) on the driver, a W=1 build with sparse
-# (C=2: every file) per kernel of KERNELS; any finding (ERROR/WARNING/CHECK, warning:, error:) fails.
+# (C=2: every file) per kernel of KERNELS; any finding (ERROR/WARNING/CHECK, warning:, error:)
+# fails, and so does a build in which sparse did not run (Kbuild turns C= off with a mere notice
+# when it finds the checker unusable).
 STYLE_FILES := $(filter-out %.mod.c,$(wildcard drivers/xen/*.[ch])) include/uapi/xen/gntalloc.h Kconfig
+STYLE_C     := $(filter %.c,$(STYLE_FILES))
 style: ## checkpatch --strict, W=1 and sparse on the driver for every kernel in KERNELS
 	@for k in $(KERNELS); do $(MAKE) --no-print-directory style-one KERNEL=$$k || exit 1; done
 style-one: ## (used by style) the same for KERNEL alone
@@ -74,11 +92,16 @@ style-one: ## (used by style) the same for KERNEL alone
 	if [ $$rc != 0 ] || grep -qE '^(ERROR|WARNING|CHECK)' $(BUILD)/checkpatch.log; then \
 		echo 'style: checkpatch.pl --strict has findings (above)'; exit 1; fi
 	@rm -rf $(BUILD)/style && $(call module_src,$(BUILD)/style)
-	@echo 'style: make W=1 C=2 against $(KDIR)'
-	@$(MAKE) -C $(KDIR) M=$(BUILD)/style/drivers/xen W=1 C=2 modules >$(BUILD)/style/build.log 2>&1; \
+	@echo 'style: make W=1 C=2 against $(KDIR)$(if $(P_SPARSE), with $(P_SPARSE))'
+	@$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(BUILD)/style/drivers/xen W=1 C=2 \
+		$(if $(P_SPARSE),CHECK=$(P_SPARSE)) modules >$(BUILD)/style/build.log 2>&1; \
 	rc=$$?; if [ $$rc != 0 ] || grep -E 'warning:|error:' $(BUILD)/style/build.log; then \
 		[ $$rc = 0 ] || tail -n 40 $(BUILD)/style/build.log; \
 		echo 'style: W=1/sparse findings on $(KERNEL) (log $(BUILD)/style/build.log)'; exit 1; fi
+	@n=$$(grep -c '^ *CHECK ' $(BUILD)/style/build.log); \
+	if [ "$$n" != $(words $(STYLE_C)) ]; then grep -i 'checker\|sparse' $(BUILD)/style/build.log; \
+		echo "style: sparse checked $$n of $(words $(STYLE_C)) files on $(KERNEL)" \
+			'(log $(BUILD)/style/build.log)'; exit 1; fi
 	@echo 'style: KERNEL=$(KERNEL) clean (checkpatch --strict, W=1, sparse)'
 
 # ---- Installing on a host (README "Installing"): into /lib/modules/INSTALL_KVER/updates/,
@@ -111,14 +134,15 @@ dkms-uninstall: ## remove it from DKMS
 	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
 
 # Debian's dkms builds for KERNEL's provisioned headers in a private tree: nothing is installed.
+# For a kernel of another Debian release it is that release's dkms, in the build root.
 DKMS_TREE  = $(BUILD)/dkms
 DKMS_BUILT = $(BUILD)/dkms-xen-gntalloc.ko
 dkms-build: ## Debian's dkms builds the module for KERNEL, in a private tree under BUILD
-	$(need_dkms)
+	$(if $(P_BUILDROOT),,$(need_dkms))
 	rm -rf $(DKMS_TREE) && mkdir -p $(DKMS_TREE)
 	$(call dkms_src,$(BUILD)/dkms-src)
-	dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(P_KABI) --kernelsourcedir $(KDIR) \
-		--dkmstree $(DKMS_TREE) --sourcetree $(BUILD)/dkms-src
+	$(IN_KBUILD_ENV) dkms build -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(P_KABI) \
+		--kernelsourcedir $(KDIR) --dkmstree $(DKMS_TREE) --sourcetree $(BUILD)/dkms-src
 	@ko=$$(ls $(DKMS_TREE)/$(DKMS_NAME)/$(DKMS_VERSION)/$(P_KABI)/*/module/xen-gntalloc.ko*) && \
 	case $$ko in *.xz) xz -dc $$ko ;; *.zst) zstd -dc $$ko ;; *) cat $$ko ;; esac \
 		>$(DKMS_BUILT) && echo "dkms-build: $$ko -> $(DKMS_BUILT)"

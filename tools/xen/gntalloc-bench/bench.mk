@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: our driver against the stock one, same boot, per kernel (README.md here),
-# included by the top Makefile. One boot per kernel in KERNELS; in it the stock xen-gntalloc,
-# then ours, run the same workloads; the host writes CSV, table and plot to
+# included by the top Makefile. One boot per kernel in BENCH_KERNELS; in it the stock
+# xen-gntalloc, then ours, run the same workloads; the host writes CSV, table and plot to
 # BENCH_RESULTS/<kernel>/. Xen gets a grant table for 262k grants, dom0 memory for 200k pages.
 
 BENCH_RESULTS       ?= $(BENCH_DIR)/results
+# KERNELS if given on the command line, else the kernels measured so far: 7.3 builds and boots the
+# same way (make bench KERNELS=7.3) but has no results yet.
+BENCH_KERNELS       ?= $(if $(filter command line,$(origin KERNELS)),$(KERNELS),6.1 6.12)
 BENCH_SCALE         ?= 1
 BENCH_ONLY          ?=
 BENCH_DRIVERS       ?= stock ours
@@ -18,14 +21,14 @@ BENCH_VM_TIMEOUT    ?= 1500
 # edit the checkout while a run goes on), or `worktree` for the checkout as it is.
 BENCH_DRIVER_REV    ?= HEAD
 
-bench: ## our driver against the stock one, per kernel of KERNELS (tools/xen/gntalloc-bench)
+bench: ## our driver against the stock one, per kernel of BENCH_KERNELS (tools/xen/gntalloc-bench/)
 	@# every kernel measures the same commit, even if HEAD moves meanwhile
 	@rev='$(BENCH_DRIVER_REV)'; [ "$$rev" = worktree ] || rev=$$(git rev-parse --verify "$$rev^{commit}") || exit 1; \
 	start=$$(date +%s); \
-	for k in $(KERNELS); do \
+	for k in $(BENCH_KERNELS); do \
 		$(MAKE) --no-print-directory bench-one KERNEL=$$k BENCH_DRIVER_REV=$$rev || exit 1; \
 	done; \
-	echo "bench: KERNELS='$(KERNELS)' took $$(( $$(date +%s) - start )) s"
+	echo "bench: BENCH_KERNELS='$(BENCH_KERNELS)' took $$(( $$(date +%s) - start )) s"
 
 BENCH_BUILD = $(BUILD)/bench
 # the VM_FILES of the benchmark boot (run) and of the profile boot (profile)
@@ -48,7 +51,7 @@ bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat ## 
 	@if [ '$(BENCH_DRIVER_REV)' != worktree ]; then \
 		rm -rf $(BENCH_BUILD)/src && mkdir -p $(BENCH_BUILD)/src && \
 		git archive '$(BENCH_DRIVER_REV)' drivers/xen include/uapi | tar -x -C $(BENCH_BUILD)/src && \
-		$(MAKE) -C $(KDIR) M=$(BENCH_BUILD)/src/drivers/xen modules && \
+		$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(BENCH_BUILD)/src/drivers/xen modules && \
 		cp $(BENCH_BUILD)/src/drivers/xen/xen-gntalloc.ko $(MODULE) && \
 		echo "bench: measuring drivers/xen as of $$(git rev-parse --short '$(BENCH_DRIVER_REV)')"; \
 	fi

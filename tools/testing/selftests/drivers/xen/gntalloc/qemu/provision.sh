@@ -5,20 +5,27 @@
 # idempotently.
 #
 #   host     host tools, installed with apt-get (only the missing ones; `apt-get update` only then)
-#   headers  linux-headers-<abi> + -common + linux-kbuild: a prepared tree to build modules against
-#   kernel   linux-image-<abi>: vmlinuz and /lib/modules/<abi> (depmod'ed)
-#   xen      xen-hypervisor-4.17-amd64, gunzipped (QEMU's -kernel wants the multiboot ELF)
-#   libxen   libxen-dev: static libxengnttab/libxentoolcore/libxentoollog and their headers
+#   headers  linux-headers-<abi> + -common + linux-kbuild: a prepared tree to build modules against;
+#            for a kernel of another Debian release, also a build root of that release
+#            (debootstrap) with the compiler the headers name and dkms, and sid's sparse
+#   kernel   linux-image-<abi> and the packages of the same ABI it depends on (7.x splits the
+#            image into linux-binary-, linux-modules-, linux-base-): vmlinuz and lib/modules/<abi>
+#   xen      xen-hypervisor-$XEN-amd64, gunzipped (QEMU's -kernel wants the multiboot ELF)
+#   libxen   libxen-dev of the same Xen: static libxengnttab/libxentoolcore/libxentoollog, headers
 #   busybox  busybox-static, the guest's userland (not installed: it conflicts with busybox)
 #   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
 #   checkpatch  scripts/checkpatch.pl and its data files of linux-source-$KSFT_KERNEL (make style)
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
 #
-# Environment: KERNEL (6.1 or 6.12), GNTALLOC_CACHE, KSFT_DIR.
+# Environment: KERNEL and XEN (kernels.mk lists them; XEN defaults to KERNEL's own), GNTALLOC_CACHE,
+# KSFT_DIR.
 # Everything but `host` is fetched with `apt-get download` and unpacked with `dpkg -x` into
 # $GNTALLOC_CACHE/<package>_<version>/, never installed: a new version on the mirror gets a new
 # directory. Which versions are current is asked from apt-cache once per change of the apt
-# lists and remembered, so a warm run costs milliseconds.
+# lists and remembered, so a warm run costs milliseconds. Packages of the machine's own Debian
+# release come through its apt; those of another release (Debian 13's kernel and Xen on a
+# Debian 12 machine) through a private apt configuration in $GNTALLOC_CACHE/apt-<release>/,
+# from the same mirror: the machine's sources, lists and preferences stay untouched.
 # stdout carries only KEY=VALUE lines; all chatter goes to stderr. With -o FILE the results go
 # to FILE instead, as a make fragment that the top Makefile includes: "P_KEY := VALUE" lines,
 # and "P_FILES += PATH" for every path they name, so that make can tell a fragment whose files
@@ -32,6 +39,7 @@ if [ "${1:-}" = -o ]; then
 fi
 
 KERNEL=${KERNEL:-6.1}
+here=$(cd "$(dirname "$0")" && pwd)
 # One kselftest harness for every kernel under test: the newest supported kernel's, the one an
 # upstream series would build with. It is userspace code and runs the same on older kernels.
 KSFT_KERNEL=6.12
@@ -53,6 +61,27 @@ die() {
 	printf 'provision: ERROR: %s\n' "$*" >&2
 	exit 1
 }
+
+# What KERNEL and XEN are, from kernels.mk's "NAME := WORDS..." lines.
+row() { awk -v n="$1" '$1 == n && $2 == ":=" { $1 = $2 = ""; print }' "$here/kernels.mk"; }
+known() { sed -n "s/^$1_\([^ ]*\) *:=.*/\1/p" "$here/kernels.mk" | tr '\n' ' '; }
+read -r KSUITE KMETA KXEN <<<"$(row "KERNEL_SOURCE_$KERNEL")" || :
+[ -n "${KSUITE:-}" ] || die "KERNEL=$KERNEL is not in kernels.mk (known: $(known KERNEL_SOURCE))"
+XEN=${XEN:-$KXEN}
+read -r XSUITE <<<"$(row "XEN_SOURCE_$XEN")" || :
+[ -n "${XSUITE:-}" ] || die "XEN=$XEN is not in kernels.mk (known: $(known XEN_SOURCE))"
+# A suite's release: trixie-backports is trixie's.
+# shellcheck disable=SC1091
+HOST_RELEASE=$(. /etc/os-release && echo "$VERSION_CODENAME")
+KRELEASE=${KSUITE%-backports}
+XRELEASE=${XSUITE%-backports}
+# mirror: the machine's mirror of its own release, which serves every release (debootstrap too).
+mirror() {
+	local m=${DEBIAN_MIRROR:-}
+	[ -n "$m" ] || m=$(apt-cache policy 2>/dev/null |
+		awk -v r="$HOST_RELEASE/main" '$3 == r && $2 ~ /^https?:/ { print $2; exit }')
+	echo "${m:-http://deb.debian.org/debian}"
+}
 out() {
 	if [ -z "${PROVISION_MK:-}" ]; then
 		printf '%s=%s\n' "$1" "$2" >&3
@@ -73,18 +102,54 @@ stale() {
 	exit $STALE
 }
 
-# show PKG...: "name version depends" per package, for apt's candidate versions. Missing
-# packages are stale lists.
+# apt_opts SUITE: the apt options that see SUITE. The machine's own release: none. Another
+# release: the private configuration, with SUITE preferred (backports are not by default).
+apt_opts() {
+	local r=${1%-backports} d
+	[ "$r" != "$HOST_RELEASE" ] || return 0
+	d=$CACHE/apt-$r
+	echo "-o Dir::Etc::sourcelist=$d/sources.list -o Dir::Etc::sourceparts=$d/none" \
+		"-o Dir::Etc::preferences=$d/preferences -o Dir::Etc::preferencesparts=$d/none" \
+		"-o Dir::State::Lists=$d/lists -o Dir::Cache=$d/cache" \
+		"-o Dir::State::status=$d/status -o APT::Default-Release=$1"
+}
+
+# private_apt RELEASE: its configuration and lists, made on first use (the lists are fetched
+# once; later a stale version is what brings `apt-get update`, below).
+private_apt() {
+	local d=$CACHE/apt-$1 k=/usr/share/keyrings/debian-archive-keyring.gpg m s
+	[ "$1" != "$HOST_RELEASE" ] || return 0
+	mkdir -p "$d/none" # the empty sources.list.d and preferences.d
+	if [ -s "$d/sources.list" ] && ls "$d"/lists/*_Packages* >/dev/null 2>&1; then
+		return 0
+	fi
+	mkdir -p "$d/lists/partial" "$d/cache/archives/partial"
+	: >"$d/status"
+	m=$(mirror)
+	# the release and its backports (sid has none)
+	for s in "$1" "$1-backports"; do
+		[ "$s" != sid-backports ] || continue
+		printf 'deb [signed-by=%s] %s %s main\n' "$k" "$m" "$s"
+	done >"$d/sources.list"
+	say "fetching the package lists of Debian $1 into $d"
+	# shellcheck disable=SC2046
+	apt-get $(apt_opts "$1") -q update >&2 || die "apt-get update of Debian $1 failed"
+}
+
+# show SUITE PKG...: "name version depends" per package, for apt's candidate versions in SUITE.
+# Missing packages are stale lists.
 show() {
-	local got
-	got=$(apt-cache show --no-all-versions "$@" 2>/dev/null | awk '
+	local got suite=$1
+	shift
+	# shellcheck disable=SC2046
+	got=$(apt-cache $(apt_opts "$suite") show --no-all-versions "$@" 2>/dev/null | awk '
 		/^Package: / { p = $2 }
 		/^Version: / { v = $2 }
 		/^Depends: / { d = substr($0, 10); gsub(/ /, "", d) }
 		/^$/ { if (p != "") print p, v, d; p = v = d = "" }
 		END { if (p != "") print p, v, d }')
 	for p in "$@"; do
-		grep -q "^$p " <<<"$got" || stale "no package $p in the apt lists"
+		grep -q "^$p " <<<"$got" || stale "no package $p in the apt lists of $suite"
 	done
 	echo "$got"
 }
@@ -96,45 +161,78 @@ dep() {
 		grep -E -m1 "$3" || die "$2 has no dependency matching $3"
 }
 
-# Resolve every package name and version for KERNEL into $CACHE/resolved-$KERNEL, unless the
-# apt lists are the same as when that file was written (names, sizes and times of the files:
-# apt gives a list file the mirror's time, not ours, so "newer than" would miss updates).
-# The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
+# The package lists in use: the machine's, and the private ones of the other releases.
+lists() {
+	local r
+	echo "$APT_LISTS"
+	for r in $(printf '%s\n' "$KRELEASE" "$XRELEASE" | sort -u); do
+		[ "$r" = "$HOST_RELEASE" ] || echo "$CACHE/apt-$r/lists"
+	done
+	[ "$KRELEASE" = "$HOST_RELEASE" ] || echo "$CACHE/apt-$SPARSE_SUITE/lists"
+}
+
+# Resolve every package name and version for KERNEL and XEN into $CACHE/resolved-$KERNEL-$XEN,
+# unless the apt lists are the same as when that file was written (names, sizes and times of
+# the files: apt gives a list file the mirror's time, not ours, so "newer than" would miss
+# updates). The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
 resolve() {
-	local f=$CACHE/resolved-$KERNEL s1 s2 s3 sig META
-	case $KERNEL in
-	6.1) META=linux-image-amd64 ;;
-	6.12) META=linux-image-6.12-amd64 ;;
-	*) die "KERNEL=$KERNEL: only 6.1 (default) and 6.12 can be provisioned; KDIR= builds for others" ;;
-	esac
-	# The harness kernel is part of the key: a file resolved for another one lacks its version.
-	sig=$(ls -l --time-style=+%s "$APT_LISTS" 2>/dev/null | md5sum | cut -c1-32)-$KSFT_KERNEL
+	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 s5='' sig p
+	private_apt "$KRELEASE"
+	private_apt "$XRELEASE"
+	[ "$KRELEASE" = "$HOST_RELEASE" ] || private_apt "$SPARSE_SUITE"
+	# The harness kernel and this script are part of the key: a file resolved for another
+	# harness lacks its version, one resolved by another script may lack a variable.
+	# shellcheck disable=SC2046
+	sig=$({ ls -l --time-style=+%s $(lists) 2>/dev/null; cat "$0" "$here/kernels.mk"; } |
+		md5sum | cut -c1-32)-$KSFT_KERNEL
 	if [ -s "$f" ] && grep -qx "LISTS=$sig" "$f"; then
 		. "$f"
 		return
 	fi
-	s1=$(show "$META" xen-hypervisor-4.17-amd64 libxen-dev busybox-static "linux-source-$KERNEL" \
-		"linux-source-$KSFT_KERNEL")
-	IMAGE_PKG=$(dep "$s1" "$META" '^linux-image-')
+	s0=$(show "$HOST_RELEASE" busybox-static "linux-source-$KSFT_KERNEL")
+	s1=$(show "$KSUITE" "$KMETA" "linux-source-$KERNEL")
+	IMAGE_PKG=$(dep "$s1" "$KMETA" '^linux-image-')
 	ABI=${IMAGE_PKG#linux-image-}
 	ABI=${ABI%-unsigned}
+	case $ABI in
+	"$KERNEL".*) ;;
+	*) die "$KMETA in $KSUITE is $ABI now, not $KERNEL: add it to kernels.mk (README.md here)" ;;
+	esac
 	HDR_PKG=linux-headers-$ABI
-	s2=$(show "$IMAGE_PKG" "$HDR_PKG")
+	s2=$(show "$KSUITE" "$IMAGE_PKG" "$HDR_PKG")
 	COMMON_PKG=$(dep "$s2" "$HDR_PKG" '^linux-headers-.*-common$')
 	KBUILD_PKG=$(dep "$s2" "$HDR_PKG" '^linux-kbuild-')
-	s3=$(show "$COMMON_PKG" "$KBUILD_PKG")
+	# 7.x: the image is a small package; vmlinuz and the modules are in these.
+	ABI_PKGS=$(awk -v p="$IMAGE_PKG" -v abi="-$ABI" '$1 == p {
+		n = split($3, d, /[,|]/)
+		for (i = 1; i <= n; i++) {
+			sub(/\(.*/, "", d[i])
+			if (substr(d[i], length(d[i]) - length(abi) + 1) == abi)
+				printf "%s ", d[i]
+		}
+	}' <<<"$s2")
+	# shellcheck disable=SC2086
+	s3=$(show "$KSUITE" "$COMMON_PKG" "$KBUILD_PKG" $ABI_PKGS)
+	s4=$(show "$XSUITE" "xen-hypervisor-$XEN-amd64" libxen-dev)
+	[ "$KRELEASE" = "$HOST_RELEASE" ] || s5=$(show "$SPARSE_SUITE" sparse)
+	IMAGE_PKGS="$IMAGE_PKG=$(version "$s2" "$IMAGE_PKG")"
+	for p in $ABI_PKGS; do
+		IMAGE_PKGS="$IMAGE_PKGS $p=$(version "$s3" "$p")"
+	done
 	cat >"$f.tmp" <<-EOF
 		LISTS=$sig
 		ABI=$ABI
+		IMAGE_PKGS="$IMAGE_PKGS"
 		IMAGE_PKG=$IMAGE_PKG IMAGE_VER=$(version "$s2" "$IMAGE_PKG")
 		HDR_PKG=$HDR_PKG HDR_VER=$(version "$s2" "$HDR_PKG")
 		COMMON_PKG=$COMMON_PKG COMMON_VER=$(version "$s3" "$COMMON_PKG")
 		KBUILD_PKG=$KBUILD_PKG KBUILD_VER=$(version "$s3" "$KBUILD_PKG")
-		XEN_VER=$(version "$s1" xen-hypervisor-4.17-amd64)
-		LIBXEN_VER=$(version "$s1" libxen-dev)
-		BUSYBOX_VER=$(version "$s1" busybox-static)
+		XEN_VER=$(version "$s4" "xen-hypervisor-$XEN-amd64")
+		LIBXEN_VER=$(version "$s4" libxen-dev)
+		BUSYBOX_VER=$(version "$s0" busybox-static)
 		SRC_PKG=linux-source-$KERNEL SRC_VER=$(version "$s1" "linux-source-$KERNEL")
-		KSFT_PKG=linux-source-$KSFT_KERNEL KSFT_VER=$(version "$s1" "linux-source-$KSFT_KERNEL")
+		KSFT_PKG=linux-source-$KSFT_KERNEL KSFT_VER=$(version "$s0" "linux-source-$KSFT_KERNEL")
+		SPARSE_VER=$(version "$s5" sparse)
 	EOF
 	mv "$f.tmp" "$f"
 	. "$f"
@@ -146,42 +244,46 @@ cachedir() { echo "$CACHE/${1}_${2//:/%3a}"; }
 # apt-get download drops root for the fetch and warns if user _apt cannot write the directory.
 sandbox() { ! id _apt >/dev/null 2>&1 || chown _apt "$1"; }
 
-# fetch DIR PKG=VER...: download the packages into DIR/debs. Used on DIR.tmp, renamed when done:
-# a half-done directory never looks done, and the next run throws it away.
+# fetch SUITE DIR PKG=VER...: download the packages of SUITE into DIR/debs. Used on DIR.tmp,
+# renamed when done: a half-done directory never looks done, and the next run throws it away.
 fetch() {
-	local dir=$1 p
-	shift
+	local suite=$1 dir=$2 p
+	shift 2
 	rm -rf "$dir"
 	mkdir -p "$dir/debs"
 	sandbox "$dir/debs"
 	for p in "$@"; do
 		say "downloading $p"
-		(cd "$dir/debs" && apt-get download -q "$p") || stale "cannot download $p"
+		# shellcheck disable=SC2046
+		(cd "$dir/debs" && apt-get $(apt_opts "$suite") download -q "$p") ||
+			stale "cannot download $p"
 	done
 }
 
-# [FIXUP=fn] unpack DIR PKG=VER...: fetch and dpkg -x the packages into DIR/root, once. The
-# fix-up, if any, runs as "fn DIR.tmp DIR" before DIR appears under its real name.
+# [FIXUP=fn] unpack SUITE DIR PKG=VER...: fetch and dpkg -x the packages into DIR/root, once.
+# The fix-up, if any, runs as "fn DIR.tmp DIR" before DIR appears under its real name.
 unpack() {
-	local dir=$1 p
-	shift
+	local suite=$1 dir=$2 p
+	shift 2
 	[ ! -d "$dir" ] || return 0
-	fetch "$dir.tmp" "$@"
+	fetch "$suite" "$dir.tmp" "$@"
 	for p in "$dir.tmp"/debs/*.deb; do
 		dpkg -x "$p" "$dir.tmp/root"
 	done
 	rm -rf "$dir.tmp/debs"
-	[ -z "${FIXUP:-}" ] || "$FIXUP" "$dir.tmp" "$dir"
+	if [ -n "${FIXUP:-}" ]; then
+		"$FIXUP" "$dir.tmp" "$dir" || die "$FIXUP failed in $dir.tmp"
+	fi
 	mv "$dir.tmp" "$dir"
 }
 
-part_host() {
+# host_install PKG...: apt-get install those of PKG... that the machine lacks.
+host_install() {
 	local missing
-	# shellcheck disable=SC2086
-	missing=$({ dpkg-query -W -f='${Package} ${Status}\n' $HOST_PACKAGES 2>/dev/null || :; } |
+	missing=$({ dpkg-query -W -f='${Package} ${Status}\n' "$@" 2>/dev/null || :; } |
 		awk '$NF == "installed" { ok[$1] = 1 }
 		     END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }' \
-			want="$(echo $HOST_PACKAGES)")
+			want="$*")
 	[ -n "$missing" ] || return 0
 	[ "$(id -u)" = 0 ] || die "not root; please install:" $missing
 	say "installing host tools:" $missing
@@ -194,45 +296,126 @@ part_host() {
 		die "apt-get install failed"
 }
 
-# The arch headers' Makefile includes the -common one by absolute path under /usr/src.
+part_host() {
+	# shellcheck disable=SC2086
+	host_install $HOST_PACKAGES
+}
+
+# The arch headers' Makefile names the -common tree (include) and, on 7.x, itself (KBUILD_OUTPUT)
+# by absolute paths under /usr/src: repointed to where they are unpacked. Debian's
+# -common headers of 7.x lack scripts/checker-valid.sh, which their Makefile runs for C=1/C=2
+# and, when it is missing, turns sparse off with a mere notice: ours asks what these headers need
+# of the checker, __typeof_unqual__ (they use it under __CHECKER__); make style then checks that
+# sparse did run.
 fixup_headers() {
-	sed -i "s|^include /usr/src/|include $2/root/usr/src/|" "$1/root/usr/src/$HDR_PKG/Makefile"
+	local common
+	sed -i -E "s@^(include |KBUILD_OUTPUT=)/usr/src/@\1$2/root/usr/src/@" \
+		"$1/root/usr/src/$HDR_PKG/Makefile"
+	common=$1/root/usr/src/$COMMON_PKG
+	if grep -q 'scripts/checker-valid.sh' "$common/Makefile" &&
+		[ ! -e "$common/scripts/checker-valid.sh" ]; then
+		cat >"$common/scripts/checker-valid.sh" <<-'EOF'
+			#!/bin/sh
+			# Written by the xen-gntalloc test bed (provision.sh): Debian's headers lack the
+			# kernel's own. Prints 1 if the checker "$@" knows __typeof_unqual__.
+			t=${TMPDIR:-/tmp}/checker-valid.$$.c
+			echo 'static inline int f(const int x) { __typeof_unqual__(x) y = x; return y; }' >"$t"
+			"$@" "$t" 2>&1 | grep -q . || echo 1
+			rm -f "$t"
+		EOF
+		chmod +x "$common/scripts/checker-valid.sh"
+	fi
+}
+
+# The packages of the build root, beside the compiler that the headers name: what Kbuild runs for
+# an external module (make, libelf for objtool, pahole for BTF, kmod, bc, bison, flex) and dkms
+# for make dkms-build.
+BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms"
+# sparse for those kernels: Debian 13's (0.6.4) cannot parse __typeof_unqual__, which 7.x's
+# headers use under __CHECKER__; sid's 0.6.5~rc1 can, and runs in the Debian 13 build root.
+SPARSE_SUITE=sid
+
+# buildroot: a minimal Debian $KRELEASE made with debootstrap from the mirror, once per compiler
+# version and package list; the chroot that in-buildroot.sh runs the kernel's builds in.
+buildroot() {
+	local headers=$1 cc ccver dir
+	cc=$(sed -n 's/^CC = .*\(gcc-[0-9][0-9]*\)$/\1/p' "$headers/.kernelvariables" 2>/dev/null)
+	[ -n "$cc" ] || die "$headers/.kernelvariables names no gcc-N: which compiler built $ABI?"
+	ccver=$(version "$(show "$KRELEASE" "$cc")" "$cc")
+	dir=$CACHE/buildroot-${KRELEASE}_$cc-${ccver//:/%3a}
+	dir=$dir-$(echo "$BUILDROOT_PACKAGES" | md5sum | cut -c1-8)
+	if [ ! -d "$dir" ]; then
+		host_install debootstrap
+		rm -rf "$dir.tmp"
+		say "debootstrap $KRELEASE with $cc into $dir (a minute or two)"
+		debootstrap --variant=minbase --include="$(echo "$cc $BUILDROOT_PACKAGES" | tr ' ' ,)" \
+			"$KRELEASE" "$dir.tmp" "$(mirror)" >&2 || die "debootstrap $KRELEASE failed"
+		rm -rf "$dir.tmp"/var/cache/apt/archives/*.deb "$dir.tmp"/var/lib/apt/lists/*_Packages*
+		chroot "$dir.tmp" "x86_64-linux-gnu-$cc" --version >/dev/null ||
+			die "no working $cc in the build root $dir.tmp"
+		mv "$dir.tmp" "$dir"
+	fi
+	out BUILDROOT "$dir"
 }
 
 part_headers() {
 	local dir
 	# One tree for all three: the headers reach kbuild's scripts through relative symlinks.
 	dir=$(cachedir "$HDR_PKG" "$HDR_VER")
-	FIXUP=fixup_headers unpack "$dir" "$HDR_PKG=$HDR_VER" "$COMMON_PKG=$COMMON_VER" \
-		"$KBUILD_PKG=$KBUILD_VER"
+	FIXUP=fixup_headers unpack "$KSUITE" "$dir" "$HDR_PKG=$HDR_VER" \
+		"$COMMON_PKG=$COMMON_VER" "$KBUILD_PKG=$KBUILD_VER"
+	# again on a tree that an older provision.sh unpacked (the fix-up is idempotent)
+	fixup_headers "$dir" "$dir"
 	out KDIR "$dir/root/usr/src/$HDR_PKG"
+	# The machine's compiler builds for its own release's kernels, a build root for the others.
+	if [ "$KRELEASE" = "$HOST_RELEASE" ]; then
+		out BUILDROOT ""
+		out SPARSE ""
+	else
+		buildroot "$dir/root/usr/src/$HDR_PKG"
+		dir=$(cachedir sparse "$SPARSE_VER")
+		unpack "$SPARSE_SUITE" "$dir" "sparse=$SPARSE_VER"
+		out SPARSE "$dir/root/usr/bin/sparse"
+	fi
 }
 
-# modules.dep is normally made by the package's postinst.
-fixup_kernel() { depmod -b "$1/root" "$ABI"; }
+# modules.dep is normally made by the package's postinst. 7.x installs under /usr/lib/modules
+# only: /lib/modules, where modprobe -d and depmod -b look, is a link to it, as on a merged-/usr
+# system.
+fixup_kernel() {
+	if [ ! -e "$1/root/lib/modules" ] && [ -d "$1/root/usr/lib/modules" ]; then
+		mkdir -p "$1/root/lib"
+		ln -s ../usr/lib/modules "$1/root/lib/modules"
+	fi
+	depmod -b "$1/root" "$ABI"
+}
 
 part_kernel() {
-	local dir
+	local dir vmlinuz
 	dir=$(cachedir "$IMAGE_PKG" "$IMAGE_VER")
-	FIXUP=fixup_kernel unpack "$dir" "$IMAGE_PKG=$IMAGE_VER"
+	# shellcheck disable=SC2086
+	FIXUP=fixup_kernel unpack "$KSUITE" "$dir" $IMAGE_PKGS
+	vmlinuz=$dir/root/boot/vmlinuz-$ABI
+	[ -e "$vmlinuz" ] || vmlinuz=$dir/root/usr/lib/modules/$ABI/vmlinuz
+	[ -e "$vmlinuz" ] || die "no vmlinuz in $IMAGE_PKGS"
 	out KABI "$ABI"
-	out VMLINUZ "$dir/root/boot/vmlinuz-$ABI"
+	out VMLINUZ "$vmlinuz"
 	out KMODROOT "$dir/root"
 }
 
-fixup_xen() { gzip -dc "$1"/root/boot/xen-4.17-amd64.gz >"$1/xen-4.17-amd64"; }
+fixup_xen() { gzip -dc "$1/root/boot/xen-$XEN-amd64.gz" >"$1/xen-$XEN-amd64"; }
 
 part_xen() {
 	local dir
-	dir=$(cachedir xen-hypervisor-4.17-amd64 "$XEN_VER")
-	FIXUP=fixup_xen unpack "$dir" "xen-hypervisor-4.17-amd64=$XEN_VER"
-	out XEN_IMAGE "$dir/xen-4.17-amd64"
+	dir=$(cachedir "xen-hypervisor-$XEN-amd64" "$XEN_VER")
+	FIXUP=fixup_xen unpack "$XSUITE" "$dir" "xen-hypervisor-$XEN-amd64=$XEN_VER"
+	out XEN_IMAGE "$dir/xen-$XEN-amd64"
 }
 
 part_libxen() {
 	local dir
 	dir=$(cachedir libxen-dev "$LIBXEN_VER")
-	unpack "$dir" "libxen-dev=$LIBXEN_VER"
+	unpack "$XSUITE" "$dir" "libxen-dev=$LIBXEN_VER"
 	out LIBXEN_INC "$dir/root/usr/include"
 	out LIBXEN_LIB "$dir/root/usr/lib/x86_64-linux-gnu"
 }
@@ -240,7 +423,7 @@ part_libxen() {
 part_busybox() {
 	local dir
 	dir=$(cachedir busybox-static "$BUSYBOX_VER")
-	unpack "$dir" "busybox-static=$BUSYBOX_VER"
+	unpack "$HOST_RELEASE" "$dir" "busybox-static=$BUSYBOX_VER"
 	out BUSYBOX "$dir/root/bin/busybox"
 }
 
@@ -253,7 +436,7 @@ part_ksft() {
 	dir=$(cachedir "$KSFT_PKG" "$KSFT_VER")
 	top=linux-source-$KSFT_KERNEL/tools/testing/selftests
 	if [ ! -d "$dir" ]; then
-		fetch "$dir.tmp" "$KSFT_PKG=$KSFT_VER"
+		fetch "$HOST_RELEASE" "$dir.tmp" "$KSFT_PKG=$KSFT_VER"
 		# tar complains about the members that a release lacks (kselftest_deps.sh...).
 		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
 			tar -xO "./usr/src/linux-source-$KSFT_KERNEL.tar.xz" |
@@ -287,7 +470,7 @@ part_checkpatch() {
 	dir=$(cachedir "$KSFT_PKG" "$KSFT_VER").checkpatch
 	top=linux-source-$KSFT_KERNEL/scripts
 	if [ ! -d "$dir" ]; then
-		fetch "$dir.tmp" "$KSFT_PKG=$KSFT_VER"
+		fetch "$HOST_RELEASE" "$dir.tmp" "$KSFT_PKG=$KSFT_VER"
 		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
 			tar -xO "./usr/src/linux-source-$KSFT_KERNEL.tar.xz" |
 			tar -xJ -C "$dir.tmp" $(for f in $CHECKPATCH_FILES; do echo "$top/$f"; done)
@@ -307,7 +490,7 @@ part_source() {
 	local dir
 	dir=$(cachedir "$SRC_PKG" "$SRC_VER").tree
 	if [ ! -d "$dir" ]; then
-		fetch "$dir.tmp" "$SRC_PKG=$SRC_VER"
+		fetch "$KSUITE" "$dir.tmp" "$SRC_PKG=$SRC_VER"
 		say "unpacking $SRC_PKG=$SRC_VER"
 		dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
 			tar -xO "./usr/src/linux-source-$KERNEL.tar.xz" | tar -xJ -C "$dir.tmp"
@@ -328,14 +511,22 @@ if [ -z "${PROVISION_INNER:-}" ]; then
 	[ $rc = $STALE ] && [ -z "${PROVISION_UPDATED:-}" ] || exit $rc
 	say "running apt-get update and retrying"
 	apt-get $APT_LOCK update -q >&2 || say "WARNING: apt-get update reported errors; going on"
+	for r in $(printf '%s\n' "$KRELEASE" "$XRELEASE" "$SPARSE_SUITE" | sort -u); do
+		if [ "$r" = "$HOST_RELEASE" ] || [ ! -s "$CACHE/apt-$r/sources.list" ]; then
+			continue
+		fi
+		# shellcheck disable=SC2046
+		apt-get $(apt_opts "$r") -q update >&2 ||
+			say "WARNING: apt-get update of Debian $r reported errors; going on"
+	done
 	PROVISION_INNER=1 PROVISION_UPDATED=1 exec "$0" "$@"
 fi
 
 if [ -n "${PROVISION_MK:-}" ]; then
 	mkdir -p "$(dirname "$PROVISION_MK")"
 	exec 3>"$PROVISION_MK.tmp" 1>&2
-	printf '# Written by provision.sh %s for KERNEL=%s, GNTALLOC_CACHE=%s: do not edit.\n' \
-		"$*" "$KERNEL" "$CACHE" >&3
+	printf '# Written by provision.sh %s for KERNEL=%s, XEN=%s, GNTALLOC_CACHE=%s: do not edit.\n' \
+		"$*" "$KERNEL" "$XEN" "$CACHE" >&3
 else
 	exec 3>&1 1>&2
 fi

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 #
-# The test bed's targets, included by the top Makefile: boot Xen 4.17 + a Debian PV dom0 in
-# QEMU and run the suite, the demo, a payload or the stress program in it (README.md here).
+# The test bed's targets, included by the top Makefile: boot Xen (XEN) + a Debian PV dom0 (KERNEL)
+# in QEMU and run the suite, the demo, a payload or the stress program in it (README.md here).
 # Every run goes through $(call vm,MODE); what differs between runs is a few variables.
 
 VM_CPUS       ?= 2
@@ -97,7 +97,8 @@ endif
 endif
 
 provision: ## fetch everything for KERNEL now, and show where it is
-	@$(foreach v,KDIR KABI VMLINUZ KMODROOT XEN_IMAGE BUSYBOX LIBXEN_INC LIBXEN_LIB KSFT_FROM, \
+	@$(foreach v,KDIR BUILDROOT SPARSE KABI VMLINUZ KMODROOT XEN_IMAGE BUSYBOX LIBXEN_INC LIBXEN_LIB \
+		KSFT_FROM, \
 		echo '$(v)=$(P_$(v))';)
 
 PARTS_check        := $(TESTBED_PARTS)

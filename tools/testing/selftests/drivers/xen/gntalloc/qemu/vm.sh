@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# vm.sh - boot Xen 4.17 with the Debian PV dom0 under QEMU (TCG), let init.sh do MODE's work,
+# vm.sh - boot Xen with the Debian PV dom0 under QEMU (TCG), let init.sh do MODE's work,
 # and judge the run from the console alone: QEMU's exit status says nothing (the guest ends
 # every run with a reset, and QEMU exits 0 on -no-reboot).
 #
