@@ -13,6 +13,17 @@
  * MAPPED state and, if already deallocated, is released.  No per-mapping
  * state exists, so splitting a mapping needs no bookkeeping at all.
  *
+ * What this rests on, checked in 6.1, 6.12 and 7.3 (the suite's mmap, fork,
+ * mremap and partial munmap tests are the evidence at run time):
+ * - vm_insert_page() adds a file rmap for each entry it installs, so an
+ *   order-0 page's mapcount is its number of entries; the pages must stay
+ *   order-0 (large folios lose per-page counts).
+ * - fork copies the page tables of VM_MIXEDMAP mappings (which
+ *   vm_insert_page() sets) instead of leaving them to fault, with an rmap
+ *   per copied entry; we have no ->fault, so VM_DONTCOPY must never be set.
+ * - munmap, exit and the unmap half of mremap zap the entries before they
+ *   call ->close; splitting a mapping calls no ->close.
+ *
  * Locking: ->mmap and ->close run under mmap_lock and take the file's lock;
  * the ioctls never take mmap_lock (nor fault) while holding the file's lock.
  */
