@@ -802,23 +802,6 @@ FIXTURE_VARIANT_ADD(fault, munmap_middle) { .path = &path_munmap_middle };
 FIXTURE_VARIANT_ADD(fault, close_with_grants) { .path = &path_close };
 FIXTURE_VARIANT_ADD(fault, fork_with_mappings) { .path = &path_fork };
 
-static int read_knob(const char *path, char *buf, size_t size)
-{
-	ssize_t len;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, buf, size - 1);
-	close(fd);
-	if (len <= 0)
-		return len ? -errno : -EIO;
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 FIXTURE_SETUP(fault)
 {
 	unsigned int i;
@@ -831,7 +814,7 @@ FIXTURE_SETUP(fault)
 	if (access(FAIL_NTH, W_OK))
 		SKIP(return, "%s is missing: the kernel has no CONFIG_FAULT_INJECTION", FAIL_NTH);
 	for (i = 0; i < NKNOBS; i++)
-		if (read_knob(knobs[i].path, self->saved[i], sizeof(self->saved[i])))
+		if (read_str_file(knobs[i].path, self->saved[i], sizeof(self->saved[i])))
 			SKIP(return,
 			     "%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
 			     knobs[i].path);
