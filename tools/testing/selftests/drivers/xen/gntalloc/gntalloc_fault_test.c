@@ -5,8 +5,9 @@
  *
  * For each path (open, ALLOC of one and of many pages, DEALLOC,
  * SET_UNMAP_NOTIFY, mmap of one page, many pages and a sub-range, munmap,
- * close with grants, fork with mappings) the one system call under test is
- * run again and again with /proc/thread-self/fail-nth set to 1, 2, 3, ...:
+ * munmap beside grants emptied by MADV_DONTNEED, close with grants, fork
+ * with mappings) the one system call under test is run again and again
+ * with /proc/thread-self/fail-nth set to 1, 2, 3, ...:
  * the n-th allocation the call makes fails (slab through failslab, pages
  * through fail_page_alloc), whoever makes it, the driver or the kernel
  * around it (fork: slab allocations only, see path_fork).  The loop ends at
@@ -53,6 +54,8 @@
 #define MANY			64
 /* Pages of the allocation that the mmap, munmap and fork paths work on. */
 #define SPAN			16
+/* Grants allocated ahead of it and emptied by MADV_DONTNEED (path_munmap_dontneed). */
+#define EARLY			2
 
 /*
  * The knobs SETUP sets, in this order (TEARDOWN restores them in reverse):
@@ -91,6 +94,8 @@ struct fault_ctx {
 	uint8_t *map;		/* all of them mapped, or NULL */
 	uint8_t *map2;		/* a second mapping (fork), or NULL */
 	uint32_t map2_pages;	/* ...of this many pages */
+	uint64_t early_index;	/* EARLY grants allocated before the others */
+	uint8_t *early;		/* ...mapped, emptied by MADV_DONTNEED, or NULL */
 	struct ioctl_gntalloc_alloc_gref *op;	/* ALLOC's argument */
 	struct evtchn_pair evt;	/* SEND_EVENT's port */
 	long result;		/* what the call returned: fd, address, pid */
@@ -132,15 +137,21 @@ static long ret_or_errno(long ret)
 	return ret < 0 ? -errno : ret;
 }
 
+/* Allocate the run's @pages on its open file. */
+static int alloc_pages(struct fault_ctx *c, uint32_t pages)
+{
+	c->pages = pages;
+	if (pages && gntalloc_alloc_rw(c->fd, pages, &c->index, NULL))
+		return -errno;
+	return 0;
+}
+
 static int open_and_alloc(struct fault_ctx *c, uint32_t pages)
 {
 	c->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	if (c->fd < 0)
 		return -errno;
-	c->pages = pages;
-	if (pages && gntalloc_alloc_rw(c->fd, pages, &c->index, NULL))
-		return -errno;
-	return 0;
+	return alloc_pages(c, pages);
 }
 
 static void *map_pages(struct fault_ctx *c, uint32_t first, uint32_t count)
@@ -176,6 +187,8 @@ static void undo_all(struct fault_ctx *c, const struct fault_path *p)
 		munmap(c->map2, c->map2_pages * page_size());
 	if (c->map)
 		munmap(c->map, c->pages * page_size());
+	if (c->early)
+		munmap(c->early, EARLY * page_size());
 	close_if_open(c->fd);
 	if (c->evt.fd_local >= 0 || c->evt.fd_remote >= 0)
 		evtchn_pair_close(&c->evt);
@@ -368,17 +381,21 @@ static const char *done_mmap(struct fault_ctx *c, const struct fault_path *p)
 
 /* munmap */
 
+/* Map all the run's pages and mark them. */
+static int map_and_mark(struct fault_ctx *c)
+{
+	c->map = map_pages(c, 0, c->pages);
+	if (!c->map)
+		return -errno;
+	mark_pages(c->map, c->pages);
+	return 0;
+}
+
 static int prepare_mapped(struct fault_ctx *c, const struct fault_path *p)
 {
 	int err = open_and_alloc(c, p->pages);
 
-	if (err)
-		return err;
-	c->map = map_pages(c, 0, p->pages);
-	if (!c->map)
-		return -errno;
-	mark_pages(c->map, p->pages);
-	return 0;
+	return err ? err : map_and_mark(c);
 }
 
 static long call_munmap(struct fault_ctx *c, const struct fault_path *p)
@@ -405,6 +422,83 @@ static const char *intact_munmap(struct fault_ctx *c, const struct fault_path *p
 	if (!marks_hold(c->map, 0, p->pages))
 		return "after the failed munmap the mapping lost its contents";
 	return NULL;
+}
+
+/*
+ * munmap beside grants emptied by MADV_DONTNEED (issue 12, finding 4).
+ *
+ * Ahead of the pages the munmap works on, the file has EARLY grants, mapped
+ * once and emptied with MADV_DONTNEED: no page-table entry is left, but the
+ * mapping still exists, so they stay mapped in the driver's eyes.  The
+ * first is deallocated, lives on only because of that mapping, and sends an
+ * event when it is released; the second is still owned.  When the split of
+ * a partial munmap fails in vma_adjust(), 6.1 calls ->close on an empty vma
+ * with vm_pgoff 0: a close that took that for "every index from 0 on"
+ * released the first grant (firing its event) and unmarked the second.
+ * Neither may happen before the early mapping goes, and then both must.
+ */
+static int prepare_early_dontneed(struct fault_ctx *c, const struct fault_path *p)
+{
+	void *addr;
+	int err;
+
+	err = evtchn_pair_open(&c->evt);
+	if (err)
+		return err;
+	c->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	if (gntalloc_alloc_rw(c->fd, EARLY, &c->early_index, NULL) ||
+	    gntalloc_set_notify(c->fd, c->early_index, UNMAP_NOTIFY_SEND_EVENT,
+				c->evt.local_port))
+		return -errno;
+	addr = gntalloc_mmap(c->fd, c->early_index, EARLY);
+	if (addr == MAP_FAILED)
+		return -errno;
+	c->early = addr;
+	if (gntalloc_dealloc(c->fd, c->early_index, 1) ||
+	    madvise(c->early, EARLY * page_size(), MADV_DONTNEED))
+		return -errno;
+	err = alloc_pages(c, p->pages);
+	return err ? err : map_and_mark(c);
+}
+
+/* The early grants are as prepared; their munmap releases and unmarks them. */
+static const char *early_intact(struct fault_ctx *c)
+{
+	struct gntalloc_counters before, after;
+	int ret;
+
+	ret = evtchn_pair_wait(&c->evt, NO_EVENT_MS);
+	if (ret)
+		return ret > 0 ? "the deallocated early grant sent its event while still mapped" :
+				 "waiting for an event failed";
+	if (read_counters(&before))
+		return "cannot read the counters";
+	munmap(c->early, EARLY * page_size());
+	c->early = NULL;
+	if (read_counters(&after))
+		return "cannot read the counters";
+	if (after.mapped != before.mapped - EARLY || after.in_use != before.in_use - 1 ||
+	    after.freed_total != before.freed_total + 1)
+		return "the early mapping's munmap did not release the deallocated grant and unmark both";
+	if (evtchn_pair_wait(&c->evt, EVENT_TIMEOUT_MS) != 1)
+		return "no event when the early mapping went";
+	return NULL;
+}
+
+static const char *done_munmap_early(struct fault_ctx *c, const struct fault_path *p)
+{
+	const char *why = done_munmap(c, p);
+
+	return why ? why : early_intact(c);
+}
+
+static const char *intact_munmap_early(struct fault_ctx *c, const struct fault_path *p)
+{
+	const char *why = intact_munmap(c, p);
+
+	return why ? why : early_intact(c);
 }
 
 /* close with grants */
@@ -864,6 +958,13 @@ static const struct fault_path path_munmap_middle = {
 	.delta = { .mapped = -4 },
 };
 
+static const struct fault_path path_munmap_dontneed = {
+	.name = "munmap of pages 5-8 of 16, earlier grants emptied by MADV_DONTNEED",
+	.prepare = prepare_early_dontneed, .call = call_munmap, .done = done_munmap_early,
+	.intact = intact_munmap_early, .undo = undo_all, .pages = SPAN, .first = 5,
+	.count = 4, .evtchn = true, .delta = { .mapped = -4 },
+};
+
 static const struct fault_path path_close = {
 	.name = "close of a file with 8 grants and notifications",
 	.prepare = prepare_close, .call = call_close, .done = done_close,
@@ -906,6 +1007,9 @@ FIXTURE_VARIANT_ADD(fault, mmap_many) { .path = &path_mmap_many };
 FIXTURE_VARIANT_ADD(fault, mmap_sub_range) { .path = &path_mmap_sub_range };
 FIXTURE_VARIANT_ADD(fault, munmap_all) { .path = &path_munmap_all };
 FIXTURE_VARIANT_ADD(fault, munmap_middle) { .path = &path_munmap_middle };
+FIXTURE_VARIANT_ADD(fault, munmap_middle_keeps_dontneed_grants) {
+	.path = &path_munmap_dontneed
+};
 FIXTURE_VARIANT_ADD(fault, close_with_grants) { .path = &path_close };
 FIXTURE_VARIANT_ADD(fault, fork_with_mappings) { .path = &path_fork };
 
