@@ -5,8 +5,9 @@
  *
  * For each path (open, ALLOC of one and of many pages, DEALLOC,
  * SET_UNMAP_NOTIFY, mmap of one page, many pages and a sub-range, munmap,
- * close with grants, fork with mappings) the one system call under test is
- * run again and again with /proc/thread-self/fail-nth set to 1, 2, 3, ...:
+ * munmap beside grants emptied by MADV_DONTNEED, close with grants, fork
+ * with mappings) the one system call under test is run again and again
+ * with /proc/thread-self/fail-nth set to 1, 2, 3, ...:
  * the n-th allocation the call makes fails (slab through failslab, pages
  * through fail_page_alloc), whoever makes it, the driver or the kernel
  * around it (fork: slab allocations only, see path_fork).  The loop ends at
@@ -15,7 +16,8 @@
  *  - the call either failed with a clean errno (ENOMEM; EAGAIN for fork) or
  *    succeeded and did its whole job (checked per path);
  *  - on failure no counter of /sys/class/gntalloc/gntalloc moved, except
- *    alloc_failures, by one at most;
+ *    alloc_failures: exactly one more for a failed ALLOC, none for any
+ *    other call;
  *  - once the run's own state is undone, the gauges are back where they
  *    were (nothing leaked), and the kernel is not tainted by a WARN.
  * A call that fails although no fault was injected fails the test.
@@ -24,8 +26,10 @@
  * if the call never got that far; it counts only allocations that the
  * failslab and fail_page_alloc filters let through, so SETUP sets them to
  * count every allocation, sleeping or not, of any order (and to be quiet:
- * verbose=0), and TEARDOWN puts them back.  The probabilities stay 0:
- * nothing else ever fails.
+ * verbose=0), and TEARDOWN puts them back.  Nothing else ever fails:
+ * fail_page_alloc's probability stays 0, and failslab's, 100, only counts
+ * for a task marked in make-it-fail, and then only while times is not 0,
+ * as it is except in a path_alloc_many_twice call (see there).
  *
  * Needs a kernel with CONFIG_FAULT_INJECTION, CONFIG_FAILSLAB,
  * CONFIG_FAIL_PAGE_ALLOC and CONFIG_FAULT_INJECTION_DEBUG_FS, debugfs
@@ -38,6 +42,7 @@
 #include "gntalloc_fixture.h"
 
 #define FAIL_NTH		"/proc/thread-self/fail-nth"
+#define MAKE_IT_FAIL		"/proc/thread-self/make-it-fail"
 #define FAILSLAB		"/sys/kernel/debug/failslab"
 #define FAIL_PAGE_ALLOC		"/sys/kernel/debug/fail_page_alloc"
 #define TAINTED			"/proc/sys/kernel/tainted"
@@ -49,14 +54,23 @@
 #define MANY			64
 /* Pages of the allocation that the mmap, munmap and fork paths work on. */
 #define SPAN			16
+/* Grants allocated ahead of it and emptied by MADV_DONTNEED (path_munmap_dontneed). */
+#define EARLY			2
 
-/* The knobs SETUP sets (and TEARDOWN restores): count every allocation. */
+/*
+ * The knobs SETUP sets, in this order (TEARDOWN restores them in reverse):
+ * count every allocation.
+ */
 static const struct {
 	const char *path;
 	const char *value;
 } knobs[] = {
 	{ FAILSLAB "/ignore-gfp-wait", "N" },
 	{ FAILSLAB "/verbose", "0" },
+	/* Armed by times, for a task in make-it-fail only (path_alloc_many_twice). */
+	{ FAILSLAB "/task-filter", "Y" },
+	{ FAILSLAB "/times", "0" },
+	{ FAILSLAB "/probability", "100" },
 	{ FAIL_PAGE_ALLOC "/ignore-gfp-wait", "N" },
 	{ FAIL_PAGE_ALLOC "/ignore-gfp-highmem", "N" },
 	{ FAIL_PAGE_ALLOC "/min-order", "0" },
@@ -80,6 +94,8 @@ struct fault_ctx {
 	uint8_t *map;		/* all of them mapped, or NULL */
 	uint8_t *map2;		/* a second mapping (fork), or NULL */
 	uint32_t map2_pages;	/* ...of this many pages */
+	uint64_t early_index;	/* EARLY grants allocated before the others */
+	uint8_t *early;		/* ...mapped, emptied by MADV_DONTNEED, or NULL */
 	struct ioctl_gntalloc_alloc_gref *op;	/* ALLOC's argument */
 	struct evtchn_pair evt;	/* SEND_EVENT's port */
 	long result;		/* what the call returned: fd, address, pid */
@@ -112,6 +128,8 @@ struct fault_path {
 	bool evtchn;		/* needs /dev/xen/evtchn */
 	bool may_eagain;	/* EAGAIN is a clean failure too (fork) */
 	bool slab_only;		/* page allocations are not failed (see path_fork) */
+	bool counts_failure;	/* a failed call counts once in alloc_failures (ALLOC) */
+	bool twice;		/* the allocation after the n-th fails too (slab only) */
 };
 
 static long ret_or_errno(long ret)
@@ -119,15 +137,21 @@ static long ret_or_errno(long ret)
 	return ret < 0 ? -errno : ret;
 }
 
+/* Allocate the run's @pages on its open file. */
+static int alloc_pages(struct fault_ctx *c, uint32_t pages)
+{
+	c->pages = pages;
+	if (pages && gntalloc_alloc_rw(c->fd, pages, &c->index, NULL))
+		return -errno;
+	return 0;
+}
+
 static int open_and_alloc(struct fault_ctx *c, uint32_t pages)
 {
 	c->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	if (c->fd < 0)
 		return -errno;
-	c->pages = pages;
-	if (pages && gntalloc_alloc_rw(c->fd, pages, &c->index, NULL))
-		return -errno;
-	return 0;
+	return alloc_pages(c, pages);
 }
 
 static void *map_pages(struct fault_ctx *c, uint32_t first, uint32_t count)
@@ -163,6 +187,8 @@ static void undo_all(struct fault_ctx *c, const struct fault_path *p)
 		munmap(c->map2, c->map2_pages * page_size());
 	if (c->map)
 		munmap(c->map, c->pages * page_size());
+	if (c->early)
+		munmap(c->early, EARLY * page_size());
 	close_if_open(c->fd);
 	if (c->evt.fd_local >= 0 || c->evt.fd_remote >= 0)
 		evtchn_pair_close(&c->evt);
@@ -355,17 +381,21 @@ static const char *done_mmap(struct fault_ctx *c, const struct fault_path *p)
 
 /* munmap */
 
+/* Map all the run's pages and mark them. */
+static int map_and_mark(struct fault_ctx *c)
+{
+	c->map = map_pages(c, 0, c->pages);
+	if (!c->map)
+		return -errno;
+	mark_pages(c->map, c->pages);
+	return 0;
+}
+
 static int prepare_mapped(struct fault_ctx *c, const struct fault_path *p)
 {
 	int err = open_and_alloc(c, p->pages);
 
-	if (err)
-		return err;
-	c->map = map_pages(c, 0, p->pages);
-	if (!c->map)
-		return -errno;
-	mark_pages(c->map, p->pages);
-	return 0;
+	return err ? err : map_and_mark(c);
 }
 
 static long call_munmap(struct fault_ctx *c, const struct fault_path *p)
@@ -392,6 +422,83 @@ static const char *intact_munmap(struct fault_ctx *c, const struct fault_path *p
 	if (!marks_hold(c->map, 0, p->pages))
 		return "after the failed munmap the mapping lost its contents";
 	return NULL;
+}
+
+/*
+ * munmap beside grants emptied by MADV_DONTNEED (issue 12, finding 4).
+ *
+ * Ahead of the pages the munmap works on, the file has EARLY grants, mapped
+ * once and emptied with MADV_DONTNEED: no page-table entry is left, but the
+ * mapping still exists, so they stay mapped in the driver's eyes.  The
+ * first is deallocated, lives on only because of that mapping, and sends an
+ * event when it is released; the second is still owned.  When the split of
+ * a partial munmap fails in vma_adjust(), 6.1 calls ->close on an empty vma
+ * with vm_pgoff 0: a close that took that for "every index from 0 on"
+ * released the first grant (firing its event) and unmarked the second.
+ * Neither may happen before the early mapping goes, and then both must.
+ */
+static int prepare_early_dontneed(struct fault_ctx *c, const struct fault_path *p)
+{
+	void *addr;
+	int err;
+
+	err = evtchn_pair_open(&c->evt);
+	if (err)
+		return err;
+	c->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
+	if (c->fd < 0)
+		return -errno;
+	if (gntalloc_alloc_rw(c->fd, EARLY, &c->early_index, NULL) ||
+	    gntalloc_set_notify(c->fd, c->early_index, UNMAP_NOTIFY_SEND_EVENT,
+				c->evt.local_port))
+		return -errno;
+	addr = gntalloc_mmap(c->fd, c->early_index, EARLY);
+	if (addr == MAP_FAILED)
+		return -errno;
+	c->early = addr;
+	if (gntalloc_dealloc(c->fd, c->early_index, 1) ||
+	    madvise(c->early, EARLY * page_size(), MADV_DONTNEED))
+		return -errno;
+	err = alloc_pages(c, p->pages);
+	return err ? err : map_and_mark(c);
+}
+
+/* The early grants are as prepared; their munmap releases and unmarks them. */
+static const char *early_intact(struct fault_ctx *c)
+{
+	struct gntalloc_counters before, after;
+	int ret;
+
+	ret = evtchn_pair_wait(&c->evt, NO_EVENT_MS);
+	if (ret)
+		return ret > 0 ? "the deallocated early grant sent its event while still mapped" :
+				 "waiting for an event failed";
+	if (read_counters(&before))
+		return "cannot read the counters";
+	munmap(c->early, EARLY * page_size());
+	c->early = NULL;
+	if (read_counters(&after))
+		return "cannot read the counters";
+	if (after.mapped != before.mapped - EARLY || after.in_use != before.in_use - 1 ||
+	    after.freed_total != before.freed_total + 1)
+		return "the early mapping's munmap did not release the deallocated grant and unmark both";
+	if (evtchn_pair_wait(&c->evt, EVENT_TIMEOUT_MS) != 1)
+		return "no event when the early mapping went";
+	return NULL;
+}
+
+static const char *done_munmap_early(struct fault_ctx *c, const struct fault_path *p)
+{
+	const char *why = done_munmap(c, p);
+
+	return why ? why : early_intact(c);
+}
+
+static const char *intact_munmap_early(struct fault_ctx *c, const struct fault_path *p)
+{
+	const char *why = intact_munmap(c, p);
+
+	return why ? why : early_intact(c);
 }
 
 /* close with grants */
@@ -489,6 +596,7 @@ struct fault_tally {
 	unsigned int points;	/* n at which the fault was injected */
 	unsigned int failed;	/* ...and the call failed cleanly */
 	unsigned int survived;	/* ...and the call succeeded all the same */
+	unsigned int seconds;	/* ...and the allocation after it failed too (twice) */
 };
 
 struct fault_summary {
@@ -542,6 +650,43 @@ static bool fail_nth_fired(int fd)
 	return false;
 }
 
+/*
+ * A second fault right after the n-th (path_alloc_many_twice): failslab
+ * fails any allocation of a task in make-it-fail while times is not 0, and
+ * every failure, fail-nth's too, takes one off times; while fail-nth counts
+ * down, the allocations it counts pass without asking failslab.  So with
+ * fail-nth armed, times 2 and make-it-fail 1 make the n-th slab allocation
+ * and the one after it fail.  times is loaded before fail-nth is armed (and
+ * nobody is in make-it-fail then); writing make-it-fail allocates nothing.
+ */
+static void second_load(void)
+{
+	if (write_str_file(FAILSLAB "/times", "2"))
+		abort();
+}
+
+static void second_arm(int make_it_fail)
+{
+	if (pwrite(make_it_fail, "1", 1, 0) != 1)
+		abort();
+}
+
+static void second_stop(int make_it_fail)
+{
+	if (pwrite(make_it_fail, "0", 1, 0) != 1)
+		abort();
+}
+
+/* Whether the second fault went off (after second_stop()); times back to 0. */
+static bool second_fired(void)
+{
+	uint64_t left;
+
+	if (read_u64_file(FAILSLAB "/times", &left) || write_str_file(FAILSLAB "/times", "0"))
+		abort();
+	return left == 0;
+}
+
 static uint64_t tainted(void)
 {
 	uint64_t val = 0;
@@ -564,7 +709,7 @@ static void log_counters(struct __test_metadata *_metadata,
 			       *counter_field(&x, i), *counter_field(&y, i));
 }
 
-/* @now is @before moved by @d (alloc_failures by at most @failures). */
+/* @now is @before moved by @d, and alloc_failures by exactly @failures. */
 static bool counters_moved(const struct gntalloc_counters *before,
 			   const struct gntalloc_counters *now,
 			   const struct fault_delta *d, uint64_t failures)
@@ -576,7 +721,19 @@ static bool counters_moved(const struct gntalloc_counters *before,
 	       now->allocated_total == before->allocated_total + (uint64_t)d->allocated_total &&
 	       now->freed_total == before->freed_total + (uint64_t)d->freed_total &&
 	       now->limit_hits == before->limit_hits &&
-	       now->alloc_failures - before->alloc_failures <= failures;
+	       now->alloc_failures - before->alloc_failures == failures;
+}
+
+/* Why the counters are wrong after a failed call of @p that counters_moved() refused. */
+static const char *failed_counters_why(const struct fault_path *p,
+				       const struct gntalloc_counters *before,
+				       const struct gntalloc_counters *now)
+{
+	if (now->alloc_failures - before->alloc_failures == p->counts_failure)
+		return "the failed call moved the counters";
+	if (p->counts_failure)
+		return "the failed ALLOC did not count exactly once in alloc_failures";
+	return "the failed call counted in alloc_failures";
 }
 
 /* The gauges are back at @base and the totals still add up. */
@@ -609,6 +766,7 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 	struct fault_ctx c;
 	const char *why;
 	unsigned int n;
+	int make_it_fail = -1;
 	bool fired;
 	long ret;
 
@@ -617,6 +775,10 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 	/* No page allocation has an order this high: fail_page_alloc counts none. */
 	if (p->slab_only)
 		ASSERT_EQ(0, write_str_file(FAIL_PAGE_ALLOC "/min-order", "99"));
+	if (p->twice) {
+		make_it_fail = open(MAKE_IT_FAIL, O_RDWR | O_CLOEXEC);
+		ASSERT_LE(0, make_it_fail) TH_LOG("open %s: %s", MAKE_IT_FAIL, strerror(errno));
+	}
 	for (n = 0; n < MAX_POINTS; n++) {
 		memset(&c, 0, sizeof(c));
 		c.fd = -1;
@@ -629,10 +791,18 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 		}
 		ASSERT_EQ(0, read_counters(&before));
 
+		if (n && p->twice)
+			second_load();
 		if (n)
 			fail_nth_arm(fail_nth, n);
+		if (n && p->twice)
+			second_arm(make_it_fail);
 		ret = p->call(&c, p);
+		if (n && p->twice)
+			second_stop(make_it_fail);
 		fired = n && fail_nth_fired(fail_nth);
+		if (n && p->twice)
+			t->seconds += second_fired();
 
 		ASSERT_EQ(0, read_counters(&after));
 		if (ret < 0) {
@@ -641,8 +811,8 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 				why = "it failed although no fault was injected";
 			else if (ret != -ENOMEM && !(p->may_eagain && ret == -EAGAIN))
 				why = "unexpected errno";
-			else if (!counters_moved(&before, &after, &none, 1))
-				why = "the failed call moved the counters";
+			else if (!counters_moved(&before, &after, &none, p->counts_failure))
+				why = failed_counters_why(p, &before, &after);
 			else if (p->intact)
 				why = p->intact(&c, p);
 			if (why) {
@@ -681,6 +851,7 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 		if (n && !fired)
 			break;
 	}
+	close_if_open(make_it_fail);
 	ASSERT_LT(n, MAX_POINTS) TH_LOG("%s: still failing after %u points", p->name, n);
 	t->points = n - 1;
 }
@@ -698,7 +869,7 @@ static const struct fault_path path_open = {
 static const struct fault_path path_alloc_one = {
 	.name = "ALLOC of 1 page", .prepare = prepare_alloc, .call = call_alloc,
 	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
-	.count = 1, .delta = { .in_use = 1, .allocated_total = 1 },
+	.count = 1, .delta = { .in_use = 1, .allocated_total = 1 }, .counts_failure = true,
 };
 
 static const struct fault_path path_alloc_many = {
@@ -706,6 +877,35 @@ static const struct fault_path path_alloc_many = {
 	.prepare = prepare_alloc, .call = call_alloc,
 	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
 	.count = MANY, .delta = { .in_use = MANY, .allocated_total = MANY },
+	.counts_failure = true,
+};
+
+/*
+ * Two slab allocations in a row fail, the n-th and the next, in an ALLOC
+ * whose grants need a new xarray node (issue 12, finding 5: the ENOMEM of
+ * publishing them counts in alloc_failures too).  One failure never makes
+ * publishing fail: the node allocation under the xa_lock (GFP_NOWAIT) that
+ * fails is made again outside it with GFP_KERNEL (xas_nomem()); two do.
+ * The ALLOC of path_alloc_many fills the node that open() allocated for
+ * its reservation of index 0 (indexes 0-63) and needs none: here one page
+ * is allocated first, so that the grants run from 1 to 64.
+ */
+static int prepare_alloc_past_node(struct fault_ctx *c, const struct fault_path *p)
+{
+	uint64_t first;
+	int err = prepare_alloc(c, p);
+
+	if (!err && gntalloc_alloc_rw(c->fd, 1, &first, NULL))
+		err = -errno;
+	return err;
+}
+
+static const struct fault_path path_alloc_many_twice = {
+	.name = "ALLOC of " __stringify(MANY) " pages past an xarray node, two slab allocations in a row failing",
+	.prepare = prepare_alloc_past_node, .call = call_alloc,
+	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
+	.count = MANY, .delta = { .in_use = MANY, .allocated_total = MANY },
+	.counts_failure = true, .slab_only = true, .twice = true,
 };
 
 static const struct fault_path path_dealloc = {
@@ -758,6 +958,13 @@ static const struct fault_path path_munmap_middle = {
 	.delta = { .mapped = -4 },
 };
 
+static const struct fault_path path_munmap_dontneed = {
+	.name = "munmap of pages 5-8 of 16, earlier grants emptied by MADV_DONTNEED",
+	.prepare = prepare_early_dontneed, .call = call_munmap, .done = done_munmap_early,
+	.intact = intact_munmap_early, .undo = undo_all, .pages = SPAN, .first = 5,
+	.count = 4, .evtchn = true, .delta = { .mapped = -4 },
+};
+
 static const struct fault_path path_close = {
 	.name = "close of a file with 8 grants and notifications",
 	.prepare = prepare_close, .call = call_close, .done = done_close,
@@ -791,6 +998,7 @@ FIXTURE_VARIANT(fault) {
 FIXTURE_VARIANT_ADD(fault, open) { .path = &path_open };
 FIXTURE_VARIANT_ADD(fault, alloc_one) { .path = &path_alloc_one };
 FIXTURE_VARIANT_ADD(fault, alloc_many) { .path = &path_alloc_many };
+FIXTURE_VARIANT_ADD(fault, alloc_many_two_failures) { .path = &path_alloc_many_twice };
 FIXTURE_VARIANT_ADD(fault, dealloc) { .path = &path_dealloc };
 FIXTURE_VARIANT_ADD(fault, notify_clear_byte) { .path = &path_notify_clear };
 FIXTURE_VARIANT_ADD(fault, notify_send_event) { .path = &path_notify_event };
@@ -799,25 +1007,11 @@ FIXTURE_VARIANT_ADD(fault, mmap_many) { .path = &path_mmap_many };
 FIXTURE_VARIANT_ADD(fault, mmap_sub_range) { .path = &path_mmap_sub_range };
 FIXTURE_VARIANT_ADD(fault, munmap_all) { .path = &path_munmap_all };
 FIXTURE_VARIANT_ADD(fault, munmap_middle) { .path = &path_munmap_middle };
+FIXTURE_VARIANT_ADD(fault, munmap_middle_keeps_dontneed_grants) {
+	.path = &path_munmap_dontneed
+};
 FIXTURE_VARIANT_ADD(fault, close_with_grants) { .path = &path_close };
 FIXTURE_VARIANT_ADD(fault, fork_with_mappings) { .path = &path_fork };
-
-static int read_knob(const char *path, char *buf, size_t size)
-{
-	ssize_t len;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, buf, size - 1);
-	close(fd);
-	if (len <= 0)
-		return len ? -errno : -EIO;
-	buf[len] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
 
 FIXTURE_SETUP(fault)
 {
@@ -831,7 +1025,7 @@ FIXTURE_SETUP(fault)
 	if (access(FAIL_NTH, W_OK))
 		SKIP(return, "%s is missing: the kernel has no CONFIG_FAULT_INJECTION", FAIL_NTH);
 	for (i = 0; i < NKNOBS; i++)
-		if (read_knob(knobs[i].path, self->saved[i], sizeof(self->saved[i])))
+		if (read_str_file(knobs[i].path, self->saved[i], sizeof(self->saved[i])))
 			SKIP(return,
 			     "%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
 			     knobs[i].path);
@@ -851,7 +1045,7 @@ FIXTURE_TEARDOWN_PARENT(fault)
 {
 	unsigned int i;
 
-	for (i = 0; self->knobs_set && i < NKNOBS; i++)
+	for (i = NKNOBS; self->knobs_set && i-- > 0;)
 		EXPECT_EQ(0, write_str_file(knobs[i].path, self->saved[i]))
 			TH_LOG("cannot restore %s", knobs[i].path);
 	env_teardown(_metadata, &self->env);
@@ -871,6 +1065,9 @@ TEST_F_TIMEOUT(fault, each_failure_point_fails_cleanly_or_succeeds, 150)
 
 	ksft_print_msg("%s: %u distinct failure points (%u failed cleanly, %u succeeded anyway)\n",
 		       p->name, t.points, t.failed, t.survived);
+	if (p->twice)
+		ksft_print_msg("%s: the allocation after the n-th failed too at %u of them\n",
+			       p->name, t.seconds);
 	fflush(stdout);
 	if (summary) {
 		__atomic_add_fetch(&summary->paths, 1, __ATOMIC_SEQ_CST);

@@ -934,23 +934,6 @@ static size_t pick_string(FZ *self, char *s, size_t size)
 	return len;
 }
 
-/* Write @len bytes in one write(): 0 or -errno. */
-static int write_bytes(const char *path, const char *s, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-	ssize_t ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = write(fd, s, len);
-	if (ret < 0)
-		err = -errno;
-	else if ((size_t)ret != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
-
 static void printable(const char *s, size_t len, char *out, size_t size)
 {
 	size_t i, o = 0;
@@ -990,7 +973,7 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 	if (!len)
 		return;	/* write(2) of nothing never reaches the driver */
 	want = oracle_sysfs_write(!strcmp(path, GNTALLOC_PARAM_LIMIT), peak, s, len, &value);
-	got = write_bytes(path, s, len);
+	got = write_buf_file(path, s, len);
 	if (got != want && self->mismatches++ < MAX_REPORTED) {
 		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
 		       self->seed, self->cases, self->what,

@@ -16,7 +16,8 @@
  *    now_ms(), sleep_ms();
  *  - the ioctls: gntalloc_alloc(), gntalloc_alloc_rw(), gntalloc_dealloc(),
  *    gntalloc_set_notify(); gntalloc_mmap();
- *  - sysfs: read_u64_file(), write_str_file(), write_u64_file(); the counters
+ *  - files (sysfs, debugfs, procfs): read_buf_file(), read_str_file(),
+ *    read_u64_file(), write_buf_file(), write_str_file(), write_u64_file(); the counters
  *    (struct gntalloc_counters, gntalloc_counter_files[], read_counters(),
  *    counter(), read_gauges(), wait_gauges()); get_limit(), set_limit(),
  *    gntalloc_probe_in_use() (in_use on the stock driver, which has no counters);
@@ -222,21 +223,47 @@ static inline void *gntalloc_mmap(int fd, uint64_t index, size_t pages)
 /* sysfs: the replacement's counters and the limit                         */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Read @path with a single read() of at most @size - 1 bytes and end them
+ * with a NUL: the number of bytes read, or -errno (of the open or the read).
+ */
+static inline ssize_t read_buf_file(const char *path, char *buf, size_t size)
+{
+	ssize_t len;
+	int fd, err;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, size - 1);
+	err = errno;
+	close(fd);
+	if (len < 0)
+		return -err;
+	buf[len] = '\0';
+	return len;
+}
+
+/* Read the first line of @path, without its newline: 0, -EIO if empty, or -errno. */
+static inline int read_str_file(const char *path, char *buf, size_t size)
+{
+	ssize_t len = read_buf_file(path, buf, size);
+
+	if (len <= 0)
+		return len ? (int)len : -EIO;
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
 /* Read one decimal value followed by a newline: 0 or -errno. */
 static inline int read_u64_file(const char *path, uint64_t *val)
 {
 	char buf[64], *end;
 	ssize_t len;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	len = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
+	len = read_buf_file(path, buf, sizeof(buf));
 	if (len < 0)
-		return -errno;
-	buf[len] = '\0';
+		return (int)len;
 	if (len < 2 || buf[len - 1] != '\n' || buf[0] < '0' || buf[0] > '9')
 		return -EPROTO;
 	errno = 0;
@@ -246,22 +273,28 @@ static inline int read_u64_file(const char *path, uint64_t *val)
 	return 0;
 }
 
-/* Write @s in a single write(): 0 or -errno of the write (or the open). */
-static inline int write_str_file(const char *path, const char *s)
+/* Write @len bytes of @buf in a single write(): 0 or -errno of the write (or the open). */
+static inline int write_buf_file(const char *path, const void *buf, size_t len)
 {
-	ssize_t len;
+	ssize_t ret;
 	int fd, err = 0;
 
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	len = write(fd, s, strlen(s));
-	if (len < 0)
+	ret = write(fd, buf, len);
+	if (ret < 0)
 		err = -errno;
-	else if ((size_t)len != strlen(s))
+	else if ((size_t)ret != len)
 		err = -EIO;
 	close(fd);
 	return err;
+}
+
+/* Write the string @s in a single write(): 0 or -errno of the write (or the open). */
+static inline int write_str_file(const char *path, const char *s)
+{
+	return write_buf_file(path, s, strlen(s));
 }
 
 static inline int write_u64_file(const char *path, uint64_t val)
