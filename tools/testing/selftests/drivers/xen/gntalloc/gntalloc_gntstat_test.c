@@ -197,51 +197,63 @@ TEST_F(gntstat, usage_errors_exit_2)
 	}
 }
 
-TEST_F(gntstat, table_shows_the_sysfs_counters)
+/*
+ * Run gntstat with @arg (NULL: none) between two equal readings of the
+ * counters, which it must then show: @c gets them.
+ */
+static void run_on_still_counters(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(gntstat) *self, const char *arg,
+				  struct gntalloc_counters *c)
 {
-	struct gntalloc_counters before, after;
+	struct gntalloc_counters before;
+
+	ASSERT_EQ(0, stable_counters(&before));
+	RUN(&self->run, false, arg);
+	ASSERT_EQ(0, stable_counters(c));
+	ASSERT_EQ(0, memcmp(&before, c, sizeof(*c)))
+		TH_LOG("the counters moved while gntstat ran");
+	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+}
+
+/* Every counter of @c is in @out, as @value_of reads it from the @form */
+static void expect_counters_shown(struct __test_metadata *_metadata,
+				  const char *out, struct gntalloc_counters *c,
+				  int (*value_of)(const char *, const char *,
+						  uint64_t *),
+				  const char *form)
+{
 	uint64_t val;
 	size_t i;
 
-	ASSERT_EQ(0, stable_counters(&before));
-	RUN(&self->run, false, NULL);
-	ASSERT_EQ(0, stable_counters(&after));
-	ASSERT_EQ(0, memcmp(&before, &after, sizeof(after)))
-		TH_LOG("the counters moved while gntstat ran");
-	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
-	EXPECT_LE(3U, after.in_use);
-	EXPECT_LE(1U, after.mapped);
 	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
 		const char *name = gntalloc_counter_files[i].name;
 
-		ASSERT_EQ(0, table_value(self->run.out, name, &val))
-			TH_LOG("no %s in the table", name);
-		EXPECT_EQ(*counter_field(&after, i), val)
+		ASSERT_EQ(0, value_of(out, name, &val))
+			TH_LOG("no %s in the %s", name, form);
+		EXPECT_EQ(*counter_field(c, i), val)
 			TH_LOG("%s", name);
 	}
 }
 
+TEST_F(gntstat, table_shows_the_sysfs_counters)
+{
+	struct gntalloc_counters c;
+
+	run_on_still_counters(_metadata, self, NULL, &c);
+	EXPECT_LE(3U, c.in_use);
+	EXPECT_LE(1U, c.mapped);
+	expect_counters_shown(_metadata, self->run.out, &c, table_value,
+			      "table");
+}
+
 TEST_F(gntstat, json_shows_the_sysfs_counters)
 {
-	struct gntalloc_counters before, after;
-	uint64_t val;
-	size_t i;
+	struct gntalloc_counters c;
 
-	ASSERT_EQ(0, stable_counters(&before));
-	RUN(&self->run, false, "-j");
-	ASSERT_EQ(0, stable_counters(&after));
-	ASSERT_EQ(0, memcmp(&before, &after, sizeof(after)))
-		TH_LOG("the counters moved while gntstat ran");
-	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
+	run_on_still_counters(_metadata, self, "-j", &c);
 	ASSERT_EQ(0, strncmp(self->run.out, "{\"counters\":{", 13));
-	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
-		const char *name = gntalloc_counter_files[i].name;
-
-		ASSERT_EQ(0, json_value(self->run.out, name, &val))
-			TH_LOG("no %s in the JSON", name);
-		EXPECT_EQ(*counter_field(&after, i), val)
-			TH_LOG("%s", name);
-	}
+	expect_counters_shown(_metadata, self->run.out, &c, json_value,
+			      "JSON");
 }
 
 TEST_F(gntstat, processes_lists_our_pid_and_domain)

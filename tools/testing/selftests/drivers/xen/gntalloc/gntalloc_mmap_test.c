@@ -106,6 +106,25 @@ static int watch_release(FIXTURE_DATA(mmap) *self, int fd, uint64_t index,
 				  count);
 }
 
+/*
+ * One page whose release the peer watches, mapped twice (*@a, *@b) and
+ * deallocated: the two mappings alone hold it.
+ */
+static void map_twice_and_dealloc(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(mmap) *self, void **a, void **b)
+{
+	uint64_t index;
+	uint32_t ref;
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
+	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
+	*a = fx_mmap(&self->fx, self->fx.fd, index, 1);
+	ASSERT_NE(MAP_FAILED, *a);
+	*b = fx_mmap(&self->fx, self->fx.fd, index, 1);
+	ASSERT_NE(MAP_FAILED, *b);
+	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+}
+
 FIXTURE_SETUP(mmap)
 {
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_PIPES))
@@ -370,17 +389,9 @@ TEST_F(mmap, close_while_mapped_keeps_the_pages_until_munmap)
 
 TEST_F(mmap, page_mapped_twice_is_released_by_the_second_munmap)
 {
-	uint64_t index;
-	uint32_t ref;
 	void *a, *b;
 
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
-	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
-	a = fx_mmap(&self->fx, self->fx.fd, index, 1);
-	ASSERT_NE(MAP_FAILED, a);
-	b = fx_mmap(&self->fx, self->fx.fd, index, 1);
-	ASSERT_NE(MAP_FAILED, b);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	map_twice_and_dealloc(_metadata, self, &a, &b);
 
 	ASSERT_EQ(0, fx_munmap(&self->fx, a));
 	EXPECT_FALSE(released(self, 0));
@@ -425,18 +436,10 @@ TEST_F(mmap, access_after_madv_dontneed_gets_sigbus)
 TEST_F(mmap, madv_dontneed_mapping_does_not_hold_the_page)
 {
 	struct gntalloc_counters before, released_c;
-	uint64_t index;
-	uint32_t ref;
 	void *a, *b;
 
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
-	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
-	ASSERT_EQ(0, watch_release(self, self->fx.fd, index, &ref, 1));
-	a = fx_mmap(&self->fx, self->fx.fd, index, 1);
-	ASSERT_NE(MAP_FAILED, a);
-	b = fx_mmap(&self->fx, self->fx.fd, index, 1);
-	ASSERT_NE(MAP_FAILED, b);
-	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
+	map_twice_and_dealloc(_metadata, self, &a, &b);
 	ASSERT_EQ(0, madvise(a, page_size(), MADV_DONTNEED));
 	EXPECT_FALSE(released(self, 0));
 
