@@ -78,31 +78,15 @@ module_src = mkdir -p $(1)/drivers/xen $(1)/include/uapi && rsync -a --delete \
 	--exclude='*.mod.c' --include='*/' --include='*.[ch]' --include=Makefile --include=Kbuild \
 	--exclude='*' drivers/xen/ $(1)/drivers/xen/ && rsync -a --delete include/uapi/ $(1)/include/uapi/
 
-# make style: checkpatch.pl --strict (linux-source's) on the driver, a W=1 build with sparse
-# (C=2: every file) per kernel of KERNELS; any finding (ERROR/WARNING/CHECK, warning:, error:)
-# fails, and so does a build in which sparse did not run (Kbuild turns C= off with a mere notice
-# when it finds the checker unusable).
+# make style: checkpatch.pl --strict (linux-source's) and a W=1 build with sparse of a copy of
+# the driver, per kernel of KERNELS; scripts/style.sh says what fails.
 STYLE_FILES := $(filter-out %.mod.c,$(wildcard drivers/xen/*.[ch])) include/uapi/xen/gntalloc.h Kconfig
-STYLE_C     := $(filter %.c,$(STYLE_FILES))
 style: ## checkpatch --strict, W=1 and sparse on the driver for every kernel in KERNELS
 	@for k in $(KERNELS); do $(MAKE) --no-print-directory style-one KERNEL=$$k || exit 1; done
 style-one: ## (used by style) the same for KERNEL alone
-	@mkdir -p $(BUILD) && $(P_CHECKPATCH) --strict --no-tree --quiet --show-types -f $(STYLE_FILES) >$(BUILD)/checkpatch.log 2>&1; \
-	rc=$$?; cat $(BUILD)/checkpatch.log; \
-	if [ $$rc != 0 ] || grep -qE '^(ERROR|WARNING|CHECK)' $(BUILD)/checkpatch.log; then \
-		echo 'style: checkpatch.pl --strict has findings (above)'; exit 1; fi
 	@rm -rf $(BUILD)/style && $(call module_src,$(BUILD)/style)
-	@echo 'style: make W=1 C=2 against $(KDIR)$(if $(P_SPARSE), with $(P_SPARSE))'
-	@$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(BUILD)/style/drivers/xen W=1 C=2 \
-		$(if $(P_SPARSE),CHECK=$(P_SPARSE)) modules >$(BUILD)/style/build.log 2>&1; \
-	rc=$$?; if [ $$rc != 0 ] || grep -E 'warning:|error:' $(BUILD)/style/build.log; then \
-		[ $$rc = 0 ] || tail -n 40 $(BUILD)/style/build.log; \
-		echo 'style: W=1/sparse findings on $(KERNEL) (log $(BUILD)/style/build.log)'; exit 1; fi
-	@n=$$(grep -c '^ *CHECK ' $(BUILD)/style/build.log); \
-	if [ "$$n" != $(words $(STYLE_C)) ]; then grep -i 'checker\|sparse' $(BUILD)/style/build.log; \
-		echo "style: sparse checked $$n of $(words $(STYLE_C)) files on $(KERNEL)" \
-			'(log $(BUILD)/style/build.log)'; exit 1; fi
-	@echo 'style: KERNEL=$(KERNEL) clean (checkpatch --strict, W=1, sparse)'
+	@CHECKPATCH=$(P_CHECKPATCH) STYLE_FILES='$(STYLE_FILES)' OUT=$(BUILD)/style \
+		SPARSE='$(P_SPARSE)' KERNEL=$(KERNEL) scripts/style.sh env $(IN_KBUILD_ENV) $(MAKE) -C $(KDIR)
 
 # ---- Installing on a host (README "Installing"): into /lib/modules/INSTALL_KVER/updates/,
 # searched by depmod before the kernel's own drivers, so ours wins over the stock module ----
