@@ -13,10 +13,10 @@ BENCH_SCALE         ?= 1
 BENCH_ONLY          ?=
 BENCH_DRIVERS       ?= stock ours
 BENCH_PROFILE       ?= 1
-BENCH_GNTTAB_FRAMES ?= 512
-BENCH_VM_MEM        ?= 3072
-BENCH_DOM0_MEM      ?= 2048M
-BENCH_VM_TIMEOUT    ?= 1500
+BENCH_GNTTAB_FRAMES ?= 4096
+BENCH_VM_MEM        ?= 9216
+BENCH_DOM0_MEM      ?= 7168M
+BENCH_VM_TIMEOUT    ?= 3000
 # The driver measured: drivers/xen and include/uapi as committed at this revision (colleagues
 # edit the checkout while a run goes on), or `worktree` for the checkout as it is.
 BENCH_DRIVER_REV    ?= HEAD

@@ -26,6 +26,8 @@ fail() {
 dmesg -n 1
 echo "BENCH-INFO,kernel,$(uname -r)"
 echo "BENCH-INFO,kernel-version,$(cut -d' ' -f3- /proc/version | sed 's/,/;/g')"
+V=/sys/hypervisor/version
+echo "BENCH-INFO,xen,$(cat $V/major 2>/dev/null).$(cat $V/minor 2>/dev/null)$(cat $V/extra 2>/dev/null)"
 echo "BENCH-INFO,cpus,$(grep -c ^processor /proc/cpuinfo)"
 echo "BENCH-INFO,memtotal-kb,$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/meminfo)"
 echo "BENCH-INFO,clocksource,$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"

@@ -8,12 +8,12 @@
  *   -f MHZ	the TSC frequency (the kernel's "tsc: Detected" line); default: measured
  *   -r ROUNDS	this run is one of ROUNDS whose samples are pooled: repetitions / ROUNDS
  *   -s SCALE	multiply repetition counts and time budgets (default 1; 0.2 for a quick look)
- *   -w LIST	only these workloads, comma-separated: floor,w1,w3,w4,w5,w6 (w1 includes w2)
+ *   -w LIST	only these workloads, comma-separated: floor,w1,w3,w4,w5,w6,w8,w9 (w1 includes w2)
  *		or profiles: p1, p3, p4 (a fixed count of the W1, W3, W4 operation)
  *   -t		turn ftrace on (tracing_on) around the operations of a profile only
  *
  * Workloads (all grants go to domid 0, i.e. dom0 grants to itself, which Xen allows):
- *   w1  ALLOC 1 + DEALLOC 1 on one fd while N grants are held on another fd
+ *   w1  ALLOC 1 + DEALLOC 1 on one fd while N grants are held on another fd (N up to 10^6)
  *   w2  xengntshr_share_pages(1 page) + touch + xengntshr_unshare (libxengnttab), same N
  *   w3  ALLOC of 1024 pages in one call (and its DEALLOC), per page
  *   w4  close() of a file holding 100k grants
@@ -21,6 +21,11 @@
  *       one process: throughput ratio
  *   w6  kernel memory per outstanding grant beyond its page (/proc/meminfo Slab over 100k,
  *       cross-checked with the free pages of /proc/zoneinfo)
+ *   w8  a window: xengntshr_share_pages() of 64 to 8,100 pages (a 1080p window is 2,025, 4K
+ *       8,100) + a write to every page + xengntshr_unshare(), per page; beside it the floor of
+ *       as many anonymous zeroed pages mapped (MAP_POPULATE), written and unmapped
+ *   w9  buffers: one file holding 5,000 buffers of 16 to 512 pages (seeded random sizes), each
+ *       ALLOCed, mmapped and written; a frame frees one (munmap + DEALLOC) and makes another
  *   floor  a rejected ioctl (unknown number) on the device; a zeroed anonymous page through
  *       mmap(MAP_POPULATE) + touch + munmap (1 page, and 1024 pages per page)
  *
@@ -65,7 +70,7 @@ static const char *label;
 static double scale = 1.0;
 static const char *only;
 static int ncpus;
-static const long sweep[] = { 0, 1000, 10000, 100000, 200000 };
+static const long sweep[] = { 0, 1000, 10000, 100000, 200000, 1000000 };
 
 static void die(const char *fmt, ...)
 {
@@ -709,6 +714,140 @@ static void run_memory(void)
 	free(voth);
 }
 
+/* ---- w8: window-sized shares through libxengnttab, against anonymous memory ---- */
+
+static const size_t window_pages[] = { 64, 512, 2025, 8100 };
+
+struct window {
+	xengntshr_handle *xgs;
+	uint32_t *refs;
+	size_t pages;
+};
+
+/* What the GUI agent does per window: share, fill (a write to every page), unshare. */
+static void op_window(void *ctx)
+{
+	struct window *w = ctx;
+	volatile uint8_t *p;
+	size_t i;
+
+	p = xengntshr_share_pages(w->xgs, 0, w->pages, w->refs, 1);
+	if (!p)
+		die("xengntshr_share_pages of %zu pages", w->pages);
+	for (i = 0; i < w->pages; i++)
+		p[i * PAGE] = 1;
+	if (xengntshr_unshare(w->xgs, (void *)p, w->pages))
+		die("xengntshr_unshare of %zu pages", w->pages);
+}
+
+static void run_windows(void)
+{
+	struct window w = { .xgs = xengntshr_open(NULL, 0) };
+	size_t i, pages;
+
+	if (!w.xgs)
+		die("xengntshr_open");
+	w.refs = calloc(window_pages[3], sizeof(*w.refs));
+	if (!w.refs)
+		die("calloc");
+	for (i = 0; i < sizeof(window_pages) / sizeof(window_pages[0]); i++) {
+		w.pages = pages = window_pages[i];
+		note("w8: windows of %zu pages", pages);
+		measure("w8", pages, "share+write+unshare-per-page", op_window, &w, 40,
+			scaled(31, 11), pages);
+		measure("w8", pages, "anon-floor-per-page", op_anon, &pages, 40, scaled(31, 11),
+			pages);
+	}
+	free(w.refs);
+	xengntshr_close(w.xgs);
+}
+
+/* ---- w9: a file of many buffers, one freed and one made per frame ---- */
+
+#define W9_BUFFERS	5000
+#define W9_MIN_PAGES	16
+#define W9_MAX_PAGES	512
+
+struct w9_buf {
+	volatile uint8_t *map;
+	uint64_t index;
+	unsigned int pages;
+};
+
+struct w9 {
+	int fd;
+	struct ioctl_gntalloc_alloc_gref *op;
+	struct w9_buf *bufs;
+	uint64_t rng;
+	long held;
+};
+
+/* xorshift64: the same seed, so the same sizes, for both drivers */
+static uint64_t w9_rand(struct w9 *s)
+{
+	s->rng ^= s->rng << 13;
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
+/* A new buffer as a compositor's client makes it: ALLOC, mmap, a write to every page. */
+static void w9_make(struct w9 *s, struct w9_buf *b)
+{
+	unsigned int i;
+	void *map;
+
+	b->pages = W9_MIN_PAGES + w9_rand(s) % (W9_MAX_PAGES - W9_MIN_PAGES + 1);
+	b->index = gnt_alloc(s->fd, s->op, b->pages);
+	map = mmap(NULL, (size_t)b->pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, s->fd,
+		   b->index);
+	if (map == MAP_FAILED)
+		die("mmap of a buffer of %u pages", b->pages);
+	b->map = map;
+	for (i = 0; i < b->pages; i++)
+		b->map[(size_t)i * PAGE] = 1;
+	s->held += b->pages;
+}
+
+static void w9_free(struct w9 *s, struct w9_buf *b)
+{
+	if (munmap((void *)b->map, (size_t)b->pages * PAGE))
+		die("munmap of a buffer");
+	gnt_dealloc(s->fd, b->index, b->pages);
+	s->held -= b->pages;
+}
+
+static void op_frame(void *ctx)
+{
+	struct w9 *s = ctx;
+	struct w9_buf *b = &s->bufs[w9_rand(s) % W9_BUFFERS];
+
+	w9_free(s, b);
+	w9_make(s, b);
+}
+
+static void run_buffers(void)
+{
+	struct w9 s = { .fd = dev_open(), .op = alloc_buf(W9_MAX_PAGES),
+			.rng = 0x9e3779b97f4a7c15ull };
+	uint64_t t0 = now_ns();
+	int i;
+
+	s.bufs = calloc(W9_BUFFERS, sizeof(*s.bufs));
+	if (!s.bufs)
+		die("calloc");
+	for (i = 0; i < W9_BUFFERS; i++)
+		w9_make(&s, &s.bufs[i]);
+	note("w9: %d buffers, %ld pages, made in %.1f s", W9_BUFFERS, s.held,
+	     (now_ns() - t0) / 1e9);
+	measure("w9", W9_BUFFERS, "frame", op_frame, &s, 400, scaled(31, 11), 1);
+	for (i = 0; i < W9_BUFFERS; i++)
+		w9_free(&s, &s.bufs[i]);
+	close(s.fd);
+	free(s.bufs);
+	free(s.op);
+}
+
 /* ---- profiles: a fixed number of operations, with ftrace on around them only (-t) ---- */
 
 static int trace_on_fd = -1;
@@ -778,7 +917,7 @@ static void run_profile_w4(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-r ROUNDS] [-s SCALE] [-t] [-w floor,w1,w3,w4,w5,w6,p1,p3,p4] LABEL\n", argv0);
+	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-r ROUNDS] [-s SCALE] [-t] [-w floor,w1,w3,w4,w5,w6,w8,w9,p1,p3,p4] LABEL\n", argv0);
 	exit(2);
 }
 
@@ -843,6 +982,10 @@ int main(int argc, char **argv)
 		run_close();
 	if (wanted("w6"))
 		run_memory();
+	if (wanted("w8"))
+		run_windows();
+	if (wanted("w9"))
+		run_buffers();
 	if (only && wanted("p1"))
 		run_profile_w1();
 	if (only && wanted("p3"))

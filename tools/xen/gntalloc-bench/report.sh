@@ -5,6 +5,7 @@
 #   OUTDIR/bench.csv	every point: median, p10, p90 per driver (one row per driver and point)
 #   OUTDIR/table.txt	ours against stock, the speed-up, the floors, PASS/MISS per target
 #   OUTDIR/w1-w2.png	log-log plot of workloads 1 and 2 against N, both drivers (gnuplot)
+#   OUTDIR/w8.png	workload 8 per page against the window's size, both drivers and the floor
 # and print the table.
 # report.sh --need-gnuplot - install gnuplot-nox with apt-get if there is no gnuplot (idempotent).
 set -euo pipefail
@@ -91,7 +92,7 @@ for d in stock ours; do
 done
 
 # The table. m[driver SUBSEP workload SUBSEP param SUBSEP metric] = median (lo = p10, hi = p90).
-awk -F, -v kernel="$kernel" -v kver="$(info kernel-version)" -v date="$date" \
+awk -F, -v kernel="$kernel" -v kver="$(info kernel-version)" -v date="$date" -v xen="$(info xen)" \
 	-v cpus="$(info cpus)" -v mem="$(info memtotal-kb)" -v clk="$(info clocksource)" \
 	-v version="$version" -v stockv="$(info driver-stock)" -v oursv="$(info driver-ours)" \
 	-v scale="$(info scale)" -v rounds="$(info rounds)" '
@@ -140,8 +141,8 @@ NR > 1 {
 }
 END {
 	printf "gntalloc-bench: kernel %s (%s)\n", kernel, kver
-	printf "date %s; Xen 4.17 + PV dom0 under QEMU TCG, %s vCPUs, dom0 %d MB, clocksource %s\n",
-		date, cpus, mem / 1024, clk
+	printf "date %s; Xen %s + PV dom0 under QEMU TCG, %s vCPUs, dom0 %d MB, clocksource %s\n",
+		date, xen == "" ? "?" : xen, cpus, mem / 1024, clk
 	printf "ours = %s (%s); stock = Debian xen-gntalloc (%s); same boot; scale %s\n",
 		version, oursv, stockv, scale
 	printf "rounds: %s (the drivers take turns: stock, ours, ours, stock...; samples pooled)\n", rounds
@@ -164,10 +165,10 @@ END {
 	fan = m["ours", "floor", 1, "anon-page-mmap-touch-munmap"]
 	fan1k = m["ours", "floor", 1024, "anon-1024-pages-per-page"]
 	k = "alloc1+dealloc1"
-	split("0 1000 10000 100000 200000", ns, " ")
-	for (i = 1; i <= 5; i++) {
+	split("0 1000 10000 100000 200000 1000000", ns, " ")
+	for (i = 1; i <= 6; i++) {
 		n = ns[i]; t = ""; v = ""
-		if (n == 0) { t = ">= 1x"; v = speedup("w1", n, k, 1) }
+		if (n == 0) { t = ">= 0.98x"; v = speedup("w1", n, k, 0.98) }
 		if (n == 100000) { t = ">= 30x"; v = speedup("w1", n, k, 30) }
 		row("W1 ALLOC1+DEALLOC1 us, N=" n, "w1", n, k, floorcell(2 * fio, m["ours", "w1", n, k]), t, v)
 	}
@@ -178,10 +179,17 @@ END {
 			m["stock", "w1", 200000, k] / m["stock", "w1", 0, k]) : "", "", "<= 1.3",
 			judge(r <= 1.3)
 	}
+	if (has("ours", "w1", 1000000, k) && has("ours", "w1", 0, k)) {
+		r = m["ours", "w1", 1000000, k] / m["ours", "w1", 0, k]
+		printf "%-34s %-27s %-27s %9s %-14s %-7s\n", "W1 ours N=10^6 / ours N=0",
+			sprintf("%.2f", r), has("stock", "w1", 1000000, k) ? sprintf("(stock %.1f)",
+			m["stock", "w1", 1000000, k] / m["stock", "w1", 0, k]) : "", "", "<= 1.3",
+			judge(r <= 1.3)
+	}
 	row("W1 diag, N=0: page offsets 1-63", "w1diag", 0, "offsets-1-63", "", "", "")
 	row("W1 diag, N=0: offsets 4096 and up", "w1diag", 0, "offsets-4096-up", "", "", "")
 	k = "xengntshr-share+touch+unshare"
-	for (i = 1; i <= 5; i++) {
+	for (i = 1; i <= 6; i++) {
 		n = ns[i]; t = ""; v = ""
 		if (n == 0) { t = ">= 1x"; v = speedup("w2", n, k, 1) }
 		if (n == 100000) { t = ">= 3x"; v = speedup("w2", n, k, 3) }
@@ -209,6 +217,27 @@ END {
 	row("W6  of which SReclaimable", "w6", 100000, "sreclaimable-bytes-per-grant", "", "", "")
 	row("W6 free pages drop - 4096 (check)", "w6", 100000, "free-pages-drop-minus-page-bytes-per-grant", "", "", "")
 	row("W6 PageTables+Vmalloc+Percpu+Stack", "w6", 100000, "pagetables+vmalloc+percpu+kstack-per-grant", "", "", "")
+	k = "share+write+unshare-per-page"
+	split("64 512 2025 8100", ws, " ")
+	for (i = 1; i <= 4; i++) {
+		n = ws[i]; t = ""; v = ""
+		if (n == 2025 || n == 8100) { t = ">= 1.3x"; v = speedup("w8", n, k, 1.3) }
+		row("W8 window " n " pages: us per page", "w8", n, k, floorcell(m["ours", "w8", n,
+			"anon-floor-per-page"], m["ours", "w8", n, k]), t, v)
+	}
+	for (i = 3; i <= 4; i++) {
+		n = ws[i]
+		if (!has("ours", "w8", n, k) || !has("ours", "w8", n, "anon-floor-per-page"))
+			continue
+		r = m["ours", "w8", n, k] / m["ours", "w8", n, "anon-floor-per-page"]
+		printf "%-34s %-27s %-27s %9s %-14s %-7s\n", "W8 " n " pages: ours / anon floor",
+			sprintf("%.2f", r), has("stock", "w8", n, k) &&
+			has("stock", "w8", n, "anon-floor-per-page") ? sprintf("(stock %.2f)",
+			m["stock", "w8", n, k] / m["stock", "w8", n, "anon-floor-per-page"]) : "", "",
+			"<= 1.0", judge(r <= 1.0)
+	}
+	row("W9 5000 buffers: us per frame", "w9", 5000, "frame", "", ">= 1.5x",
+		speedup("w9", 5000, "frame", 1.5))
 	row("W7 floor: rejected ioctl us", "floor", 0, "rejected-ioctl", "", "", "")
 	row("W7 floor: anon page mmap+munmap us", "floor", 1, "anon-page-mmap-touch-munmap", "", "", "")
 	row("W7 floor: anon 1024 pages, per page", "floor", 1024, "anon-1024-pages-per-page", "", "", "")
@@ -248,6 +277,34 @@ else
 	echo "report: no plot (no gnuplot, or no W1 results of both drivers)" >&2
 fi
 rm -f "$out"/.w?-*.dat
+
+# W8 per page against the window's size, both drivers and the anonymous floor (ours' phase).
+for d in ours stock; do
+	awk -F, -v d=$d 'NR > 1 && $3 == d && $4 == "w8" && $6 == "share+write+unshare-per-page" {
+		print $5, $8, $9, $10 }' "$out/bench.csv" | sort -n >"$out/.w8-$d.dat"
+done
+awk -F, 'NR > 1 && $3 == "ours" && $4 == "w8" && $6 == "anon-floor-per-page" {
+	print $5, $8, $9, $10 }' "$out/bench.csv" | sort -n >"$out/.w8-floor.dat"
+rm -f "$out/w8.png"
+if command -v gnuplot >/dev/null && [ -s "$out/.w8-ours.dat" ] && [ -s "$out/.w8-stock.dat" ]; then
+	(cd "$out" && gnuplot) <<-EOF
+		set terminal pngcairo size 960,720 font "sans,11"
+		set output "w8.png"
+		set title "xen-gntalloc on $kernel: a window shared through libxengnttab, per page (median, p10-p90)"
+		set logscale x
+		set xrange [40:12000]
+		set yrange [0:*]
+		set xtics (64, 512, "2025 (1080p)" 2025, "8100 (4K)" 8100)
+		set xlabel "window size, pages"
+		set ylabel "microseconds per page: share + write + unshare"
+		set key below
+		set grid
+		plot ".w8-stock.dat" using 1:2:3:4 with yerrorlines lw 2 lc rgb "#d62728" pt 7 title "stock", \
+		     ".w8-ours.dat" using 1:2:3:4 with yerrorlines lw 2 lc rgb "#1f77b4" pt 7 title "ours", \
+		     ".w8-floor.dat" using 1:2:3:4 with yerrorlines lw 2 dt 2 lc rgb "#000000" pt 5 title "floor: anonymous zeroed pages mmap + write + munmap"
+	EOF
+fi
+rm -f "$out"/.w8-*.dat
 
 # The ftrace profiles (BENCH_PROFILE=1), side by side per function.
 rm -f "$out/profile.txt"
@@ -296,4 +353,4 @@ if grep -q '^BENCH-PROFILE,' <<<"$lines"; then
 fi
 
 cat "$out/table.txt"
-echo "report: $out/bench.csv, $out/table.txt${fio:+, $out/w1-w2.png}$([ -f "$out/profile.txt" ] && echo ", $out/profile.txt")"
+echo "report: $out/bench.csv, $out/table.txt${fio:+, $out/w1-w2.png}$([ -f "$out/w8.png" ] && echo ", $out/w8.png")$([ -f "$out/profile.txt" ] && echo ", $out/profile.txt")"
