@@ -51,6 +51,11 @@ mount -t xenfs xenfs /proc/xen || panic "cannot mount xenfs"
 case $DRIVER in
 ours) insmod /gntalloc/xen-gntalloc.ko || panic "insmod of our xen-gntalloc.ko failed" ;;
 stock) modprobe xen-gntalloc || panic "modprobe of the stock xen-gntalloc failed" ;;
+stock-patched) # the stock driver with tools/xen/stock-gntalloc-fix, built out of tree
+	insmod /gntalloc/xen-gntalloc.ko || panic "insmod of the patched stock xen-gntalloc.ko failed"
+	[ "$(cat /sys/module/xen_gntalloc/version 2>/dev/null)" = stock-gntalloc-fix ] ||
+		panic "the patched stock xen-gntalloc.ko lacks its label (stock-fix-version.c)"
+	;;
 *) panic "DRIVER=$DRIVER?" ;;
 esac
 [ -c /dev/xen/gntalloc ] || panic "xen-gntalloc is loaded but /dev/xen/gntalloc is missing"

@@ -54,7 +54,7 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 depmod -b "$root" "$KABI"
 
-if [ "$DRIVER" = ours ]; then
+if [ "$DRIVER" = ours ] || [ "$DRIVER" = stock-patched ]; then
 	mkdir -p "$root/gntalloc"
 	cp "$MODULE" "$root/gntalloc/xen-gntalloc.ko"
 fi

@@ -16,6 +16,8 @@
 #   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
 #   checkpatch  scripts/checkpatch.pl and its data files of linux-source-$KSFT_KERNEL (make style)
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
+#   stocksrc drivers/xen/gntalloc.c of linux-source-<ver>: the stock driver's own source, for
+#            building it out of tree with tools/xen/stock-gntalloc-fix/'s patch (STOCK=patched)
 #
 # Environment: KERNEL and XEN (kernels.mk lists them; XEN defaults to KERNEL's own), GNTALLOC_CACHE,
 # KSFT_DIR.
@@ -503,7 +505,36 @@ part_source() {
 	out SRC_VER "$SRC_VER"
 }
 
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source..."
+# ---- stocksrc (issue 19): the stock driver's source, one file of linux-source-<ver> ----
+# From the unpacked tree when `source` made one (6.1 for make check-debug), else streamed from
+# the package once; kept as $CACHE/linux-source-<k>_<ver>.stocksrc/gntalloc.c.
+part_stocksrc() {
+	local dir tree member=drivers/xen/gntalloc.c
+	dir=$(cachedir "$SRC_PKG" "$SRC_VER").stocksrc
+	tree=$(cachedir "$SRC_PKG" "$SRC_VER").tree/linux-source-$KERNEL
+	if [ ! -d "$dir" ]; then
+		rm -rf "$dir.tmp"
+		if [ -f "$tree/$member" ]; then
+			mkdir -p "$dir.tmp"
+		else
+			fetch "$KSUITE" "$dir.tmp" "$SRC_PKG=$SRC_VER"
+			say "extracting $member from $SRC_PKG=$SRC_VER"
+			dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
+				tar -xO "./usr/src/linux-source-$KERNEL.tar.xz" |
+				tar -xJ -C "$dir.tmp" "linux-source-$KERNEL/$member"
+			tree=$dir.tmp/linux-source-$KERNEL
+		fi
+		[ -f "$tree/$member" ] || die "no $member in $SRC_PKG=$SRC_VER"
+		cp "$tree/$member" "$dir.tmp/gntalloc.c"
+		rm -rf "$dir.tmp/debs" "$dir.tmp/linux-source-$KERNEL"
+		mv "$dir.tmp" "$dir"
+	fi
+	out STOCK_SRC "$dir/gntalloc.c"
+	out STOCK_SRC_VER "$SRC_VER"
+}
+# ---- end stocksrc ----
+
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source|stocksrc..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -537,7 +568,7 @@ flock 9
 for part in "$@"; do
 	case $part in
 	host) part_host ;;
-	headers | kernel | xen | libxen | busybox | ksft | checkpatch | source)
+	headers | kernel | xen | libxen | busybox | ksft | checkpatch | source | stocksrc)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
 		;;

@@ -32,13 +32,37 @@ vm = MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(KABI) VMLINUZ=$(VMLINUZ) \
 	SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' DOM0_EXTRA='$(DOM0_EXTRA)' \
 	LOG_TAIL='$(LOG_TAIL)' VM_FILES="$(GNTSTAT) $${VM_FILES:-}" $(QEMU_DIR)/vm.sh
 
-TESTBED_PARTS := host headers kernel xen libxen busybox ksft
-OUR_MODULE    := $(if $(filter ours,$(DRIVER)),modules)
+# ---- make check-stock STOCK=patched / STOCK_UNSAFE=1 (issue 19, tools/xen/stock-gntalloc-fix) ----
+# STOCK=patched runs the suite on the stock driver with the fix for its use-after-free: KERNEL's
+# own drivers/xen/gntalloc.c (linux-source-<k>, provision.sh stocksrc) patched and built out of
+# tree, loaded with insmod (DRIVER=stock-patched, log check-stock-patched.log). STOCK_UNSAFE=1
+# runs the reproducer of that bug on the unpatched stock driver as well: it oopses the kernel and
+# the run fails (log check-stock-unsafe.log). It reaches the test as GNTALLOC_STOCK_UNSAFE=1 in
+# init's environment, from dom0's command line.
+STOCK         ?=
+STOCK_UNSAFE  ?=
+STOCK_FIX_DIR := tools/xen/stock-gntalloc-fix
+STOCK_BUILD    = $(BUILD)/stock-patched
+STOCK_ENV      = $(if $(STOCK_UNSAFE),VM_LOG=$(BUILD)/check-stock-unsafe.log)
+STOCK_ARGS     = $(if $(STOCK_UNSAFE),DOM0_EXTRA='$(DOM0_EXTRA) GNTALLOC_STOCK_UNSAFE=1')
+ifeq ($(DRIVER),stock-patched)
+STOCK_PARTS       := stocksrc
+STOCK_MODULE_GOAL := stock-patched-module
+MODULE             = $(STOCK_BUILD)/xen-gntalloc.ko
+endif
+stock-patched-module: ## (used by check-stock STOCK=patched) the stock driver with the fix, out of tree
+	$(MAKE) -C $(STOCK_FIX_DIR) prepare SRC=$(P_STOCK_SRC) OUTPUT=$(STOCK_BUILD)
+	$(IN_KBUILD_ENV) $(MAKE) -C $(STOCK_FIX_DIR) build KDIR=$(KDIR) OUTPUT=$(STOCK_BUILD)
+PARTS_stock-patched-module := host headers stocksrc
+# ---- end of check-stock STOCK= ----
+
+TESTBED_PARTS := host headers kernel xen libxen busybox ksft $(STOCK_PARTS)
+OUR_MODULE    := $(if $(filter ours,$(DRIVER)),modules)$(STOCK_MODULE_GOAL)
 
 check: $(OUR_MODULE) selftests demo gntstat ## build all, boot Xen + dom0 in QEMU, run the selftests
 	@$(call vm,check)
-check-stock: ## the same selftests against the stock xen-gntalloc (a baseline)
-	$(MAKE) check DRIVER=stock
+check-stock: ## the same selftests against the stock xen-gntalloc (a baseline; STOCK=patched: with the fix)
+	$(STOCK_ENV) $(MAKE) check DRIVER=stock$(if $(filter patched,$(STOCK)),-patched) $(STOCK_ARGS)
 run: $(OUR_MODULE) demo gntstat ## boot with our driver, run gntalloc-demo and gntstat (a shell on a terminal)
 	@$(call vm,run)
 vm-run: $(OUR_MODULE) demo gntstat ## run SCRIPT (a script or static binary) in dom0; its exit is the verdict
@@ -111,4 +135,4 @@ PARTS_vm-run-debug    := $(PARTS_check-debug)
 PARTS_debug-module    := $(PARTS_check-debug)
 PARTS_debug-selftests := $(PARTS_check-debug)
 
-.PHONY: check check-stock run vm-run stress $(DEBUG_GOALS) provision
+.PHONY: check check-stock run vm-run stress $(DEBUG_GOALS) provision stock-patched-module
