@@ -46,7 +46,7 @@ help: ## this list
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-15s %s\n", $$1, $$2 }' \
 		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk Makefile
 	@echo 'Variables: KERNEL=$(subst $(eval) ,|,$(KNOWN_KERNELS)) (now $(KERNEL))' \
-		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock KDIR'
+		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock|stock-patched STOCK STOCK_UNSAFE KDIR'
 	@echo '  GNTALLOC_CACHE BUILD'
 	@echo '  VM_CPUS VM_MEM DOM0_MEM VM_TIMEOUT SHELL_TIMEOUT XEN_EXTRA DOM0_EXTRA LOG_TAIL SCRIPT'
 	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR (README "Targets")'
