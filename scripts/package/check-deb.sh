@@ -12,7 +12,8 @@
 #      module for ABI; it must be in /lib/modules/ABI/updates/dkms/ and be what modprobe finds
 #      (modinfo -n) instead of the stock one; it is copied to OUT, uncompressed, for
 #      `make check MODULE=OUT`;
-#   4. apt-get install ./xen-gntalloc-tools_*.deb: gntstat and its man page, which must run;
+#   4. apt-get install ./xen-gntalloc-tools_*.deb: gntstat and its man page; the installed
+#      gntstat must pass tools/xen/gntstat/check-fake-tree.sh;
 #   5. apt-get purge of both: the module, its DKMS tree, /usr/src and the modprobe.d file go,
 #      and modprobe finds the stock module again.
 #
@@ -117,6 +118,13 @@ say "apt-get install ./$tools_deb"
 apt_get install --no-install-recommends "/debs/$tools_deb" >&2 ||
 	die "installing xen-gntalloc-tools failed"
 in_root gntstat --help | grep -q -- --prometheus || die "the packaged gntstat does not run"
+# The packaged gntstat against a made-up sysfs tree (the test needs the UAPI header's list)
+top=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$r/check/tools/xen/gntstat" "$r/check/include/uapi/xen"
+cp "$top/tools/xen/gntstat/check-fake-tree.sh" "$r/check/tools/xen/gntstat/"
+cp "$top/include/uapi/xen/gntalloc.h" "$r/check/include/uapi/xen/"
+in_root /check/tools/xen/gntstat/check-fake-tree.sh /usr/sbin/gntstat >&2 ||
+	die "the packaged gntstat fails check-fake-tree.sh"
 [ -s "$r/usr/share/man/man8/gntstat.8.gz" ] || die "no gntstat(8)"
 [ -s "$r/etc/modprobe.d/xen-gntalloc.conf" ] || die "no /etc/modprobe.d/xen-gntalloc.conf"
 ! grep -v '^#' "$r/etc/modprobe.d/xen-gntalloc.conf" | grep -q . ||

@@ -22,12 +22,14 @@ die() {
 
 # The packages the build needs (debian/control's Build-Depends and what runs the build).
 NEED="dpkg-dev debhelper dh-dkms lintian gcc libc6-dev make rsync git"
+# shellcheck disable=SC2086 # NEED is a list of words
 missing=$({ dpkg-query -W -f='${Package} ${Status}\n' $NEED 2>/dev/null || :; } |
 	awk -v want="$NEED" '$NF == "installed" { ok[$1] = 1 }
 		END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!ok[w[i]]) print w[i] }')
 if [ -n "$missing" ]; then
-	[ "$(id -u)" = 0 ] || die "not root; please install:" $missing
-	say "installing the build tools:" $missing
+	missing=$(tr '\n' ' ' <<<"$missing")
+	[ "$(id -u)" = 0 ] || die "not root; please install: $missing"
+	say "installing the build tools: $missing"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get -o DPkg::Lock::Timeout=900 update -q >&2 || say "WARNING: apt-get update failed; going on"
 	# shellcheck disable=SC2086
