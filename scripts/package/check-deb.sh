@@ -6,8 +6,8 @@
 #
 #   1. a minimal Debian (debootstrap --variant=minbase), made once into $GNTALLOC_CACHE and
 #      used through an overlay: every run starts from the same fresh system and leaves it so;
-#   2. apt-get install linux-image-ABI linux-headers-ABI: the kernel (with the stock
-#      xen-gntalloc) and its headers, as on a real host;
+#   2. apt-get install linux-image-ABI linux-headers-ABI (-t SUITE for backports): the kernel
+#      (with the stock xen-gntalloc) and its headers, as on a real host;
 #   3. apt-get install ./xen-gntalloc-dkms_*.deb: its postinst has DKMS build and install the
 #      module for ABI; it must be in /lib/modules/ABI/updates/dkms/ and be what modprobe finds
 #      (modinfo -n) instead of the stock one; it is copied to OUT, uncompressed, for
@@ -98,7 +98,13 @@ ln -s /bin/true "$r/usr/sbin/update-initramfs"
 say "apt-get update in a fresh Debian $release"
 apt_get update >&2 || die "apt-get update failed"
 say "installing linux-image-$abi and linux-headers-$abi (the kernel and headers a host has)"
-apt_get install --no-install-recommends "linux-image-$abi" "linux-headers-$abi" >&2 ||
+# A backports kernel comes with its own dependencies from backports (apt install -t SUITE).
+target=()
+[ "$suite" = "$release" ] || target=(-t "$suite")
+# initramfs-tools, Debian's default, named: left to choose, Debian 13's apt takes dracut, which
+# fails in a chroot (and the diversion above would not spare its time).
+apt_get install --no-install-recommends "${target[@]}" "linux-image-$abi" "linux-headers-$abi" \
+	initramfs-tools >&2 ||
 	die "cannot install linux-image-$abi and linux-headers-$abi"
 stock=$(in_root modinfo -k "$abi" -n xen-gntalloc) || die "the kernel has no stock xen-gntalloc"
 
