@@ -3,7 +3,7 @@
 #
 # deb.sh OUTDIR - build the Debian packages of this tree with Debian's own tooling (dpkg-buildpackage,
 # debhelper, dh-dkms) into OUTDIR, then check them with lintian: any error, warning or info tag
-# fails (debian/source/lintian-overrides says why each overridden tag is right).
+# fails, and none is overridden.
 #
 # The source package is the tree as git sees it (tracked and new files, without what .gitignore
 # names: build/, objects, the kselftest files), copied to OUTDIR/xen-gntalloc-VERSION. VERSION
