@@ -4,10 +4,11 @@
 # check-deb.sh DEBDIR ABI SUITE OUT - install the packages of `make deb` as a user would, in a fresh
 # Debian build root of SUITE's release, and hand back the module DKMS built:
 #
-#   1. a minimal Debian (debootstrap --variant=minbase), made once into $GNTALLOC_CACHE and
-#      used through an overlay: every run starts from the same fresh system and leaves it so;
+#   1. a minimal Debian (debootstrap --variant=minbase), made once into $GNTALLOC_CACHE;
 #   2. apt-get install linux-image-ABI linux-headers-ABI (-t SUITE for backports): the kernel
-#      (with the stock xen-gntalloc) and its headers, as on a real host;
+#      (with the stock xen-gntalloc) and its headers, as on a real host; kept as an overlay
+#      layer over 1, once per ABI. Every run uses 2 over 1 through an overlay of its own: it
+#      starts from the same fresh system and leaves it so;
 #   3. apt-get install ./xen-gntalloc-dkms_*.deb: its postinst has DKMS build and install the
 #      module for ABI; it must be in /lib/modules/ABI/updates/dkms/ and be what modprobe finds
 #      (modinfo -n) instead of the stock one; it is copied to OUT, uncompressed, for
@@ -27,7 +28,7 @@ release=${suite%-backports}
 cache=${GNTALLOC_CACHE:-/var/cache/xen-gntalloc}
 root=$cache/debroot-$release
 archives=$root.archives
-say() { printf 'check-deb: %s\n' "$*" >&2; }
+say() { printf 'check-deb: [%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() {
 	printf 'check-deb: FAIL: %s\n' "$*" >&2
 	exit 1
@@ -66,46 +67,76 @@ if [ ! -d "$root" ]; then
 fi
 mkdir -p "$archives/partial"
 
-# The rest in a private mount namespace: the overlay and the mounts inside vanish with it.
+# The rest in a private mount namespace: the overlays and the mounts inside vanish with it.
 if [ -z "${CHECK_DEB_NS:-}" ]; then
 	CHECK_DEB_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
-work=$(mktemp -d "${TMPDIR:-/tmp}/check-deb.XXXXXX")
-trap 'umount -R "$work/root" 2>/dev/null; rm -rf "$work"' EXIT
-mkdir -p "$work/upper" "$work/work" "$work/root"
-mount -t overlay overlay -o "lowerdir=$root,upperdir=$work/upper,workdir=$work/work" "$work/root"
-r=$work/root
-mount -t proc proc "$r/proc"
-mount --rbind /dev "$r/dev"
-mount --bind "$archives" "$r/var/cache/apt/archives"
-cp /etc/resolv.conf "$r/etc/resolv.conf"
-mkdir -p "$r/debs"
-cp "$debdir"/xen-gntalloc-dkms_*_all.deb "$debdir"/xen-gntalloc-tools_*.deb "$r/debs/"
-dkms_deb=$(cd "$r/debs" && echo xen-gntalloc-dkms_*_all.deb)
-tools_deb=$(cd "$r/debs" && echo xen-gntalloc-tools_*.deb)
+
+# r is the root that in_root and apt_get run in.
+r=
 in_root() {
 	chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root \
 		DEBIAN_FRONTEND=noninteractive LC_ALL=C.UTF-8 "$@"
 }
 apt_get() { in_root apt-get -q -y -o APT::Sandbox::User=root "$@"; }
 
-# The kernel's postinst would build an initramfs (twice: postinst and trigger), a minute or
-# more that tests nothing of ours (DKMS does not put xen-gntalloc in it): diverted away, as
-# image builders do in a chroot.
-in_root dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
-ln -s /bin/true "$r/usr/sbin/update-initramfs"
+# open_root LOWER DIR: DIR/root, an overlay of LOWER (colon-separated layers) whose changes go to
+# DIR/upper, with /proc, /dev, the shared apt archives and the machine's resolv.conf; r is set.
+open_root() {
+	mkdir -p "$2/upper" "$2/work" "$2/root"
+	mount -t overlay overlay -o "lowerdir=$1,upperdir=$2/upper,workdir=$2/work" "$2/root"
+	r=$2/root
+	mount -t proc proc "$r/proc"
+	mount --rbind /dev "$r/dev"
+	mount --bind "$archives" "$r/var/cache/apt/archives"
+	cp /etc/resolv.conf "$r/etc/resolv.conf"
+}
+close_root() { umount -R "$1/root"; }
 
-say "apt-get update in a fresh Debian $release"
+# The kernel layer, once per ABI: the root plus linux-image-ABI and linux-headers-ABI (the kernel,
+# with the stock xen-gntalloc, and its headers, as on a real host), kept as an overlay layer.
+layer=$cache/debroot-$release-$abi.layer
+if [ ! -d "$layer" ]; then
+	exec 9>"$cache/.lock"
+	flock 9
+	if [ ! -d "$layer" ]; then
+		rm -rf "$layer.tmp"
+		open_root "$root" "$layer.tmp"
+		# The kernel's postinst would build an initramfs (twice: postinst and trigger), a
+		# minute or more that tests nothing of ours (DKMS does not put xen-gntalloc in it):
+		# diverted away, as image builders do in a chroot.
+		in_root dpkg-divert --quiet --local --rename --add /usr/sbin/update-initramfs
+		ln -s /bin/true "$r/usr/sbin/update-initramfs"
+		say "installing linux-image-$abi and linux-headers-$abi into a layer over the root (once" \
+			"per kernel ABI)"
+		apt_get update >&2 || die "apt-get update failed"
+		# A backports kernel comes with its own dependencies from backports (-t SUITE).
+		# initramfs-tools, Debian's default, is named: left to choose, Debian 13's apt takes
+		# dracut, which fails in a chroot (and is not diverted).
+		target=()
+		[ "$suite" = "$release" ] || target=(-t "$suite")
+		apt_get install --no-install-recommends "${target[@]}" "linux-image-$abi" \
+			"linux-headers-$abi" initramfs-tools >&2 ||
+			die "cannot install linux-image-$abi and linux-headers-$abi"
+		rm -f "$r/etc/resolv.conf"
+		close_root "$layer.tmp"
+		mv "$layer.tmp/upper" "$layer"
+		rm -rf "$layer.tmp"
+	fi
+	exec 9>&-
+fi
+
+# This run's root: the layer over the root, its changes in a scratch directory thrown away.
+work=$(mktemp -d "${TMPDIR:-/tmp}/check-deb.XXXXXX")
+trap 'umount -R "$work/root" 2>/dev/null; rm -rf "$work"' EXIT
+open_root "$layer:$root" "$work"
+mkdir -p "$r/debs"
+cp "$debdir"/xen-gntalloc-dkms_*_all.deb "$debdir"/xen-gntalloc-tools_*.deb "$r/debs/"
+dkms_deb=$(cd "$r/debs" && echo xen-gntalloc-dkms_*_all.deb)
+tools_deb=$(cd "$r/debs" && echo xen-gntalloc-tools_*.deb)
+
+say "apt-get update in a fresh Debian $release with linux-image-$abi and linux-headers-$abi"
 apt_get update >&2 || die "apt-get update failed"
-say "installing linux-image-$abi and linux-headers-$abi (the kernel and headers a host has)"
-# A backports kernel comes with its own dependencies from backports (apt install -t SUITE).
-target=()
-[ "$suite" = "$release" ] || target=(-t "$suite")
-# initramfs-tools, Debian's default, named: left to choose, Debian 13's apt takes dracut, which
-# fails in a chroot (and the diversion above would not spare its time).
-apt_get install --no-install-recommends "${target[@]}" "linux-image-$abi" "linux-headers-$abi" \
-	initramfs-tools >&2 ||
-	die "cannot install linux-image-$abi and linux-headers-$abi"
 stock=$(in_root modinfo -k "$abi" -n xen-gntalloc) || die "the kernel has no stock xen-gntalloc"
 
 say "apt-get install ./$dkms_deb"
