@@ -91,7 +91,8 @@ open_root() {
 	mount --bind "$archives" "$r/var/cache/apt/archives"
 	cp /etc/resolv.conf "$r/etc/resolv.conf"
 }
-close_root() { umount -R "$1/root"; }
+# (lazily if need be: on Debian 13 something in /dev stays busy; the namespace goes anyway)
+close_root() { umount -R "$1/root" 2>/dev/null || umount -R -l "$1/root"; }
 
 # The kernel layer, once per ABI: the root plus linux-image-ABI and linux-headers-ABI (the kernel,
 # with the stock xen-gntalloc, and its headers, as on a real host), kept as an overlay layer.
@@ -128,7 +129,7 @@ fi
 
 # This run's root: the layer over the root, its changes in a scratch directory thrown away.
 work=$(mktemp -d "${TMPDIR:-/tmp}/check-deb.XXXXXX")
-trap 'umount -R "$work/root" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'close_root "$work" || :; rm -rf "$work"' EXIT
 open_root "$layer:$root" "$work"
 mkdir -p "$r/debs"
 cp "$debdir"/xen-gntalloc-dkms_*_all.deb "$debdir"/xen-gntalloc-tools_*.deb "$r/debs/"
