@@ -119,6 +119,8 @@ if [ ! -d "$layer" ]; then
 		apt_get install --no-install-recommends "${target[@]}" "linux-image-$abi" \
 			"linux-headers-$abi" initramfs-tools >&2 ||
 			die "cannot install linux-image-$abi and linux-headers-$abi"
+		# The layer holds them unpacked: their .debs would only take room in the cache.
+		apt_get clean >&2
 		rm -f "$r/etc/resolv.conf"
 		close_root "$layer.tmp"
 		mv "$layer.tmp/upper" "$layer"
