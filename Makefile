@@ -44,7 +44,7 @@ all: modules selftests demo gntstat ## build module, selftests, demo and gntstat
 
 help: ## this list
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-15s %s\n", $$1, $$2 }' \
-		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk Makefile
+		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/package/deb.mk Makefile
 	@echo 'Variables: KERNEL=$(subst $(eval) ,|,$(KNOWN_KERNELS)) (now $(KERNEL))' \
 		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock|stock-patched STOCK STOCK_UNSAFE KDIR'
 	@echo '  GNTALLOC_CACHE BUILD'
@@ -145,6 +145,8 @@ clean: ## remove build/, the module's objects and the copied kselftest files
 	dkms-uninstall dkms-build check-dkms clean
 
 include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk
+# make deb, make check-deb: the Debian packages
+include scripts/package/deb.mk
 
 # What each goal needs provisioned (testbed.mk and bench.mk add theirs); `make modules KDIR=` none.
 PARTS_modules    := $(if $(filter command line environment,$(origin KDIR)),,host headers)
