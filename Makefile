@@ -113,7 +113,9 @@ dkms-install: ## register with DKMS and install for INSTALL_KVER (rebuilt on ker
 	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all 2>/dev/null
 	$(call dkms_src,/usr/src)
 	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
-	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(INSTALL_KVER)
+	@# --force: the stock module has no MODULE_VERSION either, and dkms keeps a module it finds
+	@# to be of the same version as ours (the package says so in modules_to_force_install)
+	dkms install --force -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(INSTALL_KVER)
 dkms-uninstall: ## remove it from DKMS
 	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
 
