@@ -58,6 +58,12 @@ esac
 echo "init: xen-gntalloc loaded ($DRIVER), taint '$(cat /sys/module/xen_gntalloc/taint)'," \
 	"srcversion $(cat /sys/module/xen_gntalloc/srcversion 2>/dev/null || echo none)"
 
+# xdomain: Xen's toolstack, for the runs whose initramfs carries it (xdomain-dom0.sh).
+if [ "${XDOMAIN:-0}" = 1 ]; then
+	. /xdomain-dom0.sh || panic "cannot read /xdomain-dom0.sh"
+	xdomain_start || panic "Xen's toolstack did not start"
+fi
+
 # The kernel log is clean if nothing in it looks like a kernel bug or a leaked grant.
 check_dmesg() {
 	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|still in use')
@@ -119,5 +125,6 @@ vm-run)
 *) panic "MODE=$MODE?" ;;
 esac
 
+[ "${XDOMAIN:-0}" = 0 ] || xdomain_consoles
 check_dmesg || panic "kernel log has warnings, oopses or leaked grants"
 verdict PASS

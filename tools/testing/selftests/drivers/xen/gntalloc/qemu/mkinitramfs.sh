@@ -13,6 +13,12 @@
 #   PAYLOAD			the script or static binary to run (MODE=vm-run)
 #   VM_FILES			optional: more files (space-separated paths) copied into /usr/bin
 #   DEBUG			optional: 1 for the debug kernel of make check-debug (init-debug.sh)
+#   XDOMAIN TOOLSTACK VMLINUZ GUEST_ROLE
+#				optional: XDOMAIN=1 adds a second domain's makings (only for the
+#				runs that need them): Xen's toolstack (provision.sh toolstack)
+#				in /opt/xen with a loader wrapper per program in /usr/sbin,
+#				xdomain-dom0.sh, and the guest's kernel and initramfs
+#				(mkguest.sh, with GUEST_ROLE) in /xdomain
 set -eu
 
 here=$(dirname "$0")
@@ -67,7 +73,21 @@ fi
 for f in ${VM_FILES:-}; do
 	cp "$f" "$root/usr/bin/"
 done
-printf 'MODE=%s\nDRIVER=%s\nINTERACTIVE=%s\nDEBUG=%s\n' "$MODE" "$DRIVER" "$INTERACTIVE" \
-	"${DEBUG:-0}" >"$root/etc/testbed.conf"
+# ---- xdomain: Xen's toolstack and a guest domain's kernel and initramfs ----
+if [ "${XDOMAIN:-0}" = 1 ]; then
+	mkdir -p "$root/opt/xen" "$root/xdomain"
+	cp -a "$TOOLSTACK/bin" "$TOOLSTACK/lib" "$root/opt/xen/"
+	# The toolstack's own loader and libc (Xen 4.20's are Debian 13's), whatever dom0 has.
+	for b in "$TOOLSTACK"/bin/*; do
+		printf '#!/bin/sh\nexec /opt/xen/lib/ld-linux-x86-64.so.2 --library-path /opt/xen/lib /opt/xen/bin/%s "$@"\n' \
+			"${b##*/}" >"$root/usr/sbin/${b##*/}"
+		chmod +x "$root/usr/sbin/${b##*/}"
+	done
+	cp "$here/xdomain-dom0.sh" "$root/xdomain-dom0.sh"
+	cp "$VMLINUZ" "$root/xdomain/vmlinuz"
+	"$here/mkguest.sh" "$root/xdomain/guest.cpio.gz"
+fi
+printf 'MODE=%s\nDRIVER=%s\nINTERACTIVE=%s\nDEBUG=%s\nXDOMAIN=%s\n' "$MODE" "$DRIVER" \
+	"$INTERACTIVE" "${DEBUG:-0}" "${XDOMAIN:-0}" >"$root/etc/testbed.conf"
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$out"
