@@ -238,6 +238,10 @@ static inline void xdom_show_console(const char *name, int lines)
 	printf("# --- console of guest %s (last %d lines) ---\n", name, lines);
 	for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n"))
 		printf("# %s| %s\n", name, s);
+	/* and what dom0 had left: a guest that cannot start may lack memory */
+	xdom_sh(out, sizeof(out), "free -m; xl list 2>&1");
+	for (char *s = strtok(out, "\n"); s; s = strtok(NULL, "\n"))
+		printf("# dom0| %s\n", s);
 	fflush(stdout);
 }
 
@@ -427,6 +431,8 @@ static inline int xdom_boot(struct xdom_guest *g, const char *name,
 		return err;
 	}
 	g->seq = (unsigned int)now_ms();
+	printf("# guest %s (domid %d) up in %" PRIu64 " ms\n", name, g->domid,
+	       now_ms() - (deadline - XDOM_BOOT_MS));
 	return 0;
 }
 

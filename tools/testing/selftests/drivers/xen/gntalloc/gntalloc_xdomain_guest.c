@@ -4,6 +4,11 @@
  * role), the other side of gntalloc_xdomain_test.  Not a test itself.
  *
  *	gntalloc_xdomain_guest server
+ *	gntalloc_xdomain_guest vchan-serve PATH DOMID COUNT RING
+ *	gntalloc_xdomain_guest vchan-send PATH DOMID BYTES SEED
+ *
+ * The last two do what the verbs of the same names do (below), in any
+ * domain, from the command line: `make run` uses them in dom0.
  *
  * takes commands from dom0 through xenstore (gntalloc_xdomain.h says how)
  * until it is told to stop, one at a time, and answers each.  What it holds
@@ -25,17 +30,24 @@
  *					xen-gntalloc, or "none" (the stock driver)
  *	reset				release every slot
  *	health				-> "clean", or the kernel log's bad lines (RC -EIO)
+ *	vchan-serve PATH COUNT RING	a child serves COUNT libxenvchan connections in
+ *					turn at PATH for dom0, RING bytes a side
+ *					(gntalloc_xdomain_vchan.h); "data/gntalloc/
+ *					vchan-ready" counts the servers published -> "SLOT"
+ *	vchan-wait SLOT MS		-> the child's exit status once it exits
+ *	vchan-send PATH BYTES SEED	as a libxenvchan client of dom0's server at PATH
  *	crash				the kernel panics (sysrq c): no answer
  *	stop				answer, then exit (the guest powers off)
  */
 
-#include <sys/reboot.h>
+#include <signal.h>
 
 #include "gntalloc_xdomain.h"
+#include "gntalloc_xdomain_vchan.h"
 
 #define SLOTS	64
 
-enum slot_kind { SLOT_FREE, SLOT_SHARE, SLOT_MAP, SLOT_EVTCHN };
+enum slot_kind { SLOT_FREE, SLOT_SHARE, SLOT_MAP, SLOT_EVTCHN, SLOT_CHILD };
 
 struct slot {
 	enum slot_kind kind;
@@ -45,6 +57,7 @@ struct slot {
 	uint32_t count;
 	struct peer_map map;	/* SLOT_MAP */
 	uint32_t port;		/* SLOT_EVTCHN */
+	pid_t pid;		/* SLOT_CHILD */
 };
 
 static struct slot slots[SLOTS];
@@ -78,6 +91,12 @@ static void slot_release(struct slot *s)
 		break;
 	case SLOT_MAP:
 		peer_unmap(&s->map);
+		break;
+	case SLOT_CHILD:
+		if (s->pid > 0) {
+			kill(s->pid, SIGKILL);
+			waitpid(s->pid, NULL, 0);
+		}
 		break;
 	default:
 		break;
@@ -193,6 +212,55 @@ static int do_evtbind(char *out, size_t size, unsigned int domid,
 	return 0;
 }
 
+static void vchan_ready(unsigned int i)
+{
+	struct xs_handle *xs = xs_open(0);
+	char n[16];
+
+	snprintf(n, sizeof(n), "%u", i);
+	if (xs) {
+		xdom_xs_write(xs, XDOM_HOME "/vchan-ready", n);
+		xs_close(xs);
+	}
+}
+
+static int do_vchan_serve(char *out, size_t size, const char *path,
+			  unsigned int count, unsigned int ring)
+{
+	struct slot *s;
+	int i = slot_new();
+
+	if (i < 0)
+		return i;
+	s = &slots[i];
+	vchan_ready(0);
+	s->pid = fork();
+	if (s->pid < 0)
+		return -errno;
+	if (!s->pid)
+		_exit(xdom_vchan_serve(path, 0, ring, count, vchan_ready) ? 1 : 0);
+	s->kind = SLOT_CHILD;
+	snprintf(out, size, "%d", i);
+	return 0;
+}
+
+static int do_vchan_wait(char *out, size_t size, struct slot *s, unsigned int ms)
+{
+	uint64_t deadline = now_ms() + ms;
+	int status;
+	pid_t got;
+
+	if (s->kind != SLOT_CHILD)
+		return -EINVAL;
+	while (!(got = waitpid(s->pid, &status, WNOHANG)) && now_ms() < deadline)
+		sleep_ms(10);
+	if (got != s->pid)
+		return -ETIMEDOUT;
+	s->pid = 0;
+	snprintf(out, size, "%d", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	return 0;
+}
+
 static int do_counters(char *out, size_t size)
 {
 	struct gntalloc_counters c;
@@ -257,6 +325,12 @@ static int run(char *line, char *out, size_t size, bool *stop)
 		return do_map(out, size, x, a, refs);
 	if (!strcmp(verb, "evtbind") && sscanf(line, "%*s %u %u", &x, &y) == 2)
 		return do_evtbind(out, size, x, y);
+	if (!strcmp(verb, "vchan-serve") &&
+	    sscanf(line, "%*s %1023s %u %u", refs, &x, &y) == 3)
+		return do_vchan_serve(out, size, refs, x, y);
+	if (!strcmp(verb, "vchan-send") &&
+	    sscanf(line, "%*s %1023s %u %u", refs, &x, &y) == 3)
+		return xdom_vchan_send(refs, 0, x, y, XDOM_CMD_MS / 2) ? -EIO : 0;
 	if (!strcmp(verb, "counters"))
 		return do_counters(out, size);
 	if (!strcmp(verb, "health"))
@@ -318,6 +392,8 @@ static int run(char *line, char *out, size_t size, bool *stop)
 		slot_release(s);
 		return 0;
 	}
+	if (!strcmp(verb, "vchan-wait"))
+		return do_vchan_wait(out, size, s, y);
 	if (!strcmp(verb, "evtwait")) {
 		struct evtchn_pair e = { .fd_local = -1, .fd_remote = s->fd,
 					 .remote_port = s->port };
@@ -378,6 +454,14 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "server"))
 		return server();
-	fprintf(stderr, "usage: %s server\n", argv[0]);
+	if (argc == 6 && !strcmp(argv[1], "vchan-serve"))
+		return xdom_vchan_serve(argv[2], atoi(argv[3]), strtoul(argv[5], NULL, 0),
+					strtoul(argv[4], NULL, 0), vchan_ready) ? 1 : 0;
+	if (argc == 6 && !strcmp(argv[1], "vchan-send"))
+		return xdom_vchan_send(argv[2], atoi(argv[3]), strtoull(argv[4], NULL, 0),
+				       strtoul(argv[5], NULL, 0), XDOM_CMD_MS / 2) ? 1 : 0;
+	fprintf(stderr, "usage: %s server\n"
+		"       %s vchan-serve PATH DOMID COUNT RING\n"
+		"       %s vchan-send PATH DOMID BYTES SEED\n", argv[0], argv[0], argv[0]);
 	return 2;
 }

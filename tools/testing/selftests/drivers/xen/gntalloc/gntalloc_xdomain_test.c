@@ -13,7 +13,8 @@
  *    grant for a third domain cannot be mapped by it; pages the guest still
  *    maps stay pending, count against the limit and come back when it
  *    unmaps; the guest's pending pages come back when dom0's mapper is
- *    killed; debugfs `domains` and `gntstat -p` show the guest's domid;
+ *    killed; debugfs `domains`, `gntstat -p` and the tracepoints show the
+ *    guest's domid;
  *  - xdomain_notify: the unmap notification reaches the guest (the byte it
  *    sees is cleared, an event arrives on an interdomain event channel) on
  *    DEALLOC + munmap, close, the owner's exit and the owner's kill;
@@ -21,6 +22,11 @@
  *    are pending), then the guest is destroyed (`xl destroy`) or crashes:
  *    the pages come back within PEER_DEATH_MS (the time is printed) and
  *    every counter returns to its baseline;
+ *  - xdomain_vchan: libxenvchan both ways with Xen's own vchan-socket-proxy
+ *    in dom0 and our vchan code in the guest: the guest's server shares its
+ *    rings through its gntalloc, dom0's proxy through ours; several MB with
+ *    a hash, then the connection closed and reopened many times, and
+ *    nothing left behind on either side;
  *  - xdomain_many: several guests at once, one destroyed in the middle.
  *
  * One guest (SHARED_GUEST) serves xdomain_data, xdomain and xdomain_notify:
@@ -30,8 +36,14 @@
  * The guests that must die are booted by their test.
  */
 
+#include <pthread.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include "gntalloc_fixture.h"
 #include "gntalloc_xdomain.h"
+#include "gntalloc_xdomain_vchan.h"
 
 #define SHARED_GUEST		"xdom-peer"
 #define MANY_GUESTS		3
@@ -43,6 +55,7 @@
 #define MANY_PAGES		16
 #define CHILD_TIMEOUT_MS	20000
 #define DEBUGFS_DOMAINS		"/sys/kernel/debug/gntalloc/domains"
+#define TRACEFS			"/sys/kernel/tracing"
 
 /* ---------------------------------------------------------------------- */
 /* The guest's side of SETUP and TEARDOWN                                   */
@@ -460,6 +473,76 @@ TEST_F_TIMEOUT(xdomain, per_domain_views_show_the_guests_domid,
 	ASSERT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "reset"));
 }
 
+/*
+ * The tracepoints of a page's life with the guest name its domid.  (Only our
+ * events are switched on, with record-cmd and record-tgid off, as
+ * gntalloc_trace_test does: see the README on patching the scheduler's
+ * tracepoints in this test bed.)
+ */
+TEST_F_TIMEOUT(xdomain, tracepoints_name_the_guests_domid, XDOM_TEST_TIMEOUT)
+{
+	static const char *const events[] = {
+		"gntalloc_alloc", "gntalloc_pending", "gntalloc_reclaim",
+	};
+	static const char *const options[] = {
+		"options/record-cmd", "options/record-tgid",
+	};
+	char reply[XDOM_TEXT], refs[XDOM_TEXT], path[128], want[XDOM_TEXT + 64];
+	struct gntalloc_counters c, base = self->env.base;
+	char old[2][8];
+	static char trace[65536];
+	uint64_t index;
+	uint8_t *mine;
+	size_t i;
+	int slot;
+
+	if (access(TRACEFS "/trace", F_OK))
+		mount("tracefs", TRACEFS, "tracefs", 0, NULL);
+	if (access(TRACEFS "/events/gntalloc", F_OK))
+		SKIP(return, "%s/events/gntalloc is missing: stock driver, no tracepoints",
+		     TRACEFS);
+	for (i = 0; i < ARRAY_SIZE(options); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/%s", options[i]);
+		ASSERT_EQ(0, read_str_file(path, old[i], sizeof(old[i])));
+		ASSERT_EQ(0, write_str_file(path, "0"));
+	}
+	ASSERT_EQ(0, write_str_file(TRACEFS "/trace", ""));
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/gntalloc/%s/enable", events[i]);
+		ASSERT_EQ(0, write_str_file(path, "1"));
+	}
+
+	/* Allocated for the guest, mapped by it, released by us, given back. */
+	ASSERT_EQ(0, share_with(self->fd, (uint16_t)self->guest.domid,
+				GNTALLOC_FLAG_WRITABLE, 1, 73, &index, refs,
+				sizeof(refs), &mine));
+	ASSERT_EQ(0, xdom_cmd(&self->guest, reply, sizeof(reply), "map 0 rw %s", refs));
+	slot = atoi(reply);
+	ASSERT_EQ(0, munmap(mine, page_size()));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fd, index, 1));
+	ASSERT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "release %d", slot));
+	EXPECT_EQ(0, wait_gauges(&base, GAUGE_IN_USE | GAUGE_PENDING, &c));
+
+	for (i = 0; i < ARRAY_SIZE(events); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/events/gntalloc/%s/enable", events[i]);
+		EXPECT_EQ(0, write_str_file(path, "0"));
+	}
+	for (i = 0; i < ARRAY_SIZE(options); i++) {
+		snprintf(path, sizeof(path), TRACEFS "/%s", options[i]);
+		EXPECT_EQ(0, write_str_file(path, old[i]));
+	}
+	ASSERT_LT(0, read_buf_file(TRACEFS "/trace", trace, sizeof(trace)));
+	snprintf(want, sizeof(want), "count=1 domid=%d writable=1 first_gref=%s",
+		 self->guest.domid, refs);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "gntalloc_pending: gref=%s domid=%d", refs,
+		 self->guest.domid);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "gntalloc_reclaim: gref=%s domid=%d", refs,
+		 self->guest.domid);
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s' in:\n%s", want, trace);
+}
+
 /* ---------------------------------------------------------------------- */
 /* The unmap notification, across domains                                   */
 /* ---------------------------------------------------------------------- */
@@ -732,6 +815,286 @@ TEST_F_TIMEOUT(xdomain_peer_dies, pending_pages_come_back_and_counters_return_to
 	EXPECT_EQ(want.pending, c.pending);
 	ksft_print_msg("%u pending pages came back %" PRIu64 " ms after the guest's %s\n",
 		       n, took, variant->how == BY_CRASH ? "crash" : "xl destroy");
+}
+
+/* ---------------------------------------------------------------------- */
+/* libxenvchan both ways, with Xen's vchan-socket-proxy in dom0             */
+/* ---------------------------------------------------------------------- */
+
+#define VCHAN_BIG		(4U << 20)	/* the first connection's bytes */
+#define VCHAN_SMALL		(64U << 10)	/* the others' */
+#define VCHAN_CONNECTIONS	20
+#define VCHAN_RING		65536		/* the guest server's: 16 pages a side */
+#define VCHAN_SOCKET		"/tmp/xdom-vchan.sock"
+
+FIXTURE(xdomain_vchan) {
+	struct gntalloc_env env;
+	struct xdom_guest guest;
+	char guest_base[XDOM_TEXT];
+	char path[128];
+	pid_t proxy;
+	int listener;
+};
+
+FIXTURE_SETUP(xdomain_vchan)
+{
+	self->proxy = 0;
+	self->listener = -1;
+	if (!env_setup(_metadata, &self->env))
+		return;
+	if (!guest_setup(_metadata, &self->guest, self->guest_base,
+			 sizeof(self->guest_base)))
+		return;
+	snprintf(self->path, sizeof(self->path), "/local/domain/%d/data/vchan",
+		 self->guest.domid);
+	unlink(VCHAN_SOCKET);
+}
+
+FIXTURE_TEARDOWN_PARENT(xdomain_vchan)
+{
+	if (env_in_test_process(&self->env)) {
+		if (self->proxy > 0) {
+			kill(self->proxy, SIGKILL);
+			waitpid(self->proxy, NULL, 0);
+		}
+		close_if_open(self->listener);
+	}
+	guest_teardown(_metadata, &self->guest, self->guest_base);
+	env_teardown(_metadata, &self->env);
+}
+
+/* Start Xen's vchan-socket-proxy in @mode for the guest at @path. */
+static pid_t start_proxy(const char *mode, int domid, const char *path)
+{
+	char dom[16];
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	snprintf(dom, sizeof(dom), "%d", domid);
+	execlp("vchan-socket-proxy", "vchan-socket-proxy", "-m", mode, dom, path,
+	       VCHAN_SOCKET, (char *)NULL);
+	_exit(127);
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len) {
+		if (!wait_readable(fd, XDOM_CMD_MS))
+			return -1;
+		n = read(fd, p, len);
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* One exchange as the sender, over a connected socket: 0 or -1. */
+static int socket_send(int fd, uint64_t bytes, uint32_t seed)
+{
+	uint64_t h = XDOM_FNV_BASIS, sent = 0, back;
+	uint8_t buf[16384];
+	size_t n, k;
+
+	if (write_all(fd, &bytes, sizeof(bytes)))
+		return -1;
+	while (sent < bytes) {
+		n = bytes - sent < sizeof(buf) ? (size_t)(bytes - sent) : sizeof(buf);
+		for (k = 0; k < n; k++)
+			buf[k] = xdom_stream_byte(seed, sent + k);
+		h = xdom_fnv(h, buf, n);
+		if (write_all(fd, buf, n))
+			return -1;
+		sent += n;
+	}
+	if (read_all(fd, &back, sizeof(back)))
+		return -1;
+	return back == h ? 0 : -1;
+}
+
+/* One exchange as the receiver: read, answer the hash, wait for the close. */
+static int socket_receive(int fd)
+{
+	uint64_t h = XDOM_FNV_BASIS, len, got = 0;
+	uint8_t buf[16384];
+	ssize_t n;
+
+	if (read_all(fd, &len, sizeof(len)))
+		return -1;
+	while (got < len) {
+		if (!wait_readable(fd, XDOM_CMD_MS))
+			return -1;
+		n = read(fd, buf, len - got < sizeof(buf) ? (size_t)(len - got) : sizeof(buf));
+		if (n <= 0)
+			return -1;
+		h = xdom_fnv(h, buf, (size_t)n);
+		got += (uint64_t)n;
+	}
+	if (write_all(fd, &h, sizeof(h)))
+		return -1;
+	wait_readable(fd, XDOM_CMD_MS);	/* EOF: the sender is done */
+	return 0;
+}
+
+static int connect_socket(const char *path, int wait_ms)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	uint64_t deadline = now_ms() + (uint64_t)wait_ms;
+	int fd;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
+	for (;;) {
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -1;
+		if (!connect(fd, (struct sockaddr *)&a, sizeof(a)))
+			return fd;
+		close(fd);
+		if (now_ms() > deadline)
+			return -1;
+		sleep_ms(20);
+	}
+}
+
+/* Wait until the guest has published its @i-th vchan server. */
+static int wait_vchan_ready(const struct xdom_guest *g, unsigned int i)
+{
+	char path[128], buf[32];
+	uint64_t deadline = now_ms() + XDOM_CMD_MS;
+	struct xs_handle *xs = xs_open(0);
+	int err = -ETIMEDOUT;
+
+	if (!xs)
+		return -EIO;
+	xdom_path(path, sizeof(path), g->domid, "vchan-ready");
+	while (now_ms() < deadline) {
+		if (!xdom_xs_read(xs, path, buf, sizeof(buf)) &&
+		    (unsigned int)atoi(buf) >= i) {
+			err = 0;
+			break;
+		}
+		sleep_ms(10);
+	}
+	xs_close(xs);
+	return err;
+}
+
+/*
+ * The guest is the vchan server (its gntalloc shares the rings, 16 pages a
+ * side), dom0's vchan-socket-proxy the client; dom0 sends through the
+ * proxy's socket.
+ */
+TEST_F_TIMEOUT(xdomain_vchan, guest_server_and_dom0_proxy_carry_data_and_reconnect,
+	       XDOM_TEST_TIMEOUT)
+{
+	char reply[XDOM_TEXT];
+	uint64_t start;
+	unsigned int i;
+	int slot, fd;
+
+	ASSERT_EQ(0, xdom_cmd(&self->guest, reply, sizeof(reply),
+			      "vchan-serve %s %d %d", self->path,
+			      VCHAN_CONNECTIONS, VCHAN_RING));
+	slot = atoi(reply);
+	self->proxy = start_proxy("client", self->guest.domid, self->path);
+	ASSERT_LT(0, self->proxy);
+	start = now_ms();
+	for (i = 1; i <= VCHAN_CONNECTIONS; i++) {
+		ASSERT_EQ(0, wait_vchan_ready(&self->guest, i));
+		fd = connect_socket(VCHAN_SOCKET, XDOM_CMD_MS);
+		ASSERT_LE(0, fd);
+		EXPECT_EQ(0, socket_send(fd, i == 1 ? VCHAN_BIG : VCHAN_SMALL, i)) {
+			TH_LOG("connection %u broke or its hash differs", i);
+		}
+		close(fd);
+		if (i == 1)
+			ksft_print_msg("%u MB dom0 -> guest through vchan-socket-proxy in %" PRIu64 " ms\n",
+				       VCHAN_BIG >> 20, now_ms() - start);
+	}
+	ASSERT_EQ(0, xdom_cmd(&self->guest, reply, sizeof(reply), "vchan-wait %d %d",
+			      slot, XDOM_CMD_MS / 2));
+	EXPECT_STREQ("0", reply);
+}
+
+struct receiver {
+	int listener;
+	unsigned int count;
+	unsigned int done;	/* exchanges that went through */
+};
+
+static void *receive_all(void *arg)
+{
+	struct receiver *r = arg;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < r->count; i++) {
+		if (!wait_readable(r->listener, XDOM_CMD_MS))
+			break;
+		fd = accept4(r->listener, NULL, NULL, SOCK_CLOEXEC);
+		if (fd < 0)
+			break;
+		if (!socket_receive(fd))
+			r->done++;
+		close(fd);
+	}
+	return NULL;
+}
+
+/*
+ * dom0's vchan-socket-proxy is the vchan server (our gntalloc shares its
+ * rings), the guest the client; dom0 receives on the proxy's socket.
+ */
+TEST_F_TIMEOUT(xdomain_vchan, dom0_proxy_server_and_guest_client_carry_data_and_reconnect,
+	       XDOM_TEST_TIMEOUT)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	struct receiver r = { .count = VCHAN_CONNECTIONS };
+	pthread_t thread;
+	unsigned int i;
+	uint64_t start;
+
+	snprintf(a.sun_path, sizeof(a.sun_path), "%s", VCHAN_SOCKET);
+	self->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT_LE(0, self->listener);
+	ASSERT_EQ(0, bind(self->listener, (struct sockaddr *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(self->listener, 4));
+	r.listener = self->listener;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, receive_all, &r));
+	self->proxy = start_proxy("server", self->guest.domid, self->path);
+	ASSERT_LT(0, self->proxy);
+	start = now_ms();
+	for (i = 1; i <= VCHAN_CONNECTIONS; i++) {
+		EXPECT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "vchan-send %s %u %u",
+				      self->path, i == 1 ? VCHAN_BIG : VCHAN_SMALL, i)) {
+			TH_LOG("connection %u broke or its hash differs", i);
+		}
+		if (i == 1)
+			ksft_print_msg("%u MB guest -> dom0 through vchan-socket-proxy in %" PRIu64 " ms\n",
+				       VCHAN_BIG >> 20, now_ms() - start);
+	}
+	pthread_join(thread, NULL);
+	EXPECT_EQ((unsigned int)VCHAN_CONNECTIONS, r.done);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -15,6 +15,8 @@ export HOME=/root TERM=linux
 
 verdict() {
 	echo
+	# The guests' consoles, when this run had guest domains (xdomain-dom0.sh).
+	[ "${XDOMAIN:-0}" = 0 ] || ! command -v xdomain_consoles >/dev/null || xdomain_consoles
 	echo "GNTALLOC-VERDICT: $*"
 	sleep 1 # let the console drain before the reset
 	reboot -f
@@ -108,6 +110,12 @@ run)
 	gntstat || st=$?
 	echo "init: gntstat -p"
 	gntstat -p || st=$?
+	# Two domains sharing through our driver on both sides (xdomain-demo.sh).
+	xd=0
+	if [ "${XDOMAIN:-0}" = 1 ]; then
+		echo "init: xdomain-demo"
+		xdomain-demo || xd=$?
+	fi
 	if [ "$INTERACTIVE" = 1 ]; then
 		echo "init: a shell in dom0 (our xen-gntalloc is loaded; try gntalloc-demo, gntstat -w 1)."
 		echo "init: leave with 'exit' (or Ctrl-A x to kill QEMU)"
@@ -115,6 +123,7 @@ run)
 	fi
 	[ $rc = 0 ] || panic "gntalloc-demo failed ($rc)"
 	[ $st = 0 ] || panic "gntstat failed ($st)"
+	[ $xd = 0 ] || panic "xdomain-demo failed ($xd)"
 	;;
 vm-run)
 	echo "init: running /payload"
@@ -125,6 +134,5 @@ vm-run)
 *) panic "MODE=$MODE?" ;;
 esac
 
-[ "${XDOMAIN:-0}" = 0 ] || xdomain_consoles
 check_dmesg || panic "kernel log has warnings, oopses or leaked grants"
 verdict PASS

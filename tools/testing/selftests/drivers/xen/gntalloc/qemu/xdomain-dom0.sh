@@ -6,14 +6,15 @@
 # show the guests' consoles at the end.
 #
 # The toolstack is Debian's, of the Xen under test, unpacked by provision.sh (toolstack) into
-# /opt/xen/{bin,lib} with its own libc and loader; /usr/sbin/<program> runs each with that
-# loader. Start order: xenfs (init.sh), devpts (xenconsoled's ttys), xenstored, xen-init-dom0,
+# /opt/xen/{bin,lib} with its own libc and loader (at /lib64: nothing else in dom0 is
+# dynamic); /usr/sbin/<program> runs each with LD_LIBRARY_PATH=/opt/xen/lib. Start order: xenfs (init.sh), devpts (xenconsoled's ttys), xenstored, xen-init-dom0,
 # xenconsoled.
 
 # xdomain_start: 0 when xl answers, else 1 with the reason printed.
 xdomain_start() {
 	mkdir -p /dev/pts /var/run/xenstored /var/lib/xenstored /var/log/xen/console /var/run/xen \
-		/var/lib/xen/dump /var/lock /run
+		/var/lib/xen/dump /var/lock /run /etc/xen
+	: >/etc/xen/xl.conf # the defaults; without the file xl says so at every call
 	mount -t devpts -o ptmxmode=0666 devpts /dev/pts || { echo "xdomain: no devpts"; return 1; }
 	rm -f /dev/ptmx
 	ln -s pts/ptmx /dev/ptmx
