@@ -228,6 +228,19 @@ static inline int xdom_domid(const char *name)
 	return atoi(out);
 }
 
+/*
+ * Whether domain @domid is still guest @name: its xenstore home names it
+ * (the toolstack removes the home when it destroys a domain).  Much cheaper
+ * than asking xl, which under emulation costs a good part of a second.
+ */
+static inline bool xdom_alive(struct xs_handle *xs, int domid, const char *name)
+{
+	char path[64], buf[64];
+
+	snprintf(path, sizeof(path), "/local/domain/%d/name", domid);
+	return !xdom_xs_read(xs, path, buf, sizeof(buf)) && !strcmp(buf, name);
+}
+
 /* Print the last @lines lines of @name's console (xenconsoled's log). */
 static inline void xdom_show_console(const char *name, int lines)
 {
@@ -251,17 +264,34 @@ static inline void xdom_path(char *buf, size_t size, int domid,
 	snprintf(buf, size, "/local/domain/%d/" XDOM_HOME "/%s", domid, leaf);
 }
 
-/* Wait up to @ms for @domid to be gone (destroyed, crashed): 0 or -ETIMEDOUT. */
+/* Wait up to @ms for guest @name to be gone (destroyed, crashed): 0 or -ETIMEDOUT. */
 static inline int xdom_wait_gone(const char *name, int ms)
 {
 	uint64_t deadline = now_ms() + (uint64_t)ms;
+	int domid = xdom_domid(name);
+	struct xs_handle *xs;
+	int err = 0;
 
-	while (xdom_domid(name) >= 0) {
+	if (domid < 0)
+		return 0;
+	xs = xs_open(0);
+	if (!xs)
+		return -EIO;
+	while (xdom_alive(xs, domid, name)) {
+		if (now_ms() > deadline) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		sleep_ms(20);
+	}
+	xs_close(xs);
+	/* and the toolstack has forgotten it */
+	while (!err && xdom_domid(name) >= 0) {
 		if (now_ms() > deadline)
-			return -ETIMEDOUT;
+			err = -ETIMEDOUT;
 		sleep_ms(50);
 	}
-	return 0;
+	return err;
 }
 
 /* Destroy @g's domain if it still exists, and wait until it is gone. */
@@ -325,9 +355,9 @@ static inline int xdom_cmd(struct xdom_guest *g, char *reply, size_t size,
 			break;
 		}
 		/* A guest that crashed answers nothing: do not wait for it. */
-		if (now_ms() - checked > 1000) {
+		if (now_ms() - checked > 200) {
 			checked = now_ms();
-			if (xdom_domid(g->name) != g->domid) {
+			if (!xdom_alive(xs, g->domid, g->name)) {
 				err = -ESRCH;
 				break;
 			}
@@ -360,21 +390,19 @@ static inline int xdom_attach(struct xdom_guest *g, const char *name)
 }
 
 /*
- * Start guest @name with `xl create`, running @role (the guest's
- * /init reads xdomain.role=), and wait until it takes commands.  On failure
- * its console is printed and the domain destroyed.
+ * Start guest @name with `xl create`, running @role (the guest's /init reads
+ * xdomain.role=); it is booting when this returns.  On failure its console
+ * is printed and the domain destroyed.
  */
-static inline int xdom_boot(struct xdom_guest *g, const char *name,
-			    const char *role)
+static inline int xdom_create(struct xdom_guest *g, const char *name,
+			      const char *role)
 {
-	char cfg[128], path[128], buf[64], out[2048];
-	uint64_t deadline;
-	struct xs_handle *xs;
+	char cfg[128], out[2048];
 	FILE *f;
-	int err = -ETIMEDOUT;
 
 	memset(g, 0, sizeof(*g));
 	g->domid = -1;
+	g->seq = (unsigned int)now_ms();	/* the start, until it is up */
 	snprintf(g->name, sizeof(g->name), "%s", name);
 	snprintf(cfg, sizeof(cfg), XDOM_CFG_DIR "/xdom-%s.cfg", name);
 	f = fopen(cfg, "we");
@@ -393,7 +421,6 @@ static inline int xdom_boot(struct xdom_guest *g, const char *name,
 		"on_crash = \"destroy\"\n",
 		name, XDOM_MEMORY_MB, role);
 	fclose(f);
-	deadline = now_ms() + XDOM_BOOT_MS;
 	if (xdom_sh(out, sizeof(out), "xl create -q %s 2>&1", cfg)) {
 		printf("# xl create %s failed:\n%s", cfg, out);
 		xdom_show_console(name, 60);
@@ -405,6 +432,21 @@ static inline int xdom_boot(struct xdom_guest *g, const char *name,
 		xdom_show_console(name, 60);
 		return -ESRCH;
 	}
+	return 0;
+}
+
+/*
+ * Wait until a guest that xdom_create() started takes commands, at most
+ * XDOM_BOOT_MS from its start.  On failure its console is printed and the
+ * domain destroyed.
+ */
+static inline int xdom_wait_ready(struct xdom_guest *g)
+{
+	uint64_t start = g->seq, deadline = start + XDOM_BOOT_MS;
+	char path[128], buf[64];
+	struct xs_handle *xs;
+	int err = -ETIMEDOUT;
+
 	xs = xs_open(0);
 	if (!xs) {
 		xdom_destroy(g);
@@ -416,7 +458,7 @@ static inline int xdom_boot(struct xdom_guest *g, const char *name,
 			err = 0;
 			break;
 		}
-		if (xdom_domid(name) != g->domid) {
+		if (!xdom_alive(xs, g->domid, g->name)) {
 			err = -ESRCH;
 			break;
 		}
@@ -424,16 +466,25 @@ static inline int xdom_boot(struct xdom_guest *g, const char *name,
 	}
 	xs_close(xs);
 	if (err) {
-		printf("# guest %s did not come up: %s\n", name,
+		printf("# guest %s did not come up: %s\n", g->name,
 		       err == -ESRCH ? "the domain died" : "timed out");
-		xdom_show_console(name, 60);
+		xdom_show_console(g->name, 60);
 		xdom_destroy(g);
 		return err;
 	}
+	printf("# guest %s (domid %d) up in %" PRIu64 " ms\n", g->name, g->domid,
+	       now_ms() - start);
 	g->seq = (unsigned int)now_ms();
-	printf("# guest %s (domid %d) up in %" PRIu64 " ms\n", name, g->domid,
-	       now_ms() - (deadline - XDOM_BOOT_MS));
 	return 0;
+}
+
+/* xdom_create() and xdom_wait_ready(). */
+static inline int xdom_boot(struct xdom_guest *g, const char *name,
+			    const char *role)
+{
+	int err = xdom_create(g, name, role);
+
+	return err ? err : xdom_wait_ready(g);
 }
 
 #endif /* GNTALLOC_XDOMAIN_H */

@@ -105,7 +105,9 @@ int xdom_vchan_send(const char *path, int domid, uint64_t bytes, uint32_t seed,
 		for (k = 0; k < n; k++)
 			buf[k] = xdom_stream_byte(seed, sent + k);
 		h = xdom_fnv(h, buf, n);
-		if (libxenvchan_send(v, buf, n) != (int)n)
+		/* write, not send: send refuses more than the ring holds (the
+		 * proxy's rings are 1 KB), a blocking write waits for room. */
+		if (libxenvchan_write(v, buf, n) != (int)n)
 			goto broke;
 		sent += n;
 	}
