@@ -46,7 +46,7 @@ check: $(OUR_MODULE) selftests demo gntstat ## build all, boot Xen + dom0 in QEM
 	@$(call vm,check)
 check-stock: ## the same selftests against the stock xen-gntalloc (a baseline)
 	$(MAKE) check DRIVER=stock
-run: $(OUR_MODULE) selftests demo gntstat ## boot with our driver, run gntalloc-demo and gntstat (XDOMAIN=1: and a guest domain; a shell on a terminal)
+run: $(OUR_MODULE) $(if $(filter 1,$(XDOMAIN)),selftests) demo gntstat ## boot with our driver, run gntalloc-demo and gntstat (XDOMAIN=1: and a guest domain; a shell on a terminal)
 	@$(call vm,run)
 vm-run: $(OUR_MODULE) $(if $(filter 1,$(XDOMAIN)),selftests) demo gntstat ## run SCRIPT (a script or static binary) in dom0; its exit is the verdict
 	@$(call vm,vm-run)
