@@ -15,6 +15,8 @@ export HOME=/root TERM=linux
 
 verdict() {
 	echo
+	# The guests' consoles, when this run had guest domains (xdomain-dom0.sh).
+	[ "${XDOMAIN:-0}" = 0 ] || ! command -v xdomain_consoles >/dev/null || xdomain_consoles
 	echo "GNTALLOC-VERDICT: $*"
 	sleep 1 # let the console drain before the reset
 	reboot -f
@@ -63,6 +65,12 @@ esac
 echo "init: xen-gntalloc loaded ($DRIVER), taint '$(cat /sys/module/xen_gntalloc/taint)'," \
 	"srcversion $(cat /sys/module/xen_gntalloc/srcversion 2>/dev/null || echo none)"
 
+# xdomain: Xen's toolstack, for the runs whose initramfs carries it (xdomain-dom0.sh).
+if [ "${XDOMAIN:-0}" = 1 ]; then
+	. /xdomain-dom0.sh || panic "cannot read /xdomain-dom0.sh"
+	xdomain_start || panic "Xen's toolstack did not start"
+fi
+
 # The kernel log is clean if nothing in it looks like a kernel bug or a leaked grant.
 check_dmesg() {
 	bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|general protection|still in use')
@@ -107,6 +115,12 @@ run)
 	gntstat || st=$?
 	echo "init: gntstat -p"
 	gntstat -p || st=$?
+	# Two domains sharing through our driver on both sides (xdomain-demo.sh).
+	xd=0
+	if [ "${XDOMAIN:-0}" = 1 ]; then
+		echo "init: xdomain-demo"
+		xdomain-demo || xd=$?
+	fi
 	if [ "$INTERACTIVE" = 1 ]; then
 		echo "init: a shell in dom0 (our xen-gntalloc is loaded; try gntalloc-demo, gntstat -w 1)."
 		echo "init: leave with 'exit' (or Ctrl-A x to kill QEMU)"
@@ -114,6 +128,7 @@ run)
 	fi
 	[ $rc = 0 ] || panic "gntalloc-demo failed ($rc)"
 	[ $st = 0 ] || panic "gntstat failed ($st)"
+	[ $xd = 0 ] || panic "xdomain-demo failed ($xd)"
 	;;
 vm-run)
 	echo "init: running /payload"

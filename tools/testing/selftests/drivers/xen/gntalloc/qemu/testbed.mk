@@ -22,6 +22,12 @@ KSFT      = $(BUILD)/kselftest
 DEMO      = $(BUILD)/demo/gntalloc-demo
 DEBUG     = 0
 
+# xdomain: the runs that make guest domains (the xdomain tests; make run XDOMAIN=1, whose
+# two-domain part is not yet reliable: qemu/README.md, "Guest domains") get Xen's toolstack and
+# a guest's initramfs in dom0 (mkinitramfs.sh); the others boot without them.
+XDOMAIN       ?= 0
+GUEST_ROLE     = $(BUILD)/selftests/gntalloc_xdomain_guest
+
 # $(call vm,MODE): boot the test bed in MODE (check | run | vm-run); vm.sh judges the run.
 # VM_FILES and VM_LOG pass through the environment (bench and stress set them per boot).
 vm = MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(KABI) VMLINUZ=$(VMLINUZ) \
@@ -30,7 +36,8 @@ vm = MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(KABI) VMLINUZ=$(VMLINUZ) \
 	PAYLOAD='$(if $(filter vm-run,$(1)),$(abspath $(SCRIPT)))' VM_CPUS='$(VM_CPUS)' \
 	VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' VM_TIMEOUT='$(VM_TIMEOUT)' \
 	SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' DOM0_EXTRA='$(DOM0_EXTRA)' \
-	LOG_TAIL='$(LOG_TAIL)' VM_FILES="$(GNTSTAT) $${VM_FILES:-}" $(QEMU_DIR)/vm.sh
+	LOG_TAIL='$(LOG_TAIL)' VM_FILES="$(GNTSTAT) $${VM_FILES:-}" \
+	XDOMAIN=$(XDOMAIN) TOOLSTACK=$(P_TOOLSTACK) GUEST_ROLE=$(GUEST_ROLE) $(QEMU_DIR)/vm.sh
 
 # ---- make check-stock STOCK=patched / STOCK_UNSAFE=1 (issue 19, tools/xen/stock-gntalloc-fix) ----
 # STOCK=patched runs the suite on the stock driver with the fix for its use-after-free: KERNEL's
@@ -56,16 +63,17 @@ stock-patched-module: ## (used by check-stock STOCK=patched) the stock driver wi
 PARTS_stock-patched-module := host headers stocksrc
 # ---- end of check-stock STOCK= ----
 
-TESTBED_PARTS := host headers kernel xen libxen busybox ksft $(STOCK_PARTS)
+TESTBED_PARTS := host headers kernel xen libxen busybox ksft toolstack $(STOCK_PARTS)
 OUR_MODULE    := $(if $(filter ours,$(DRIVER)),modules)$(STOCK_MODULE_GOAL)
 
-check: $(OUR_MODULE) selftests demo gntstat ## build all, boot Xen + dom0 in QEMU, run the selftests
+check: $(OUR_MODULE) selftests demo gntstat ## build all, boot Xen + dom0 in QEMU, run the selftests (XDOMAIN=1: and the cross-domain test)
+	@$(if $(filter 1,$(XDOMAIN)),sed -i 's/^gntalloc_unload_test$$/gntalloc_xdomain_test\n&/' $(BUILD)/kselftest/list)
 	@$(call vm,check)
 check-stock: ## the same selftests against the stock xen-gntalloc (a baseline; STOCK=patched: with the fix)
 	$(STOCK_ENV) $(MAKE) check DRIVER=stock$(if $(filter patched,$(STOCK)),-patched) $(STOCK_ARGS)
-run: $(OUR_MODULE) demo gntstat ## boot with our driver, run gntalloc-demo and gntstat (a shell on a terminal)
+run: $(OUR_MODULE) $(if $(filter 1,$(XDOMAIN)),selftests) demo gntstat ## boot with our driver, run gntalloc-demo and gntstat (XDOMAIN=1: and a guest domain; a shell on a terminal)
 	@$(call vm,run)
-vm-run: $(OUR_MODULE) demo gntstat ## run SCRIPT (a script or static binary) in dom0; its exit is the verdict
+vm-run: $(OUR_MODULE) $(if $(filter 1,$(XDOMAIN)),selftests) demo gntstat ## run SCRIPT (a script or static binary) in dom0; its exit is the verdict
 	@$(call vm,vm-run)
 
 # make stress: the stress program of the suite, as long as asked; its exit status is the verdict.
@@ -100,6 +108,9 @@ $(DEBUG_GOALS): override DOM0_EXTRA := $(DEBUG_DOM0_EXTRA) $(DOM0_EXTRA)
 $(DEBUG_GOALS): override VM_TIMEOUT = $(DEBUG_VM_TIMEOUT)
 $(DEBUG_GOALS): override DEMO =
 $(DEBUG_GOALS): override DEBUG = 1
+# No guest domains in the debug kernel (its modules are not Debian's): the xdomain tests are
+# make check's.
+$(DEBUG_GOALS): override XDOMAIN := 0
 
 check-debug: debug-module debug-selftests gntstat ## the selftests and fault injection in a debug dom0
 	@echo '$@: debug kernel $(KABI)'
@@ -111,6 +122,7 @@ debug-module: ## (used by check-debug) our module, built against the debug kerne
 	$(MAKE) -C $(KDIR) M=$(BUILD)/module/drivers/xen modules
 debug-selftests: selftests ## (used by check-debug) the suite plus gntalloc_fault_test
 	echo gntalloc_fault_test >>$(BUILD)/kselftest/list
+	sed -i '/^gntalloc_xdomain_test$$/d' $(BUILD)/kselftest/list
 	t=$$(sed -n 's/^timeout=//p' $(DEBUG_KSFT)/settings); \
 	sed -i "s/^timeout=.*/timeout=$$(( $${t:-45} * 3 ))/" $(DEBUG_KSFT)/settings
 
