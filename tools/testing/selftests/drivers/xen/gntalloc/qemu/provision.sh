@@ -565,7 +565,6 @@ part_source() {
 	out SRC_VER "$SRC_VER"
 }
 
-<<<<<<< HEAD
 # ---- stocksrc (issue 19): the stock driver's source, one file of linux-source-<ver> ----
 # From the unpacked tree when `source` made one (6.1 for make check-debug), else streamed from
 # the package once; kept as $CACHE/linux-source-<k>_<ver>.stocksrc/gntalloc.c.
@@ -595,10 +594,7 @@ part_stocksrc() {
 }
 # ---- end stocksrc ----
 
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source|stocksrc..."
-=======
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|ksft|checkpatch|source..."
->>>>>>> xdom
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|ksft|checkpatch|source|stocksrc..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -632,11 +628,7 @@ flock 9
 for part in "$@"; do
 	case $part in
 	host) part_host ;;
-<<<<<<< HEAD
-	headers | kernel | xen | libxen | busybox | ksft | checkpatch | source | stocksrc)
-=======
-	headers | kernel | xen | libxen | busybox | toolstack | ksft | checkpatch | source)
->>>>>>> xdom
+	headers | kernel | xen | libxen | busybox | toolstack | ksft | checkpatch | source | stocksrc)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
 		;;
