@@ -44,7 +44,7 @@ all: modules selftests demo gntstat ## build module, selftests, demo and gntstat
 
 help: ## this list
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-15s %s\n", $$1, $$2 }' \
-		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk Makefile
+		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/patches.mk Makefile
 	@echo 'Variables: KERNEL=$(subst $(eval) ,|,$(KNOWN_KERNELS)) (now $(KERNEL))' \
 		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock KDIR'
 	@echo '  GNTALLOC_CACHE BUILD'
@@ -160,7 +160,7 @@ clean: ## remove build/, the module's objects and the copied kselftest files
 .PHONY: all help modules selftests demo gntstat style style-one install uninstall dkms-install \
 	dkms-uninstall dkms-build check-dkms clean
 
-include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk
+include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/patches.mk
 
 # What each goal needs provisioned (testbed.mk and bench.mk add theirs); `make modules KDIR=` none.
 PARTS_modules    := $(if $(filter command line environment,$(origin KDIR)),,host headers)

@@ -16,6 +16,7 @@
 #   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
 #   checkpatch  scripts/checkpatch.pl and its data files of linux-source-$KSFT_KERNEL (make style)
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
+#   pristine that tree as a bare git repository, commit tagged "base" (make patches)
 #
 # Environment: KERNEL and XEN (kernels.mk lists them; XEN defaults to KERNEL's own), GNTALLOC_CACHE,
 # KSFT_DIR.
@@ -503,7 +504,36 @@ part_source() {
 	out SRC_VER "$SRC_VER"
 }
 
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source..."
+# ---- pristine (make patches, make check-patches, the built-in debug kernel: scripts/patches.mk)
+# The source tree as a bare git repository with one commit, tagged "base": what the upstream
+# series is written against and applied to. Made once from the `source` tree (about 2 minutes);
+# its users clone it with --shared, so nobody copies its 1.8 GB.
+part_pristine() {
+	local repo tree
+	tree=$(cachedir "$SRC_PKG" "$SRC_VER").tree/linux-source-$KERNEL
+	repo=$(cachedir "$SRC_PKG" "$SRC_VER").git
+	if [ ! -d "$repo" ]; then
+		command -v git >/dev/null || host_install git
+		rm -rf "$repo.tmp"
+		say "making a git repository of $SRC_PKG=$SRC_VER in $repo"
+		git init -q --bare "$repo.tmp"
+		# -f: every file of the package, whatever the tree's .gitignore says
+		git --git-dir="$repo.tmp" --work-tree="$tree" -c core.bare=false add -A -f
+		# a fixed identity and date: the same package gives the same commit everywhere
+		GIT_AUTHOR_DATE='2000-01-01 00:00:00 +0000' GIT_COMMITTER_DATE='2000-01-01 00:00:00 +0000' \
+			git --git-dir="$repo.tmp" --work-tree="$tree" -c core.bare=false \
+			-c user.name="Debian $SRC_PKG" -c user.email=debian-kernel@lists.debian.org \
+			commit -q -m "$SRC_PKG $SRC_VER (Debian), unpacked"
+		rm -f "$repo.tmp/index"
+		git --git-dir="$repo.tmp" tag base
+		git --git-dir="$repo.tmp" gc -q --auto
+		mv "$repo.tmp" "$repo"
+	fi
+	out PRISTINE "$repo"
+}
+# ---- end of pristine
+
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source|pristine..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -540,6 +570,11 @@ for part in "$@"; do
 	headers | kernel | xen | libxen | busybox | ksft | checkpatch | source)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
+		;;
+	pristine)
+		[ -n "${ABI:-}" ] || resolve
+		part_source
+		part_pristine
 		;;
 	*) die "unknown part '$part'" ;;
 	esac
