@@ -18,13 +18,15 @@
 # KBUILD_ENV is the command prefix that runs a build for this kernel (the Debian 13 build root:
 # qemu/in-buildroot.sh ROOT); "make -C TREE O=..." follows it. Environment: PRISTINE, PATCHES
 # (the directory of `make patches`), CHECK_DIR (clone and objects, kept: a second run rebuilds
-# only what changed), SPARSE (the sparse to run, or empty for the build root's), XEN_CFLAGS,
+# only what changed), KCC (the compiler, e.g. gcc-14: the build root has no plain gcc),
+# SPARSE (the sparse to run, or empty for the build root's), XEN_CFLAGS,
 # XEN_LDLIBS (libxengnttab for the selftests), JOBS (2). Prints one line per check and fails on
 # the first that fails, with its log's tail.
 set -euo pipefail
 
 [ $# -ge 1 ] || { echo "usage: $0 KBUILD_ENV..." >&2; exit 2; }
 : "${PRISTINE:?}" "${PATCHES:?}" "${CHECK_DIR:?}" "${SPARSE=}" "${XEN_CFLAGS=}" "${XEN_LDLIBS=}"
+KCC=${KCC:-gcc}
 JOBS=${JOBS:-2}
 FRAGMENT=$PWD/scripts/upstream-check.config
 TREE=$CHECK_DIR/linux
@@ -41,7 +43,7 @@ step() { say "$* ($((SECONDS - start)) s)"; }
 kb() {
 	local log=$1
 	shift
-	"${KBUILD[@]}" nice -n 10 make -C "$TREE" -j"$JOBS" "$@" >>"$log" 2>&1
+	"${KBUILD[@]}" nice -n 10 make -C "$TREE" -j"$JOBS" CC="$KCC" HOSTCC="$KCC" "$@" >>"$log" 2>&1
 }
 KBUILD=("$@")
 
@@ -68,14 +70,14 @@ step "1. the ${#commits[@]} patches apply with git am"
 # what the series adds or changes in C: its warnings are ours
 mapfile -t our_c < <(git -C "$TREE" diff --name-only --diff-filter=AM base check -- 'drivers/*.c')
 
-# configure OBJ VALUE: x86_64_defconfig + xen.config + the fragment, the driver =VALUE.
-# Made once per fragment; olddefconfig must keep every line of it.
+# configure NAME VALUE: in obj-NAME, x86_64_defconfig + xen.config + the fragment, the driver
+# =VALUE. Made once per fragment; olddefconfig must keep every line of it.
 configure() {
 	local obj=$CHECK_DIR/obj-$1 log=$CHECK_DIR/config-$1.log key
-	key=$(sha256sum <"$FRAGMENT" | cut -c1-16)-$1
+	key=$(sha256sum <"$FRAGMENT" | cut -c1-16)-$2
 	[ "$(cat "$obj/.fragment" 2>/dev/null)" != "$key" ] || return 0
 	rm -rf "$obj" && mkdir -p "$obj" && : >"$log"
-	sed "s/^CONFIG_XEN_GRANT_DEV_ALLOC=.*/CONFIG_XEN_GRANT_DEV_ALLOC=$1/" "$FRAGMENT" >"$obj.config"
+	sed "s/^CONFIG_XEN_GRANT_DEV_ALLOC=.*/CONFIG_XEN_GRANT_DEV_ALLOC=$2/" "$FRAGMENT" >"$obj.config"
 	kb "$log" O="$obj" x86_64_defconfig xen.config || fail "configuring $obj" "$log"
 	"${KBUILD[@]}" "$TREE/scripts/kconfig/merge_config.sh" -m -O "$obj" "$obj/.config" \
 		"$obj.config" >>"$log" 2>&1 || fail "merge_config.sh" "$log"
@@ -103,8 +105,10 @@ build() {
 }
 
 # 2. every patch, =m
-configure m
-configure y
+# (W=1 in a tree of its own: its flags would rebuild the =m tree's objects at every run)
+configure m m
+configure y y
+configure w1 m
 step "configured: x86_64_defconfig + xen.config + $(basename "$FRAGMENT"), the driver =m and =y"
 i=0
 for c in "${commits[@]}"; do
@@ -128,26 +132,28 @@ step "3. the series builds drivers/xen/ with the driver =y (in built-in.a)"
 log=$CHECK_DIR/w1-sparse.log
 o=()
 for f in "${our_c[@]}"; do o+=("${f%.c}.o"); done
-build "$CHECK_DIR/obj-m" "$log" W=1 C=2 ${SPARSE:+CHECK="$SPARSE"} "${o[@]}" ||
+build "$CHECK_DIR/obj-w1" "$log" W=1 C=2 ${SPARSE:+CHECK="$SPARSE"} "${o[@]}" ||
 	fail "W=1 or sparse findings on the driver" "$log"
 if grep -E '(warning|error):' "$log" | grep -q .; then
 	fail "W=1 or sparse findings" "$log"
 fi
-n=$(grep -c '^ *CHECK ' "$log" || :)
+n=$(grep -c '^ *CHECK *drivers/' "$log" || :)
 [ "$n" = "${#o[@]}" ] || fail "sparse checked $n of ${#o[@]} files (is it usable?)" "$log"
-step "4. W=1 and sparse (${SPARSE:-the build root's}) clean on the ${#o[@]} files of the driver"
+step "4. W=1 and sparse (${SPARSE:-sparse}) clean on the ${#o[@]} files of the driver"
 
 # 5. checkpatch.pl --strict of the base tree, patch by patch, from the tree's top
 log=$CHECK_DIR/checkpatch.log
 : >"$log"
 bad=0
 for p in "${series[@]}"; do
-	(cd "$TREE" && ./scripts/checkpatch.pl --strict --quiet --show-types "$p") >>"$log" 2>&1 ||
+	out=$(cd "$TREE" && ./scripts/checkpatch.pl --strict --show-types "$p" 2>&1) || bad=1
+	printf '%s\n' "$out" >>"$log"
+	if grep -qE '^(ERROR|WARNING|CHECK)|Traceback' <<<"$out"; then
 		bad=1
+		say "  $(basename "$p"): $(grep '^total:' <<<"$out")"
+	fi
 done
-if [ $bad != 0 ] || grep -qE '^(ERROR|WARNING|CHECK)' "$log"; then
-	fail "checkpatch.pl --strict has findings" "$log"
-fi
+[ $bad = 0 ] || fail "checkpatch.pl --strict has findings (per patch above, each in the log)" "$log"
 step "5. checkpatch.pl --strict is clean on all ${#series[@]} patches"
 
 # 6. the selftests, as the kselftest Makefile builds them, against the tree's headers
@@ -159,7 +165,6 @@ target=$(git -C "$TREE" diff base check -- tools/testing/selftests/Makefile |
 kb "$log" O="$CHECK_DIR/obj-m" headers || fail "make headers" "$log"
 rm -rf "$CHECK_DIR/kselftest"
 kb "$log" -C tools/testing/selftests TARGETS="$target" O="$CHECK_DIR/kselftest" \
-	CC=gcc-"$(sed -n 's/^CONFIG_GCC_VERSION=\([0-9]*\)[0-9]\{4\}$/\1/p' "$CHECK_DIR/obj-m/.config")" \
 	KHDR_INCLUDES="-isystem $CHECK_DIR/obj-m/usr/include" \
 	XEN_CFLAGS="$XEN_CFLAGS" XEN_LDLIBS="$XEN_LDLIBS" ||
 	fail "the selftests do not build" "$log"

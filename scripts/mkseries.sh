@@ -112,6 +112,8 @@ op_resolve_probes() {
 		case $f in *.c | *.h) ;; *) continue ;; esac
 		# shellcheck disable=SC2086 # a list of -D/-U
 		unifdef -m $args "$WORK/$f" || [ $? = 1 ] || die "unifdef $f failed"
+		# a block that went leaves its blank lines behind: one is enough
+		cat -s "$WORK/$f" >"$WORK/$f.new" && mv "$WORK/$f.new" "$WORK/$f"
 		# valued macros (-DNAME=VALUE) are words in the code, not #if's
 		for d in $args; do
 			case $d in -D*=*) ;; *) continue ;; esac

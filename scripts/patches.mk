@@ -27,9 +27,12 @@ patches-$(PATCHES_KERNEL): ## (used by patches) the same, provisioned for PATCHE
 		WORK=$(PATCHES_DIR)/linux OUT=$(PATCHES) SUBMITTER='$(SUBMITTER)' REROLL=$(REROLL) \
 		scripts/mkseries.sh
 check-patches-$(PATCHES_KERNEL): ## (used by check-patches) the same, provisioned for PATCHES_KERNEL
+	@python3 -c 'import ply, git' 2>/dev/null || apt-get install -y -q --no-install-recommends \
+		python3-ply python3-git # what checkpatch.pl's SPDX check (scripts/spdxcheck.py) imports
 	PRISTINE=$(P_PRISTINE) PATCHES=$(PATCHES) CHECK_DIR=$(PATCHES_DIR)/check SPARSE=$(P_SPARSE) \
+		KCC=$(or $(notdir $(lastword $(sort $(wildcard $(P_BUILDROOT)/usr/bin/gcc-[0-9]*)))),gcc) \
 		XEN_CFLAGS='$(XEN_CFLAGS)' XEN_LDLIBS='$(XEN_LDLIBS)' \
-		scripts/checkseries.sh $(or $(IN_KBUILD_ENV),env)
+		scripts/checkseries.sh env $(IN_KBUILD_ENV)
 
 # The commit of the series, for the built-in debug kernel (qemu/testbed.mk): mkseries.sh
 # rewrites it only when the series changed.

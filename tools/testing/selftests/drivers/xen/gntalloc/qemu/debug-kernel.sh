@@ -195,6 +195,20 @@ if [ -f "$dir/complete" ] && [ -n "$BUILTIN" ] &&
 	echo "$COMMIT" >"$dir/commit"
 	say "rebuilt in $((SECONDS - start)) s"
 fi
+# Built in: a build interrupted after its configuration goes on where it stopped (Kbuild deletes
+# what it failed to write), on the series as it is now.
+if [ ! -f "$dir/complete" ] && [ -n "$BUILTIN" ] && cmp -s "$FRAGMENT" "$dir/fragment"; then
+	log=$dir/build.log
+	say "resuming the interrupted build in $dir (log: $log)"
+	start=$SECONDS
+	checkout_series
+	kmake olddefconfig || fail "olddefconfig failed"
+	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
+	install_kernel
+	echo "$COMMIT" >"$dir/commit"
+	echo "$((SECONDS - start))" >"$dir/complete"
+	say "built in $((SECONDS - start)) s"
+fi
 if [ ! -f "$dir/complete" ]; then
 	rm -rf "$dir"
 	mkdir -p "$dir/build"

@@ -330,8 +330,9 @@ fixup_headers() {
 
 # The packages of the build root, beside the compiler that the headers name: what Kbuild runs for
 # an external module (make, libelf for objtool, pahole for BTF, kmod, bc, bison, flex) and dkms
-# for make dkms-build.
-BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms"
+# for make dkms-build; for building a whole 7.x kernel (make check-patches, the built-in debug
+# kernel), libssl-dev (certs/) and python3 (W=1's kernel-doc check).
+BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms libssl-dev python3"
 # sparse for those kernels: Debian 13's (0.6.4) cannot parse __typeof_unqual__, which 7.x's
 # headers use under __CHECKER__; sid's 0.6.5~rc1 can, and runs in the Debian 13 build root.
 SPARSE_SUITE=sid
