@@ -27,7 +27,7 @@ patches-$(PATCHES_KERNEL): ## (used by patches) the same, provisioned for PATCHE
 		WORK=$(PATCHES_DIR)/linux OUT=$(PATCHES) SUBMITTER='$(SUBMITTER)' REROLL=$(REROLL) \
 		scripts/mkseries.sh
 check-patches-$(PATCHES_KERNEL): ## (used by check-patches) the same, provisioned for PATCHES_KERNEL
-	@python3 -c 'import ply, git' 2>/dev/null || apt-get install -y -q --no-install-recommends \
+	@/usr/bin/python3 -c 'import ply, git' 2>/dev/null || apt-get install -y -q --no-install-recommends \
 		python3-ply python3-git # what checkpatch.pl's SPDX check (scripts/spdxcheck.py) imports
 	PRISTINE=$(P_PRISTINE) PATCHES=$(PATCHES) CHECK_DIR=$(PATCHES_DIR)/check SPARSE=$(P_SPARSE) \
 		KCC=$(or $(notdir $(lastword $(sort $(wildcard $(P_BUILDROOT)/usr/bin/gcc-[0-9]*)))),gcc) \
