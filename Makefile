@@ -49,7 +49,8 @@ help: ## this list
 		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock KDIR'
 	@echo '  GNTALLOC_CACHE BUILD'
 	@echo '  VM_CPUS VM_MEM DOM0_MEM VM_TIMEOUT SHELL_TIMEOUT XEN_EXTRA DOM0_EXTRA LOG_TAIL SCRIPT'
-	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR (README "Targets")'
+	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR SUBMITTER REROLL PATCHES_KERNEL'
+	@echo '  (README "Targets", "Sending upstream")'
 
 modules: ## build drivers/xen/xen-gntalloc.ko against KDIR
 	$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen modules
