@@ -244,3 +244,8 @@ out DEBUG_VMLINUZ "$dir/vmlinuz"
 out DEBUG_KMODROOT "$dir/modroot"
 out DEBUG_BUILTIN "$BUILTIN"
 [ -z "$MK" ] || mv "$MK.tmp" "$MK"
+# A series made while this kernel was built makes the fragment stale at once (make patches
+# writes the commit it made to DEBUG_SERIES.commit).
+if [ -n "$MK" ] && [ -n "$BUILTIN" ] && [ "$(cat "$DEBUG_SERIES.commit" 2>/dev/null)" != "$COMMIT" ]; then
+	touch -d @1 "$MK"
+fi

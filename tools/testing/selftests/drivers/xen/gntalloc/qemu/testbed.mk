@@ -84,16 +84,16 @@ DEBUG_BUILTIN      = $(P_DEBUG_BUILTIN)
 DEBUG_SERIES_BUILD = $(filter $(PATCHES_KERNEL),$(KERNEL))
 DEBUG_KERNEL_ENV   = $(if $(DEBUG_SERIES_BUILD),DEBUG_SERIES=$(PATCHES_DIR)/linux)
 DEBUG_KERNEL_DEPS  = $(if $(DEBUG_SERIES_BUILD),$(PATCHES_DIR)/linux.commit)
-DEBUG_MODULE       = $(if $(DEBUG_BUILTIN),,debug-module)
 
-check-debug: $(DEBUG_MODULE) debug-selftests gntstat ## the selftests and fault injection in a debug dom0
+check-debug: debug-module debug-selftests gntstat ## the selftests and fault injection in a debug dom0
 	@echo '$@: debug kernel $(KABI)$(if $(DEBUG_BUILTIN), with xen-gntalloc built in)'
 	@$(call vm,check)
-vm-run-debug: $(DEBUG_MODULE) gntstat ## vm-run in the debug kernel
+vm-run-debug: debug-module gntstat ## vm-run in the debug kernel
 	@$(call vm,vm-run)
+# (the fragment that says "built in" is read after this file: decided in the recipe)
 debug-module: ## (used by check-debug) our module, built against the debug kernel
-	$(call module_src,$(BUILD)/module)
-	$(MAKE) -C $(KDIR) M=$(BUILD)/module/drivers/xen modules
+	$(if $(DEBUG_BUILTIN),@echo '$@: none: xen-gntalloc is built into $(KABI)',$(call module_src,$(BUILD)/module))
+	$(if $(DEBUG_BUILTIN),,$(MAKE) -C $(KDIR) M=$(BUILD)/module/drivers/xen modules)
 debug-selftests: selftests ## (used by check-debug) the suite plus gntalloc_fault_test
 	echo gntalloc_fault_test >>$(BUILD)/kselftest/list
 	$(if $(DEBUG_BUILTIN),sed -i '/^gntalloc_unload_test$$/d' $(BUILD)/kselftest/list)
