@@ -130,6 +130,9 @@ if [ -n "$BUILTIN" ]; then
 	BUILDROOT=$(sed -n 's/^BUILDROOT=//p' <<<"$prov")
 	COMMIT=$(git -C "$DEBUG_SERIES" rev-parse --verify gntalloc) ||
 		die "no branch gntalloc in $DEBUG_SERIES: make patches first"
+	# what is built is the series' tree: a new commit of the same tree (our HEAD's date is the
+	# series') rebuilds nothing
+	SERIES_TREE=$(git -C "$DEBUG_SERIES" rev-parse "$COMMIT^{tree}")
 	# the kernel's own compiler, in its Debian release (none for the machine's own release)
 	# (which has gcc-N only, no gcc)
 	if [ -n "$BUILDROOT" ]; then
@@ -182,9 +185,9 @@ checkout_series() {
 # Built in place (a build tree remembers its absolute path); "complete" is written last, so a
 # directory without it is a build that was interrupted: start it over.
 if [ -f "$dir/complete" ] && [ -n "$BUILTIN" ] &&
-	[ "$(cat "$dir/commit" 2>/dev/null)" != "$COMMIT" ]; then
+	[ "$(cat "$dir/tree" 2>/dev/null)" != "$SERIES_TREE" ]; then
 	log=$dir/build.log
-	say "the series changed: building $COMMIT over $(cat "$dir/commit") in $dir (log: $log)"
+	say "the series changed: building $COMMIT over $(cat "$dir/commit" 2>/dev/null) in $dir (log: $log)"
 	start=$SECONDS
 	rm -f "$dir/commit"
 	checkout_series
@@ -193,6 +196,7 @@ if [ -f "$dir/complete" ] && [ -n "$BUILTIN" ] &&
 	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
 	install_kernel
 	echo "$COMMIT" >"$dir/commit"
+	echo "$SERIES_TREE" >"$dir/tree"
 	say "rebuilt in $((SECONDS - start)) s"
 fi
 # Built in: a build interrupted after its configuration goes on where it stopped (Kbuild deletes
@@ -206,6 +210,7 @@ if [ ! -f "$dir/complete" ] && [ -n "$BUILTIN" ] && cmp -s "$FRAGMENT" "$dir/fra
 	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
 	install_kernel
 	echo "$COMMIT" >"$dir/commit"
+	echo "$SERIES_TREE" >"$dir/tree"
 	echo "$((SECONDS - start))" >"$dir/complete"
 	say "built in $((SECONDS - start)) s"
 fi
@@ -233,6 +238,7 @@ if [ ! -f "$dir/complete" ]; then
 	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
 	install_kernel
 	[ -z "$BUILTIN" ] || echo "$COMMIT" >"$dir/commit"
+	[ -z "$BUILTIN" ] || echo "$SERIES_TREE" >"$dir/tree"
 	echo "$((SECONDS - start))" >"$dir/complete"
 	say "built $release in $((SECONDS - start)) s"
 fi
