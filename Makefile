@@ -44,12 +44,13 @@ all: modules selftests demo gntstat ## build module, selftests, demo and gntstat
 
 help: ## this list
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-15s %s\n", $$1, $$2 }' \
-		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/package/deb.mk Makefile
+		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/package/deb.mk scripts/patches.mk Makefile
 	@echo 'Variables: KERNEL=$(subst $(eval) ,|,$(KNOWN_KERNELS)) (now $(KERNEL))' \
 		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock|stock-patched STOCK STOCK_UNSAFE KDIR'
 	@echo '  GNTALLOC_CACHE BUILD'
 	@echo '  VM_CPUS VM_MEM DOM0_MEM VM_TIMEOUT SHELL_TIMEOUT XEN_EXTRA DOM0_EXTRA LOG_TAIL SCRIPT'
-	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR (README "Targets")'
+	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR SUBMITTER REROLL PATCHES_KERNEL'
+	@echo '  (README "Targets", "Sending upstream")'
 
 modules: ## build drivers/xen/xen-gntalloc.ko against KDIR
 	$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen modules
@@ -146,7 +147,7 @@ clean: ## remove build/, the module's objects and the copied kselftest files
 .PHONY: all help modules selftests demo gntstat style style-one install uninstall dkms-install \
 	dkms-uninstall dkms-build check-dkms clean
 
-include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk
+include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/patches.mk
 # make deb, make check-deb: the Debian packages
 include scripts/package/deb.mk
 

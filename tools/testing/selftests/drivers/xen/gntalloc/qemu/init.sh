@@ -50,8 +50,18 @@ for m in xen-evtchn xen-privcmd xenfs xen-gntdev; do
 done
 mount -t xenfs xenfs /proc/xen || panic "cannot mount xenfs"
 
+# Ours is built into the kernel when the initramfs has no module for it (the built-in debug
+# kernel): a built-in module has /sys/module/<name>/ (its parameters) but no initstate.
 case $DRIVER in
-ours) insmod /gntalloc/xen-gntalloc.ko || panic "insmod of our xen-gntalloc.ko failed" ;;
+ours)
+	if [ -e /gntalloc/xen-gntalloc.ko ]; then
+		insmod /gntalloc/xen-gntalloc.ko || panic "insmod of our xen-gntalloc.ko failed"
+	elif [ -d /sys/module/xen_gntalloc ] && [ ! -e /sys/module/xen_gntalloc/initstate ]; then
+		echo "init: xen-gntalloc is built into the kernel"
+	else
+		panic "no xen-gntalloc.ko in the initramfs and none built into the kernel"
+	fi
+	;;
 stock) modprobe xen-gntalloc || panic "modprobe of the stock xen-gntalloc failed" ;;
 stock-patched) # the stock driver with tools/xen/stock-gntalloc-fix, built out of tree
 	insmod /gntalloc/xen-gntalloc.ko || panic "insmod of the patched stock xen-gntalloc.ko failed"
@@ -61,8 +71,8 @@ stock-patched) # the stock driver with tools/xen/stock-gntalloc-fix, built out o
 *) panic "DRIVER=$DRIVER?" ;;
 esac
 [ -c /dev/xen/gntalloc ] || panic "xen-gntalloc is loaded but /dev/xen/gntalloc is missing"
-# Say which driver runs: ours is out-of-tree (taint O), the stock one is not.
-echo "init: xen-gntalloc loaded ($DRIVER), taint '$(cat /sys/module/xen_gntalloc/taint)'," \
+# Say which driver runs: ours is out-of-tree (taint O), the stock one is not (built in: neither).
+echo "init: xen-gntalloc loaded ($DRIVER), taint '$(cat /sys/module/xen_gntalloc/taint 2>/dev/null)'," \
 	"srcversion $(cat /sys/module/xen_gntalloc/srcversion 2>/dev/null || echo none)"
 
 # xdomain: Xen's toolstack, for the runs whose initramfs carries it (xdomain-dom0.sh).

@@ -7,7 +7,7 @@
 # Environment (the top Makefile sets it):
 #   BUSYBOX KMODROOT KABI	busybox-static, and the unpacked linux-image (lib/modules/KABI)
 #   MODE DRIVER INTERACTIVE	written to /etc/testbed.conf for init.sh
-#   MODULE			our xen-gntalloc.ko (DRIVER=ours)
+#   MODULE			our xen-gntalloc.ko (DRIVER=ours; empty when built into the kernel)
 #   KSFT			an installed kselftest tree (MODE=check)
 #   DEMO			the gntalloc-demo binary
 #   PAYLOAD			the script or static binary to run (MODE=vm-run)
@@ -61,7 +61,8 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 done
 depmod -b "$root" "$KABI"
 
-if [ "$DRIVER" = ours ] || [ "$DRIVER" = stock-patched ]; then
+# (no MODULE: our driver is built into the kernel, the built-in debug kernel's case)
+if { [ "$DRIVER" = ours ] || [ "$DRIVER" = stock-patched ]; } && [ -n "${MODULE:-}" ]; then
 	mkdir -p "$root/gntalloc"
 	cp "$MODULE" "$root/gntalloc/xen-gntalloc.ko"
 fi

@@ -21,6 +21,7 @@
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
 #   stocksrc drivers/xen/gntalloc.c of linux-source-<ver>: the stock driver's own source, for
 #            building it out of tree with tools/xen/stock-gntalloc-fix/'s patch (STOCK=patched)
+#   pristine that tree as a bare git repository, commit tagged "base" (make patches)
 #
 # Environment: KERNEL and XEN (kernels.mk lists them; XEN defaults to KERNEL's own), GNTALLOC_CACHE,
 # KSFT_DIR.
@@ -336,8 +337,9 @@ fixup_headers() {
 
 # The packages of the build root, beside the compiler that the headers name: what Kbuild runs for
 # an external module (make, libelf for objtool, pahole for BTF, kmod, bc, bison, flex) and dkms
-# for make dkms-build.
-BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms"
+# for make dkms-build; for building a whole 7.x kernel (make check-patches, the built-in debug
+# kernel), libssl-dev (certs/) and python3 (W=1's kernel-doc check).
+BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms libssl-dev python3"
 # sparse for those kernels: Debian 13's (0.6.4) cannot parse __typeof_unqual__, which 7.x's
 # headers use under __CHECKER__; sid's 0.6.5~rc1 can, and runs in the Debian 13 build root.
 SPARSE_SUITE=sid
@@ -594,7 +596,36 @@ part_stocksrc() {
 }
 # ---- end stocksrc ----
 
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|ksft|checkpatch|source|stocksrc..."
+# ---- pristine (make patches, make check-patches, the built-in debug kernel: scripts/patches.mk)
+# The source tree as a bare git repository with one commit, tagged "base": what the upstream
+# series is written against and applied to. Made once from the `source` tree (about 2 minutes);
+# its users clone it with --shared, so nobody copies its 1.8 GB.
+part_pristine() {
+	local repo tree
+	tree=$(cachedir "$SRC_PKG" "$SRC_VER").tree/linux-source-$KERNEL
+	repo=$(cachedir "$SRC_PKG" "$SRC_VER").git
+	if [ ! -d "$repo" ]; then
+		command -v git >/dev/null || host_install git
+		rm -rf "$repo.tmp"
+		say "making a git repository of $SRC_PKG=$SRC_VER in $repo"
+		git init -q --bare "$repo.tmp"
+		# -f: every file of the package, whatever the tree's .gitignore says
+		git --git-dir="$repo.tmp" --work-tree="$tree" -c core.bare=false add -A -f
+		# a fixed identity and date: the same package gives the same commit everywhere
+		GIT_AUTHOR_DATE='2000-01-01 00:00:00 +0000' GIT_COMMITTER_DATE='2000-01-01 00:00:00 +0000' \
+			git --git-dir="$repo.tmp" --work-tree="$tree" -c core.bare=false \
+			-c user.name="Debian $SRC_PKG" -c user.email=debian-kernel@lists.debian.org \
+			commit -q -m "$SRC_PKG $SRC_VER (Debian), unpacked"
+		rm -f "$repo.tmp/index"
+		git --git-dir="$repo.tmp" tag base
+		git --git-dir="$repo.tmp" gc -q --auto
+		mv "$repo.tmp" "$repo"
+	fi
+	out PRISTINE "$repo"
+}
+# ---- end of pristine
+
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|ksft|checkpatch|source|stocksrc|pristine..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -631,6 +662,11 @@ for part in "$@"; do
 	headers | kernel | xen | libxen | busybox | toolstack | ksft | checkpatch | source | stocksrc)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
+		;;
+	pristine)
+		[ -n "${ABI:-}" ] || resolve
+		part_source
+		part_pristine
 		;;
 	*) die "unknown part '$part'" ;;
 	esac

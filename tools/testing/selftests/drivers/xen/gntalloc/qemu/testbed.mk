@@ -103,7 +103,7 @@ $(DEBUG_GOALS): override KDIR = $(P_DEBUG_KDIR)
 $(DEBUG_GOALS): override KABI = $(P_DEBUG_KABI)
 $(DEBUG_GOALS): override VMLINUZ = $(P_DEBUG_VMLINUZ)
 $(DEBUG_GOALS): override KMODROOT = $(P_DEBUG_KMODROOT)
-$(DEBUG_GOALS): override MODULE = $(BUILD)/module/drivers/xen/xen-gntalloc.ko
+$(DEBUG_GOALS): override MODULE = $(if $(DEBUG_BUILTIN),,$(BUILD)/module/drivers/xen/xen-gntalloc.ko)
 $(DEBUG_GOALS): override DOM0_EXTRA := $(DEBUG_DOM0_EXTRA) $(DOM0_EXTRA)
 $(DEBUG_GOALS): override VM_TIMEOUT = $(DEBUG_VM_TIMEOUT)
 $(DEBUG_GOALS): override DEMO =
@@ -112,17 +112,27 @@ $(DEBUG_GOALS): override DEBUG = 1
 # make check's.
 $(DEBUG_GOALS): override XDOMAIN := 0
 
+# The kernel of the upstream series (PATCHES_KERNEL, scripts/patches.mk) is built from the
+# series with our driver built in: no module to build or load, and gntalloc_unload_test, which
+# unloads it, is left out of the list (it would skip, and a skip fails the run).
+DEBUG_BUILTIN      = $(P_DEBUG_BUILTIN)
+DEBUG_SERIES_BUILD = $(filter $(PATCHES_KERNEL),$(KERNEL))
+DEBUG_KERNEL_ENV   = $(if $(DEBUG_SERIES_BUILD),DEBUG_SERIES=$(PATCHES_DIR)/linux)
+DEBUG_KERNEL_DEPS  = $(if $(DEBUG_SERIES_BUILD),$(PATCHES_DIR)/linux.commit)
+
 check-debug: debug-module debug-selftests gntstat ## the selftests and fault injection in a debug dom0
-	@echo '$@: debug kernel $(KABI)'
+	@echo '$@: debug kernel $(KABI)$(if $(DEBUG_BUILTIN), with xen-gntalloc built in)'
 	@$(call vm,check)
 vm-run-debug: debug-module gntstat ## vm-run in the debug kernel
 	@$(call vm,vm-run)
+# (the fragment that says "built in" is read after this file: decided in the recipe)
 debug-module: ## (used by check-debug) our module, built against the debug kernel
-	$(call module_src,$(BUILD)/module)
-	$(MAKE) -C $(KDIR) M=$(BUILD)/module/drivers/xen modules
+	$(if $(DEBUG_BUILTIN),@echo '$@: none: xen-gntalloc is built into $(KABI)',$(call module_src,$(BUILD)/module))
+	$(if $(DEBUG_BUILTIN),,$(MAKE) -C $(KDIR) M=$(BUILD)/module/drivers/xen modules)
 debug-selftests: selftests ## (used by check-debug) the suite plus gntalloc_fault_test
 	echo gntalloc_fault_test >>$(BUILD)/kselftest/list
 	sed -i '/^gntalloc_xdomain_test$$/d' $(BUILD)/kselftest/list
+	$(if $(DEBUG_BUILTIN),sed -i '/^gntalloc_unload_test$$/d' $(BUILD)/kselftest/list)
 	t=$$(sed -n 's/^timeout=//p' $(DEBUG_KSFT)/settings); \
 	sed -i "s/^timeout=.*/timeout=$$(( $${t:-45} * 3 ))/" $(DEBUG_KSFT)/settings
 
