@@ -112,48 +112,6 @@ static inline int xdom_parse_refs(const char *s, uint32_t *refs, uint32_t max)
 	return (int)n;
 }
 
-/* Map @count grants of domain @domid through gntdev (peer_map() for any domain). */
-static inline int xdom_map(struct peer_map *p, int gntdev_fd, uint16_t domid,
-			   const uint32_t *refs, uint32_t count, int prot)
-{
-	struct ioctl_gntdev_map_grant_ref *op;
-	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
-	uint32_t i;
-	void *addr;
-	int err;
-
-	memset(p, 0, sizeof(*p));
-	op = calloc(1, sizeof(*op) + count * sizeof(op->refs[0]));
-	if (!op)
-		return -ENOMEM;
-	op->count = count;
-	for (i = 0; i < count; i++) {
-		op->refs[i].domid = domid;
-		op->refs[i].ref = refs[i];
-	}
-	if (ioctl(gntdev_fd, IOCTL_GNTDEV_MAP_GRANT_REF, op)) {
-		err = -errno;
-		free(op);
-		return err;
-	}
-	unmap.index = op->index;
-	unmap.count = count;
-	free(op);
-	/* gntdev maps the grants at mmap() time: a refused grant fails here. */
-	addr = mmap(NULL, count * page_size(), prot, MAP_SHARED, gntdev_fd,
-		    (off_t)unmap.index);
-	if (addr == MAP_FAILED) {
-		err = -errno;
-		ioctl(gntdev_fd, IOCTL_GNTDEV_UNMAP_GRANT_REF, &unmap);
-		return err;
-	}
-	p->fd = gntdev_fd;
-	p->index = unmap.index;
-	p->count = count;
-	p->addr = addr;
-	return 0;
-}
-
 /* xenstore: write @value to @path (one transaction-less write). */
 static inline int xdom_xs_write(struct xs_handle *xs, const char *path,
 				const char *value)

@@ -82,7 +82,7 @@ static inline int map_guests(struct peer_map *p, int gntdev, const struct xdom_g
 
 	if (n <= 0)
 		return -EINVAL;
-	return xdom_map(p, gntdev, (uint16_t)g->domid, refs, (uint32_t)n, prot);
+	return peer_map_domain(p, gntdev, (uint16_t)g->domid, refs, (uint32_t)n, prot);
 }
 
 /* "SLOT REFS" of a guest's share: the slot, and REFS in @refs. */

@@ -167,7 +167,7 @@ static int do_map(char *out, size_t size, unsigned int domid,
 	s->fd = open(GNTDEV_DEV, O_RDWR | O_CLOEXEC);
 	if (s->fd < 0)
 		return -errno;
-	err = xdom_map(&s->map, s->fd, (uint16_t)domid, refs, (uint32_t)n,
+	err = peer_map_domain(&s->map, s->fd, (uint16_t)domid, refs, (uint32_t)n,
 		       strcmp(prot, "rw") ? PROT_READ : PROT_READ | PROT_WRITE);
 	if (err) {
 		close(s->fd);

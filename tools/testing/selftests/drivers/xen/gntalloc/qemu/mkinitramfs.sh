@@ -26,40 +26,16 @@ here=$(dirname "$0")
 out=$1
 root=$out.d
 die() { echo "mkinitramfs: $*" >&2; exit 1; }
+. "$here/initramfs-lib.sh"
 
-rm -rf "$root"
-mkdir -p "$root"/bin "$root"/sbin "$root"/usr/bin "$root"/usr/sbin "$root"/etc "$root"/root \
-	"$root"/proc "$root"/sys "$root"/dev "$root"/tmp "$root/lib/modules/$KABI"
-# The kernel opens /dev/console for init before anything is mounted.
-mknod "$root/dev/console" c 5 1
-
-cp "$BUSYBOX" "$root/bin/busybox"
-for applet in $("$BUSYBOX" --list-full); do
-	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
-done
+initramfs_base "$root" root
 rm "$root/usr/bin/timeout"
 cp "$here/timeout.sh" "$root/usr/bin/timeout"
 cp "$here/init.sh" "$root/init"
 [ "${DEBUG:-0}" = 0 ] || cp "$here/init-debug.sh" "$root/init-debug.sh"
 
-# The stock modules init.sh loads, with whatever they depend on. 6.12 ships them xz-compressed:
-# store them plain so that busybox modprobe needs no decompressor.
-mods=$(modprobe -D -a -d "$KMODROOT" -S "$KABI" \
-	xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc | sed -n 's/^insmod //p' | sort -u)
-[ -n "$mods" ] || die "no modules found under $KMODROOT for $KABI"
-for m in $mods; do
-	rel=${m#"$KMODROOT/lib/modules/$KABI/"}
-	mkdir -p "$root/lib/modules/$KABI/$(dirname "$rel")"
-	case $m in
-	*.xz) xz -dc "$m" >"$root/lib/modules/$KABI/${rel%.xz}" ;;
-	*) cp "$m" "$root/lib/modules/$KABI/$rel" ;;
-	esac
-done
-for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ ! -e "$KMODROOT/lib/modules/$KABI/$f" ] || cp "$KMODROOT/lib/modules/$KABI/$f" \
-		"$root/lib/modules/$KABI/"
-done
-depmod -b "$root" "$KABI"
+# The stock modules init.sh loads, with whatever they depend on.
+initramfs_modules "$root" xen-evtchn xen-privcmd xenfs xen-gntdev xen-gntalloc
 
 # (no MODULE: our driver is built into the kernel, the built-in debug kernel's case)
 if { [ "$DRIVER" = ours ] || [ "$DRIVER" = stock-patched ]; } && [ -n "${MODULE:-}" ]; then
