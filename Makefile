@@ -57,13 +57,16 @@ modules: ## build drivers/xen/xen-gntalloc.ko against KDIR
 	mkdir -p $(dir $(MODULE)) && cp drivers/xen/xen-gntalloc.ko $(MODULE)
 
 # lib.mk's install target lays the suite out as a kselftest tree, emit_tests gives its order.
+# EMIT_MAKE, not $(MAKE), runs emit_tests: a line naming $(MAKE) runs even under `make -n`, and
+# the sub-make would then print its recipe into the list instead of the tests.
+EMIT_MAKE = $(MAKE)
 selftests: ## build the selftests into $(BUILD)/kselftest
 	rm -rf $(BUILD)/kselftest
 	mkdir -p $(BUILD)/selftests
 	$(MAKE) -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests XEN_CFLAGS='$(XEN_CFLAGS)' \
 		XEN_LDLIBS='$(XEN_LDLIBS)' INSTALL_PATH=$(BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%) \
 		install
-	$(MAKE) -s --no-print-directory -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests emit_tests \
+	$(EMIT_MAKE) -s --no-print-directory -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests emit_tests \
 		| sed 's/^[^:]*://' > $(BUILD)/kselftest/list
 	cp -a $(KSFT_DIR)/kselftest $(BUILD)/kselftest/
 
