@@ -42,6 +42,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -683,6 +684,20 @@ static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms)
 			if (ports[i] == e->remote_port)
 				return 1;
 		}
+	}
+}
+
+/*
+ * Kill *@child, if there is one, and forget it; reap it too when @reap (only
+ * its parent can, and a harness TEARDOWN may run in another process).
+ */
+static inline void kill_child(pid_t *child, bool reap)
+{
+	if (*child > 0) {
+		kill(*child, SIGKILL);
+		if (reap)
+			waitpid(*child, NULL, 0);
+		*child = 0;
 	}
 }
 

@@ -162,10 +162,7 @@ FIXTURE_SETUP(xdomain_vchan)
 FIXTURE_TEARDOWN_PARENT(xdomain_vchan)
 {
 	if (env_in_test_process(&self->env)) {
-		if (self->proxy > 0) {
-			kill(self->proxy, SIGKILL);
-			waitpid(self->proxy, NULL, 0);
-		}
+		kill_child(&self->proxy, true);
 		close_if_open(self->listener);
 	}
 	guest_teardown(_metadata, &self->guest, self->guest_base);

@@ -167,10 +167,7 @@ FIXTURE_SETUP(xdomain)
 FIXTURE_TEARDOWN_PARENT(xdomain)
 {
 	if (env_in_test_process(&self->env)) {
-		if (self->child > 0) {
-			kill(self->child, SIGKILL);
-			waitpid(self->child, NULL, 0);
-		}
+		kill_child(&self->child, true);
 		close_if_open(self->fd);
 		close_if_open(self->gntdev);
 		close_pipe(self->to_child);
@@ -491,10 +488,7 @@ FIXTURE_SETUP(xdomain_notify)
 FIXTURE_TEARDOWN_PARENT(xdomain_notify)
 {
 	if (env_in_test_process(&self->env)) {
-		if (self->child > 0) {
-			kill(self->child, SIGKILL);
-			waitpid(self->child, NULL, 0);
-		}
+		kill_child(&self->child, true);
 		close_pipe(self->to_child);
 		close_pipe(self->to_parent);
 	}
