@@ -667,9 +667,9 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	self->fx.child = pid;
 
 	deadline = now_ms() + DRAIN_TIMEOUT_MS;
-	while (!((volatile uint32_t *)op->gref_ids)[0] && now_ms() < deadline)
+	while (!READ_ONCE(op->gref_ids[0]) && now_ms() < deadline)
 		;
-	ASSERT_NE(0U, ((volatile uint32_t *)op->gref_ids)[0])
+	ASSERT_NE(0U, READ_ONCE(op->gref_ids[0]))
 		TH_LOG("the child's ALLOC wrote no reference");
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -677,7 +677,7 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	ASSERT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(SIGKILL, WTERMSIG(status));
 
-	EXPECT_EQ(0U, ((volatile uint32_t *)op->gref_ids)[N - 1])
+	EXPECT_EQ(0U, READ_ONCE(op->gref_ids[N - 1]))
 		TH_LOG("the ALLOC of %d pages went on to the end after SIGKILL", N);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGES_ALL, &after));
 	EXPECT_EQ(before.allocated_total, after.allocated_total);

@@ -244,7 +244,7 @@ FIXTURE_TEARDOWN_PARENT(debugfs)
 			TH_LOG("domain %u listed without grants", (domid)); \
 } while (0)
 
-static void *map_pages(FIXTURE_DATA(debugfs) *self, int fd, uint64_t index,
+static void *map_pages(struct _test_data_debugfs *self, int fd, uint64_t index,
 		       size_t pages)
 {
 	void *p = gntalloc_mmap(fd, index, pages);

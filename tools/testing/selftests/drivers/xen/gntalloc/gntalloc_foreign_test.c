@@ -36,7 +36,7 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 {
 	enum { N = 4 };
 	const size_t ps = page_size();
-	volatile uint8_t *mine, *theirs;
+	uint8_t *mine, *theirs;
 	uint32_t refs[N];
 	uint64_t index;
 	size_t i;
@@ -53,12 +53,12 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 	theirs = self->fx.peer.addr;
 
 	for (i = 0; i < N; i++) {
-		mine[i * ps] = 'o' + i;
-		theirs[i * ps + ps - 1] = 'p' + i;
+		WRITE_ONCE(mine[i * ps], 'o' + i);
+		WRITE_ONCE(theirs[i * ps + ps - 1], 'p' + i);
 	}
 	for (i = 0; i < N; i++) {
-		EXPECT_EQ('o' + i, theirs[i * ps]);
-		EXPECT_EQ('p' + i, mine[i * ps + ps - 1]);
+		EXPECT_EQ('o' + i, READ_ONCE(theirs[i * ps]));
+		EXPECT_EQ('p' + i, READ_ONCE(mine[i * ps + ps - 1]));
 	}
 }
 
@@ -89,9 +89,9 @@ TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
 	mine = self->map;
 	mine[42] = MARK;
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 42));
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, 42));
 	mine[43] = MARK;
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 43));
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, 43));
 }
 
 TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
@@ -110,7 +110,7 @@ TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 
 TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
 {
-	volatile uint8_t *theirs;
+	uint8_t *theirs;
 	uint64_t index;
 	uint32_t ref;
 	uint8_t *mine;
@@ -131,16 +131,16 @@ TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
 
 	/* The owner is gone; the page is not. */
 	theirs = self->fx.peer.addr;
-	theirs[0] = 1;
-	EXPECT_EQ(1, theirs[0]);
-	EXPECT_EQ(MARK, theirs[1]);
-	EXPECT_EQ(MARK, theirs[self->map_len - 1]);
+	WRITE_ONCE(theirs[0], 1);
+	EXPECT_EQ(1, READ_ONCE(theirs[0]));
+	EXPECT_EQ(MARK, READ_ONCE(theirs[1]));
+	EXPECT_EQ(MARK, READ_ONCE(theirs[self->map_len - 1]));
 }
 
 TEST_F(foreign, pending_grant_is_not_handed_out_again)
 {
 	enum { N = 64 };
-	volatile uint8_t *theirs;
+	uint8_t *theirs;
 	uint32_t ref, refs[N];
 	uint64_t index, more;
 	int i;
@@ -149,7 +149,7 @@ TEST_F(foreign, pending_grant_is_not_handed_out_again)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	theirs = self->fx.peer.addr;
-	theirs[0] = MARK;
+	WRITE_ONCE(theirs[0], MARK);
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &more, refs));
@@ -161,7 +161,7 @@ TEST_F(foreign, pending_grant_is_not_handed_out_again)
 		self->map = NULL;
 	}
 	memset(self->map, 0, self->map_len);
-	EXPECT_EQ(MARK, theirs[0]);
+	EXPECT_EQ(MARK, READ_ONCE(theirs[0]));
 }
 
 TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
@@ -197,7 +197,7 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 {
 	struct gntalloc_counters before, during, after;
-	volatile uint8_t *theirs;
+	uint8_t *theirs;
 	uint64_t index;
 	uint32_t refs[3];
 
@@ -207,7 +207,7 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 2,
 			      PROT_READ | PROT_WRITE));
 	theirs = self->fx.peer.addr;
-	theirs[0] = MARK;
+	WRITE_ONCE(theirs[0], MARK);
 	ASSERT_EQ(0, close(self->fx.fd));
 	self->fx.fd = -1;
 
@@ -215,7 +215,7 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 	EXPECT_EQ(before.pending + 2, during.pending);
 	EXPECT_EQ(before.in_use + 2, during.in_use);
 	EXPECT_EQ(before.freed_total + 1, during.freed_total);
-	EXPECT_EQ(MARK, theirs[0]);
+	EXPECT_EQ(MARK, READ_ONCE(theirs[0]));
 
 	peer_unmap(&self->fx.peer);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after));
@@ -282,7 +282,7 @@ TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
 struct early_peer {
 	struct peer_map *peer;
 	int gntdev;
-	volatile uint32_t *ref;	/* where the ALLOC writes its first reference */
+	uint32_t *ref;		/* where the ALLOC writes its first reference */
 	int err;		/* peer_map()'s result, -ETIMEDOUT if no ref came */
 };
 
@@ -293,7 +293,7 @@ static void *map_early(void *arg)
 	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	uint32_t ref;
 
-	while (!(ref = *e->ref)) {
+	while (!(ref = READ_ONCE(*e->ref))) {
 		if (now_ms() > deadline) {
 			e->err = -ETIMEDOUT;
 			return NULL;

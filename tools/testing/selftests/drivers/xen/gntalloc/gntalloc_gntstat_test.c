@@ -202,7 +202,7 @@ TEST_F(gntstat, usage_errors_exit_2)
  * counters, which it must then show: @c gets them.
  */
 static void run_on_still_counters(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(gntstat) *self, const char *arg,
+				  struct _test_data_gntstat *self, const char *arg,
 				  struct gntalloc_counters *c)
 {
 	struct gntalloc_counters before;

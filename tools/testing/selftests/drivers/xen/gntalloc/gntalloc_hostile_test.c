@@ -158,8 +158,8 @@ FIXTURE_SETUP(hostile_peer)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, self->refs, PINNED,
 			      PROT_READ | PROT_WRITE));
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		ASSERT_EQ(MARK, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE));
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0));
+		ASSERT_EQ(MARK, peer_get(&self->fx.peer, i, NOTIFY_BYTE));
 	}
 
 	/* The owner lets go of everything. */
@@ -202,7 +202,7 @@ FIXTURE_TEARDOWN_PARENT(hostile_peer)
  * freed_total grew by exactly that.
  */
 static void expect_pinned(struct __test_metadata *_metadata,
-			  const FIXTURE_DATA(hostile_peer) *self, const char *when)
+			  const struct _test_data_hostile_peer *self, const char *when)
 {
 	const struct gntalloc_counters *b = &self->fx.env.base, *p = &self->pinned;
 	struct gntalloc_counters c;
@@ -265,12 +265,12 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	int fd;
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
 		/* The release was notified, although the page is not freed. */
-		ASSERT_EQ(0, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE))
+		ASSERT_EQ(0, peer_get(&self->fx.peer, i, NOTIFY_BYTE))
 			TH_LOG("page %u: no notification at its release", i);
-		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~page_tag(i);
+		peer_set64(&self->fx.peer, i, 8, ~page_tag(i));
 	}
 	/*
 	 * Memory comes and goes around the pinned pages: new grant pages
@@ -293,9 +293,9 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	sleep_ms(HOLD_MS / 2);
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
-		ASSERT_EQ(~page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8))
+		ASSERT_EQ(~page_tag(i), peer_get64(&self->fx.peer, i, 8))
 			TH_LOG("page %u lost the peer's write", i);
 	}
 	expect_pinned(_metadata, self, "after the churn");

@@ -21,8 +21,8 @@
  *    (struct gntalloc_counters, gntalloc_counter_files[], read_counters(),
  *    counter(), read_gauges(), wait_gauges()); get_limit(), set_limit(),
  *    gntalloc_probe_in_use() (in_use on the stock driver, which has no counters);
- *  - the peer: peer_map(), peer_unmap(), peer_byte(), peer_watch_release(),
- *    peer_saw_release();
+ *  - the peer: peer_map(), peer_unmap(), peer_byte(), peer_get/set(),
+ *    peer_get64/set64(), peer_watch_release(), peer_saw_release();
  *  - an event channel pair bound to ourselves: evtchn_pair_open/wait/close();
  *  - children: wait_child(), send_byte(), recv_byte(), wait_readable();
  *    comm_of_self();
@@ -37,6 +37,7 @@
 #define _GNU_SOURCE
 #endif
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -65,9 +66,24 @@ typedef uint16_t domid_t;
 #include <xen/gntdev.h>
 #include <xen/evtchn.h>
 
-
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef BIT
+#define BIT(nr)		(1U << (nr))
+#endif
+
+/*
+ * One whole access to memory that someone else writes or reads meanwhile: a
+ * peer's mapping of our grant, a byte the driver clears at unmap, a flag
+ * another thread sets.  The compiler may neither drop, merge nor tear it
+ * (the kernel's READ_ONCE() and WRITE_ONCE(), with GCC's atomic builtins).
+ */
+#ifndef READ_ONCE
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#endif
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #endif
 
 #define GNTALLOC_DEV		"/dev/xen/gntalloc"
@@ -90,7 +106,7 @@ typedef uint16_t domid_t;
 /* How long to watch for an event that must not come. */
 #define NO_EVENT_MS		200
 /* Generous limit for fixtures that need many pages. */
-#define BIG_LIMIT		(1U << 20)
+#define BIG_LIMIT		0x100000U	/* 2^20 */
 
 /* A byte that a page never holds after ALLOC (pages come zeroed). */
 #define MARK			0xA5
@@ -312,22 +328,39 @@ static inline bool have_counters(void)
 }
 
 /*
- * Every file of GNTALLOC_SYSFS, from the UAPI's list GNTALLOC_SYSFS_FILES
- * (the one the driver makes its attributes from), in its order: a field
- * each, and each name with its field.
+ * Every file of GNTALLOC_SYSFS, a field each, and from the UAPI's list
+ * GNTALLOC_SYSFS_FILES (the one the driver makes its attributes from), in
+ * its order, each name with its field and mode.  A file of the list without
+ * its field here does not compile (offsetof), nor does a field that is not
+ * in the list (the size check below).
  */
-#define GNTALLOC_SYSFS_FILE(name, mode) uint64_t name;
-struct gntalloc_counters GNTALLOC_SYSFS_FILES;
-#undef GNTALLOC_SYSFS_FILE
+struct gntalloc_counters {
+	uint64_t limit;
+	uint64_t in_use;
+	uint64_t pending;
+	uint64_t mapped;
+	uint64_t open_files;
+	uint64_t peak;
+	uint64_t allocated_total;
+	uint64_t freed_total;
+	uint64_t limit_hits;
+	uint64_t alloc_failures;
+};
 
+#define GNTALLOC_FILE_MODE_RW	0644
+#define GNTALLOC_FILE_MODE_RO	0444
 static const struct {
 	const char *name;
 	size_t offset;
+	unsigned int mode;
 } gntalloc_counter_files[] =
 #define GNTALLOC_SYSFS_FILE(name, mode) \
-	{ #name, offsetof(struct gntalloc_counters, name) },
+	{ #name, offsetof(struct gntalloc_counters, name), GNTALLOC_FILE_MODE_##mode },
 	GNTALLOC_SYSFS_FILES;
 #undef GNTALLOC_SYSFS_FILE
+static_assert(sizeof(struct gntalloc_counters) ==
+	       ARRAY_SIZE(gntalloc_counter_files) * sizeof(uint64_t),
+	       "struct gntalloc_counters has a field per file of GNTALLOC_SYSFS_FILES");
 
 /* The field of @c that gntalloc_counter_files[@i] names */
 static inline uint64_t *counter_field(struct gntalloc_counters *c, size_t i)
@@ -430,10 +463,10 @@ static inline int read_gauges(struct gntalloc_counters *c)
 }
 
 /* The gauges wait_gauges() can wait for. */
-#define GAUGE_IN_USE		(1U << 0)
-#define GAUGE_PENDING		(1U << 1)
-#define GAUGE_MAPPED		(1U << 2)
-#define GAUGE_OPEN_FILES	(1U << 3)
+#define GAUGE_IN_USE		BIT(0)
+#define GAUGE_PENDING		BIT(1)
+#define GAUGE_MAPPED		BIT(2)
+#define GAUGE_OPEN_FILES	BIT(3)
 #define GAUGES_ALL		(GAUGE_IN_USE | GAUGE_PENDING | GAUGE_MAPPED | \
 				 GAUGE_OPEN_FILES)
 
@@ -548,10 +581,36 @@ static inline void peer_unmap(struct peer_map *p)
 	p->addr = NULL;
 }
 
-static inline volatile uint8_t *peer_byte(const struct peer_map *p,
-					  size_t page, size_t offset)
+static inline uint8_t *peer_byte(const struct peer_map *p,
+				 size_t page, size_t offset)
 {
-	return (volatile uint8_t *)p->addr + page * page_size() + offset;
+	return (uint8_t *)p->addr + page * page_size() + offset;
+}
+
+/* The peer's view of byte @offset of page @page, read or written once */
+static inline uint8_t peer_get(const struct peer_map *p, size_t page,
+			       size_t offset)
+{
+	return READ_ONCE(*peer_byte(p, page, offset));
+}
+
+static inline void peer_set(const struct peer_map *p, size_t page,
+			    size_t offset, uint8_t val)
+{
+	WRITE_ONCE(*peer_byte(p, page, offset), val);
+}
+
+/* The same for the 64 bits at byte @offset (a multiple of 8) */
+static inline uint64_t peer_get64(const struct peer_map *p, size_t page,
+				  size_t offset)
+{
+	return READ_ONCE(*(uint64_t *)peer_byte(p, page, offset));
+}
+
+static inline void peer_set64(const struct peer_map *p, size_t page,
+			      size_t offset, uint64_t val)
+{
+	WRITE_ONCE(*(uint64_t *)peer_byte(p, page, offset), val);
 }
 
 /*
@@ -570,7 +629,7 @@ static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
 	if (err)
 		return err;
 	for (i = 0; i < count; i++) {
-		*peer_byte(p, i, 0) = MARK;
+		peer_set(p, i, 0, MARK);
 		if (gntalloc_set_notify(fd, index + i * page_size(),
 					UNMAP_NOTIFY_CLEAR_BYTE, 0))
 			return -errno;
@@ -581,7 +640,7 @@ static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
 /* Whether page @page of a peer_watch_release() was released. */
 static inline bool peer_saw_release(const struct peer_map *p, uint32_t page)
 {
-	return *peer_byte(p, page, 0) == 0;
+	return peer_get(p, page, 0) == 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -646,7 +705,8 @@ static inline void evtchn_pair_close(struct evtchn_pair *e)
 {
 	close_if_open(e->fd_local);
 	close_if_open(e->fd_remote);
-	e->fd_local = e->fd_remote = -1;
+	e->fd_local = -1;
+	e->fd_remote = -1;
 }
 
 /*

@@ -210,7 +210,7 @@ static int child_loop(int fd, int in, int out)
  * Fork the child of child_loop() into the test's cgroup; @start gets the
  * cgroup's memory.current from before the child entered it.
  */
-static pid_t start_child(FIXTURE_DATA(memcg) *self, int fd, uint64_t *start)
+static pid_t start_child(struct _test_data_memcg *self, int fd, uint64_t *start)
 {
 	pid_t pid;
 
@@ -228,7 +228,7 @@ static pid_t start_child(FIXTURE_DATA(memcg) *self, int fd, uint64_t *start)
 }
 
 /* Have the child do @cmd: 0 if it did. */
-static int child_do(FIXTURE_DATA(memcg) *self, char cmd)
+static int child_do(struct _test_data_memcg *self, char cmd)
 {
 	if (send_byte(self->fx.to_child[1], cmd))
 		return -1;

@@ -155,7 +155,7 @@ TEST_F(notify, deallocated_page_is_refused_with_enoent_even_if_mapped)
 TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 {
 	const size_t ps = page_size();
-	volatile uint8_t *peer;
+	uint8_t *peer;
 	uint64_t index;
 	uint32_t refs[3];
 	size_t page, off;
@@ -173,13 +173,13 @@ TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 	for (page = 0; page < 3; page++)
 		for (off = 0; off < ps; off++)
 			ASSERT_EQ(page == 1 && off == ps - 1 ? 0 : MARK,
-				  peer[page * ps + off])
+				  READ_ONCE(peer[page * ps + off]))
 				TH_LOG("page %zu, byte %zu", page, off);
 }
 
 TEST_F(notify, action_zero_removes_the_notification)
 {
-	volatile uint8_t *peer;
+	uint8_t *peer;
 	uint64_t index;
 	uint32_t ref;
 
@@ -187,7 +187,7 @@ TEST_F(notify, action_zero_removes_the_notification)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	peer = peer_byte(&self->fx.peer, 0, NOTIFY_BYTE);
-	*peer = MARK;
+	WRITE_ONCE(*peer, MARK);
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + NOTIFY_BYTE,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
@@ -195,13 +195,13 @@ TEST_F(notify, action_zero_removes_the_notification)
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, 0, 0));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
-	EXPECT_EQ(MARK, *peer);
+	EXPECT_EQ(MARK, READ_ONCE(*peer));
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 TEST_F(notify, second_call_replaces_the_first)
 {
-	volatile uint8_t *peer;
+	uint8_t *peer;
 	uint64_t index;
 	uint32_t ref;
 
@@ -209,8 +209,8 @@ TEST_F(notify, second_call_replaces_the_first)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	peer = peer_byte(&self->fx.peer, 0, 0);
-	peer[10] = MARK;
-	peer[20] = MARK;
+	WRITE_ONCE(peer[10], MARK);
+	WRITE_ONCE(peer[20], MARK);
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + 10,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
@@ -221,8 +221,8 @@ TEST_F(notify, second_call_replaces_the_first)
 					 self->ev2.local_port));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
-	EXPECT_EQ(MARK, peer[10]);
-	EXPECT_EQ(0, peer[20]);
+	EXPECT_EQ(MARK, READ_ONCE(peer[10]));
+	EXPECT_EQ(0, READ_ONCE(peer[20]));
 	EXPECT_EQ(1, evtchn_pair_wait(&self->ev2, EVENT_TIMEOUT_MS));
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
@@ -287,7 +287,7 @@ TEST_F(notify, removed_notification_drops_its_port)
 
 TEST_F(notify, clear_byte_reaches_a_read_only_peer)
 {
-	volatile uint8_t *peer;
+	uint8_t *peer;
 	uint64_t index;
 	uint32_t ref;
 	uint8_t *p;
@@ -302,14 +302,14 @@ TEST_F(notify, clear_byte_reaches_a_read_only_peer)
 	p[NOTIFY_BYTE] = MARK;
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
 	peer = peer_byte(&self->fx.peer, 0, NOTIFY_BYTE);
-	ASSERT_EQ(MARK, *peer);
+	ASSERT_EQ(MARK, READ_ONCE(*peer));
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + NOTIFY_BYTE,
 					 UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
-	EXPECT_EQ(MARK, *peer);
+	EXPECT_EQ(MARK, READ_ONCE(*peer));
 	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
-	EXPECT_EQ(0, *peer);
+	EXPECT_EQ(0, READ_ONCE(*peer));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -399,7 +399,7 @@ static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
  * PROCESS_EXIT: the child owns the page; it sends the ref, exits on 'x'.
  * It must not write to *self, which may be shared with the parent.
  */
-static void release_child(const FIXTURE_DATA(notify_release) *self,
+static void release_child(const struct _test_data_notify_release *self,
 			  uint32_t action)
 {
 	uint64_t index;
@@ -417,7 +417,7 @@ static void release_child(const FIXTURE_DATA(notify_release) *self,
 
 /* Arm @action on a fresh page, as the path wants it; the peer maps it. */
 static void arm(struct __test_metadata *_metadata,
-		FIXTURE_DATA(notify_release) *self, enum release_path path,
+		struct _test_data_notify_release *self, enum release_path path,
 		uint32_t action)
 {
 	pid_t pid;
@@ -441,14 +441,14 @@ static void arm(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &self->ref, 1,
 			      PROT_READ | PROT_WRITE));
-	*peer_byte(&self->fx.peer, 0, NOTIFY_BYTE) = MARK;
+	peer_set(&self->fx.peer, 0, NOTIFY_BYTE, MARK);
 }
 
 /* Release the page along @path; @before_last runs before the last step. */
 static void release(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(notify_release) *self, enum release_path path,
+		    struct _test_data_notify_release *self, enum release_path path,
 		    void (*before_last)(struct __test_metadata *,
-					FIXTURE_DATA(notify_release) *))
+					struct _test_data_notify_release *))
 {
 	switch (path) {
 	case DEALLOC_THEN_MUNMAP:
@@ -489,21 +489,21 @@ static void release(struct __test_metadata *_metadata,
 }
 
 static void byte_not_cleared_yet(struct __test_metadata *_metadata,
-				 FIXTURE_DATA(notify_release) *self)
+				 struct _test_data_notify_release *self)
 {
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE))
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, NOTIFY_BYTE))
 		TH_LOG("cleared before the page was released");
 }
 
 static void no_event_yet(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(notify_release) *self)
+			 struct _test_data_notify_release *self)
 {
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS))
 		TH_LOG("signalled before the page was released");
 }
 
 static void nothing_yet(struct __test_metadata *_metadata,
-			FIXTURE_DATA(notify_release) *self)
+			struct _test_data_notify_release *self)
 {
 	byte_not_cleared_yet(_metadata, self);
 	no_event_yet(_metadata, self);
@@ -513,7 +513,7 @@ TEST_F(notify_release, clear_byte_is_seen_by_the_peer)
 {
 	arm(_metadata, self, variant->path, UNMAP_NOTIFY_CLEAR_BYTE);
 	release(_metadata, self, variant->path, byte_not_cleared_yet);
-	EXPECT_EQ(0, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(0, peer_get(&self->fx.peer, 0, NOTIFY_BYTE));
 	/* Nothing but that byte. */
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
@@ -524,7 +524,7 @@ TEST_F(notify_release, send_event_is_signalled)
 	release(_metadata, self, variant->path, no_event_yet);
 	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	/* Nothing but the event. */
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, NOTIFY_BYTE));
 }
 
 TEST_F(notify_release, both_actions_fire_together)
@@ -532,7 +532,7 @@ TEST_F(notify_release, both_actions_fire_together)
 	arm(_metadata, self, variant->path,
 	    UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT);
 	release(_metadata, self, variant->path, nothing_yet);
-	EXPECT_EQ(0, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(0, peer_get(&self->fx.peer, 0, NOTIFY_BYTE));
 	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	/* Once. */
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));

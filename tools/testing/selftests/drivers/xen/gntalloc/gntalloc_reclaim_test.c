@@ -73,7 +73,7 @@ static int make_pending(int fd, int gntdev, struct peer_map *peer,
 struct allocator {
 	pthread_t thread;
 	int fd;
-	volatile bool *stop;
+	bool *stop;
 	pthread_barrier_t *start;	/* or NULL */
 	unsigned long tries, refused;
 	int err;			/* errno of a failure but ENOSPC */
@@ -87,7 +87,7 @@ static void *alloc_loop(void *arg)
 	struct allocator *a = arg;
 	uint64_t index;
 
-	while (!*a->stop) {
+	while (!READ_ONCE(*a->stop)) {
 		a->tries++;
 		if (gntalloc_alloc_rw(a->fd, 1, &index, NULL) == 0) {
 			gntalloc_dealloc(a->fd, index, 1);
@@ -122,7 +122,7 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 	enum { P = 1024, THREADS = 4, RETRY_MS = 3000 };
 	struct gntalloc_counters before, during, after;
 	struct allocator a[THREADS];
-	volatile bool stop = false;
+	bool stop = false;
 	unsigned long refused = 0;
 	uint64_t t0;
 	int i, err;
@@ -143,7 +143,7 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 		ASSERT_EQ(0, pthread_create(&a[i].thread, NULL, alloc_loop, &a[i]));
 	}
 	sleep_ms(RETRY_MS);
-	stop = true;
+	WRITE_ONCE(stop, true);
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(a[i].thread, NULL);
 		EXPECT_EQ(0, a[i].err) TH_LOG("ALLOC: %s", strerror(a[i].err));
@@ -351,7 +351,7 @@ TEST_F(reclaim, debugfs_counts_every_pending_grant_while_reclaims_run)
 	static char buf[1 << 16];
 	struct gntalloc_counters c;
 	struct allocator a = { 0 };
-	volatile bool stop = false;
+	bool stop = false;
 	unsigned int reads = 0, wrong = 0;
 	int64_t domains, files;
 	uint64_t deadline;
@@ -382,7 +382,7 @@ TEST_F(reclaim, debugfs_counts_every_pending_grant_while_reclaims_run)
 			       PRId64 ", sysfs %" PRIu64 " (ours %d)", reads,
 			       domains, files, c.pending, P);
 	}
-	stop = true;
+	WRITE_ONCE(stop, true);
 	pthread_join(a.thread, NULL);
 	EXPECT_EQ(0U, wrong) TH_LOG("%u of %u readings wrong", wrong, reads);
 	EXPECT_LT(0UL, a.refused);

@@ -267,14 +267,15 @@ fail(struct worker *w, const char *fmt, ...)
 /* The model: what each page must hold and whether it is released          */
 /* ---------------------------------------------------------------------- */
 
-static uint64_t rd64(const volatile uint8_t *p)
+/* Pages that the other side may read or write meanwhile: one access each */
+static uint64_t rd64(const uint8_t *p)
 {
-	return *(const volatile uint64_t *)p;
+	return READ_ONCE(*(const uint64_t *)p);
 }
 
-static void wr64(volatile uint8_t *p, uint64_t v)
+static void wr64(uint8_t *p, uint64_t v)
 {
-	*(volatile uint64_t *)p = v;
+	WRITE_ONCE(*(uint64_t *)p, v);
 }
 
 /* Does a mapping of ours hold the file of @gen (every mapping does)? */
@@ -343,7 +344,7 @@ static void gen_gc(struct worker *w, unsigned int gen)
  * zeroes if the owner never wrote it.
  */
 static void check_owner_view(struct worker *w, const struct allocation *a,
-			     uint32_t page, const volatile uint8_t *addr)
+			     uint32_t page, const uint8_t *addr)
 {
 	const struct page_state *p = &a->pg[page];
 	size_t i;
@@ -364,9 +365,9 @@ static void check_owner_view(struct worker *w, const struct allocation *a,
 	if (rd64(addr + 8) != p->peer_val)
 		fail(w, "page %u of index %#" PRIx64 ": peer's value %#" PRIx64 ", want %#" PRIx64,
 		     page, a->index, rd64(addr + 8), p->peer_val);
-	if (p->marked && addr[p->notify_off] != MARK)
+	if (p->marked && READ_ONCE(addr[p->notify_off]) != MARK)
 		fail(w, "page %u of index %#" PRIx64 ": notify byte %u is %#x before release",
-		     page, a->index, p->notify_off, addr[p->notify_off]);
+		     page, a->index, p->notify_off, READ_ONCE(addr[p->notify_off]));
 }
 
 /*
@@ -377,7 +378,7 @@ static void check_owner_view(struct worker *w, const struct allocation *a,
  * or only signals an event.
  */
 static void check_peer_view(struct worker *w, const struct allocation *a,
-			    uint32_t page, const volatile uint8_t *addr)
+			    uint32_t page, const uint8_t *addr)
 {
 	const struct page_state *p = &a->pg[page];
 	bool is_released = released(w, a, p);
@@ -392,7 +393,7 @@ static void check_peer_view(struct worker *w, const struct allocation *a,
 		fail(w, "peer: page %u of index %#" PRIx64 ": its value %#" PRIx64 ", want %#" PRIx64,
 		     page, a->index, rd64(addr + 8), p->peer_val);
 	/* A page neither known live nor known released is not judged. */
-	b = addr[p->notify_off];
+	b = READ_ONCE(addr[p->notify_off]);
 	if (is_released && p->notify & UNMAP_NOTIFY_CLEAR_BYTE) {
 		if (b)
 			fail(w, "peer: page %u of index %#" PRIx64 " released, byte %u still %#x: no notification",
@@ -526,8 +527,8 @@ static int pick_open_file(struct worker *w)
 }
 
 /* A present page of ours mapping page @page of @ai, writable if asked. */
-static volatile uint8_t *owner_addr(struct worker *w, int ai, uint32_t page,
-				    bool writable)
+static uint8_t *owner_addr(struct worker *w, int ai, uint32_t page,
+			   bool writable)
 {
 	int mi;
 
@@ -784,7 +785,7 @@ static void op_mremap(struct worker *w)
 static void op_notify(struct worker *w)
 {
 	uint32_t page, one, action, r;
-	volatile uint8_t *addr;
+	uint8_t *addr;
 	struct page_state *p;
 	struct allocation *a;
 	uint16_t off;
@@ -825,7 +826,7 @@ static void op_notify(struct worker *w)
 	p->marked = false;
 	addr = owner_addr(w, ai, page, true);
 	if (addr) {
-		addr[off] = MARK;
+		WRITE_ONCE(addr[off], MARK);
 		p->marked = true;
 	}
 }
@@ -861,7 +862,7 @@ static void op_peer_map(struct worker *w)
 	pe->count = count;
 	for (i = 0; i < count; i++) {
 		struct page_state *p = &a->pg[first + i];
-		volatile uint8_t *addr = peer_byte(&pe->map, i, 0);
+		uint8_t *addr = peer_byte(&pe->map, i, 0);
 
 		p->peers++;
 		check_peer_view(w, a, first + i, addr);

@@ -409,7 +409,7 @@ static const struct {
 
 #define NR_ATTRIBUTES (ARRAY_SIZE(attributes))
 
-static void *map_slot(FIXTURE_DATA(counters) *self, int slot, int fd,
+static void *map_slot(struct _test_data_counters *self, int slot, int fd,
 		      uint64_t index, size_t pages)
 {
 	void *p = gntalloc_mmap(fd, index, pages);
@@ -421,7 +421,7 @@ static void *map_slot(FIXTURE_DATA(counters) *self, int slot, int fd,
 	return p;
 }
 
-static void unmap_slot(FIXTURE_DATA(counters) *self, int slot)
+static void unmap_slot(struct _test_data_counters *self, int slot)
 {
 	munmap(self->maps[slot], self->map_len[slot]);
 	self->maps[slot] = NULL;

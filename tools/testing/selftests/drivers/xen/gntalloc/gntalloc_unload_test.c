@@ -166,7 +166,7 @@ TEST_F(unload, refused_while_a_mapping_is_left)
 	ASSERT_EQ(-1, delete_module(MODULE_NAME)) TH_LOG("the module was unloaded");
 	ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
 		TH_LOG("delete_module: %s", strerror(errno));
-	*(volatile uint8_t *)self->map = MARK;
+	WRITE_ONCE(*(uint8_t *)self->map, MARK);
 	ASSERT_EQ(0, device_works());
 }
 
@@ -264,13 +264,13 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 
 	/* Nothing was freed under the peer. */
 	for (i = 0; i < N; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~page_tag(i);
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0));
+		peer_set64(&self->fx.peer, i, 8, ~page_tag(i));
 	}
 	sleep_ms(1500);		/* the core retries every second */
 	for (i = 0; i < N; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		ASSERT_EQ(~page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8));
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0));
+		ASSERT_EQ(~page_tag(i), peer_get64(&self->fx.peer, i, 8));
 	}
 	if (self->dyndbg) {
 		len = read_kmsg(self->kmsg, log, sizeof(log));
