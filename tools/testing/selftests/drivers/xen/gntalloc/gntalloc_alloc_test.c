@@ -566,9 +566,8 @@ FIXTURE_SETUP(alloc_sizes)
 
 FIXTURE_TEARDOWN_PARENT(alloc_sizes)
 {
-	if (env_in_test_process(&self->fx.env)) {
+	if (env_in_test_process(&self->fx.env))
 		free(self->refs);
-	}
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 

@@ -223,9 +223,10 @@ FIXTURE_TEARDOWN_PARENT(debugfs)
 
 /* The one line of @pid is "@pid @held @mapped @pending <our comm>". */
 #define ASSERT_FILE_LINE(pid, h, m, p) do { \
+	int _pid = (pid); \
 	struct file_line _l; \
-	ASSERT_EQ(1, lines_of(&self->files, (pid), &_l, 1)) \
-		TH_LOG("lines of pid %d", (int)(pid)); \
+	ASSERT_EQ(1, lines_of(&self->files, _pid, &_l, 1)) \
+		TH_LOG("lines of pid %d", _pid); \
 	EXPECT_EQ((uint64_t)(h), _l.held) TH_LOG("held"); \
 	EXPECT_EQ((uint64_t)(m), _l.mapped) TH_LOG("mapped"); \
 	EXPECT_EQ((uint64_t)(p), _l.pending) TH_LOG("pending"); \
@@ -234,14 +235,15 @@ FIXTURE_TEARDOWN_PARENT(debugfs)
 
 /* Domain @domid has @g grants and @p pending more than at SETUP. */
 #define ASSERT_DOMAIN_DELTA(domid, g, p) do { \
+	unsigned int _domid = (domid); \
 	uint64_t _bg, _bp, _g, _p; \
-	domain_counts(&self->base_domains, (domid), &_bg, &_bp); \
-	domain_counts(&self->domains, (domid), &_g, &_p); \
-	ASSERT_EQ(_bg + (uint64_t)(g), _g) TH_LOG("grants of domain %u", (domid)); \
-	ASSERT_EQ(_bp + (uint64_t)(p), _p) TH_LOG("pending of domain %u", (domid)); \
+	domain_counts(&self->base_domains, _domid, &_bg, &_bp); \
+	domain_counts(&self->domains, _domid, &_g, &_p); \
+	ASSERT_EQ(_bg + (uint64_t)(g), _g) TH_LOG("grants of domain %u", _domid); \
+	ASSERT_EQ(_bp + (uint64_t)(p), _p) TH_LOG("pending of domain %u", _domid); \
 	if (!_g) \
-		ASSERT_EQ(NULL, domain_of(&self->domains, (domid))) \
-			TH_LOG("domain %u listed without grants", (domid)); \
+		ASSERT_EQ(NULL, domain_of(&self->domains, _domid)) \
+			TH_LOG("domain %u listed without grants", _domid); \
 } while (0)
 
 static void *map_pages(struct _test_data_debugfs *self, int fd, uint64_t index,

@@ -46,7 +46,7 @@
 #define FAILSLAB		"/sys/kernel/debug/failslab"
 #define FAIL_PAGE_ALLOC		"/sys/kernel/debug/fail_page_alloc"
 #define TAINTED			"/proc/sys/kernel/tainted"
-#define TAINT_WARN		(1ULL << 9)
+#define TAINT_WARN		BIT_ULL(9)
 
 /* No path makes anywhere near this many allocations: a loop that does is stuck. */
 #define MAX_POINTS		5000U
@@ -463,6 +463,9 @@ static int prepare_early_dontneed(struct fault_ctx *c, const struct fault_path *
 	return err ? err : map_and_mark(c);
 }
 
+static const char early_munmap_kept[] =
+	"the early mapping's munmap did not release the deallocated grant and unmark both";
+
 /* The early grants are as prepared; their munmap releases and unmarks them. */
 static const char *early_intact(struct fault_ctx *c)
 {
@@ -481,7 +484,7 @@ static const char *early_intact(struct fault_ctx *c)
 		return "cannot read the counters";
 	if (after.mapped != before.mapped - EARLY || after.in_use != before.in_use - 1 ||
 	    after.freed_total != before.freed_total + 1)
-		return "the early mapping's munmap did not release the deallocated grant and unmark both";
+		return early_munmap_kept;
 	if (evtchn_pair_wait(&c->evt, EVENT_TIMEOUT_MS) != 1)
 		return "no event when the early mapping went";
 	return NULL;
@@ -840,8 +843,9 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 
 		ASSERT_EQ(0, read_counters(&after));
 		if (!at_baseline(&base, &after)) {
-			TH_LOG("%s, failure point %u (the call gave %s): once undone, the gauges are not back:",
-			       p->name, n, errno_name(ret));
+			TH_LOG("%s, failure point %u (the call gave %s): %s",
+			       p->name, n, errno_name(ret),
+			       "once undone, the gauges are not back:");
 			log_counters(_metadata, &base, &after);
 			ASSERT_TRUE(false);
 		}
@@ -901,7 +905,8 @@ static int prepare_alloc_past_node(struct fault_ctx *c, const struct fault_path 
 }
 
 static const struct fault_path path_alloc_many_twice = {
-	.name = "ALLOC of " __stringify(MANY) " pages past an xarray node, two slab allocations in a row failing",
+	.name = "ALLOC of " __stringify(MANY)
+		" pages past an xarray node, two slab allocations in a row failing",
 	.prepare = prepare_alloc_past_node, .call = call_alloc,
 	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
 	.count = MANY, .delta = { .in_use = MANY, .allocated_total = MANY },
@@ -1010,6 +1015,7 @@ FIXTURE_VARIANT_ADD(fault, munmap_middle) { .path = &path_munmap_middle };
 FIXTURE_VARIANT_ADD(fault, munmap_middle_keeps_dontneed_grants) {
 	.path = &path_munmap_dontneed
 };
+
 FIXTURE_VARIANT_ADD(fault, close_with_grants) { .path = &path_close };
 FIXTURE_VARIANT_ADD(fault, fork_with_mappings) { .path = &path_fork };
 

@@ -40,7 +40,7 @@
  *		ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
  *				      PROT_READ));
  *		mine[0] = MARK;
- *		EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 0));
+ *		EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, 0));
  *	}
  *
  * and TEARDOWN unmaps, closes and checks the gauges.
@@ -94,8 +94,9 @@
 
 /* In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists. */
 #define REQUIRE_DEVICE(path, module) do { \
-	if (access(path, F_OK)) \
-		SKIP(return, "%s is missing: load %s", path, module); \
+	const char *_dev = (path); \
+	if (access(_dev, F_OK)) \
+		SKIP(return, "%s is missing: load %s", _dev, module); \
 } while (0)
 
 /* ---------------------------------------------------------------------- */
@@ -248,10 +249,10 @@ static inline int limit_headroom(const struct gntalloc_env *env, uint64_t extra)
 /* ---------------------------------------------------------------------- */
 
 /* What gntalloc_fixture_setup() opens besides /dev/xen/gntalloc. */
-#define FX_GNTDEV	(1U << 0)	/* gntdev, for the peer: skips without it */
-#define FX_EVTCHN	(1U << 1)	/* one event channel pair: skips without it */
-#define FX_PIPES	(1U << 2)	/* to_child and to_parent */
-#define FX_NO_FILE	(1U << 3)	/* no /dev/xen/gntalloc: the test opens fd */
+#define FX_GNTDEV	BIT(0)	/* gntdev, for the peer: skips without it */
+#define FX_EVTCHN	BIT(1)	/* one event channel pair: skips without it */
+#define FX_PIPES	BIT(2)	/* to_child and to_parent */
+#define FX_NO_FILE	BIT(3)	/* no /dev/xen/gntalloc: the test opens fd */
 
 #define FX_MAPS		8		/* mappings fx_mmap() tracks */
 
@@ -281,10 +282,15 @@ static inline bool gntalloc_fixture_setup(struct __test_metadata *_metadata,
 					  unsigned int needs)
 {
 	memset(fx, 0, sizeof(*fx));
-	fx->fd = fx->fd2 = fx->gntdev = -1;
-	fx->ev.fd_local = fx->ev.fd_remote = -1;
-	fx->to_child[0] = fx->to_child[1] = -1;
-	fx->to_parent[0] = fx->to_parent[1] = -1;
+	fx->fd = -1;
+	fx->fd2 = -1;
+	fx->gntdev = -1;
+	fx->ev.fd_local = -1;
+	fx->ev.fd_remote = -1;
+	fx->to_child[0] = -1;
+	fx->to_child[1] = -1;
+	fx->to_parent[0] = -1;
+	fx->to_parent[1] = -1;
 	if (!env_setup(_metadata, &fx->env))
 		return false;
 	if ((needs & FX_GNTDEV) && access(GNTDEV_DEV, F_OK))

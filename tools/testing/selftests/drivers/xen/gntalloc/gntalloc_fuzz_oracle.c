@@ -98,8 +98,8 @@ void oracle_dealloc(const struct fz_model *m, int f, const uint8_t *p, struct ou
 	if (!fz_peek(m, seen, p, sizeof(*seen)))
 		may_fail(o, EFAULT);
 	else if (!seen->count || seen->index % ps() ||
-		 (unsigned __int128)seen->index +
-		 ((unsigned __int128)seen->count << 12) > UINT64_MAX)
+		 (__uint128_t)seen->index +
+		 ((__uint128_t)seen->count << 12) > UINT64_MAX)
 		may_fail(o, EINVAL);
 	else if (!fz_owns_range(m, f, seen->index / ps(), seen->count))
 		may_fail(o, ENOENT);

@@ -71,7 +71,7 @@ static uint64_t rnd(struct rng *r, uint64_t n)
 	return n ? rng_next(r) % n : 0;
 }
 
-#define PICK(r, array)	((array)[rnd((r), ARRAY_SIZE(array))])
+#define PICK(r, array)	((array)[rnd((r), sizeof(array) / sizeof((array)[0]))])
 
 FIXTURE(fuzz) {
 	struct gntalloc_env env;
@@ -86,17 +86,12 @@ FIXTURE(fuzz) {
 	unsigned long mismatches;	/* outcomes against the documentation */
 };
 
-#define FZ FIXTURE_DATA(fuzz)
-
 static size_t ps(void)
 {
 	return page_size();
 }
 
-static void fz_begin(FZ *self, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fz_begin(FZ *self, const char *fmt, ...)
+static __printf(2, 3) void fz_begin(struct _test_data_fuzz *self, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,13 +101,13 @@ static void fz_begin(FZ *self, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool fz_time_left(FZ *self)
+static bool fz_time_left(struct _test_data_fuzz *self)
 {
 	return now_ms() < self->deadline;
 }
 
 /* Every counter as the model has it. */
-static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
+static void fz_check_counters(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	struct gntalloc_counters c, w;
 
@@ -143,9 +138,10 @@ static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
  * if the model can follow what happened (@can_follow) - so that one run
  * shows every kind of wrong outcome - and fails at its end (fz_finish()).
  */
-static void fz_judge(struct __test_metadata *_metadata, FZ *self,
+static void fz_judge(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 		     const struct outcome *o, bool ok, int err, bool can_follow)
 {
+	const char *got = ok ? "success" : strerrorname_np(err);
 	char want[128];
 
 	if (outcome_allows(o, ok, err))
@@ -153,12 +149,11 @@ static void fz_judge(struct __test_metadata *_metadata, FZ *self,
 	outcome_str(o, want, sizeof(want));
 	if (self->mismatches++ < MAX_REPORTED || !can_follow)
 		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
-		       self->seed, self->cases, self->what,
-		       ok ? "success" : strerrorname_np(err), want);
+		       self->seed, self->cases, self->what, got, want);
 	ASSERT_TRUE(can_follow) TH_LOG("the model cannot follow: stopping here");
 }
 
-static void fz_finish(struct __test_metadata *_metadata, FZ *self)
+static void fz_finish(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	TH_LOG("%lu cases (ENOMEM %lu times)", self->cases, self->enomem);
 	ASSERT_EQ(0U, self->mismatches)
@@ -171,7 +166,7 @@ static void fz_finish(struct __test_metadata *_metadata, FZ *self)
 /* ---------------------------------------------------------------------- */
 
 /* Copy @len bytes of @src to @dst where we may write; elsewhere leave it. */
-static void fz_fill(FZ *self, uint8_t *dst, const uint8_t *src, size_t len)
+static void fz_fill(struct _test_data_fuzz *self, uint8_t *dst, const uint8_t *src, size_t len)
 {
 	uint8_t *ro = self->m.buf + BUF_RO * ps();
 	size_t i;
@@ -196,7 +191,7 @@ static const char *const ptr_kinds[] = {
  * Put @len bytes of @arg somewhere of a random kind and return where: the
  * kernel is given that address.  *@kind says which kind it was.
  */
-static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
+static uint8_t *fz_place(struct _test_data_fuzz *self, const void *arg, size_t len, int *kind)
 {
 	uint8_t *buf = self->m.buf, *p;
 	size_t room, i;
@@ -256,7 +251,7 @@ static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
 /* Random and boundary values                                               */
 /* ---------------------------------------------------------------------- */
 
-static uint16_t pick_domid(FZ *self)
+static uint16_t pick_domid(struct _test_data_fuzz *self)
 {
 	static const uint16_t edges[] = {
 		1, 7, 0x7fef, 0x7ff0, 0x7ff1, 0x7ff2, 0x7ff3, 0x7ff4, 0x7ff5,
@@ -273,7 +268,7 @@ static uint16_t pick_domid(FZ *self)
 	}
 }
 
-static uint16_t pick_flags(FZ *self)
+static uint16_t pick_flags(struct _test_data_fuzz *self)
 {
 	static const uint16_t edges[] = { 2, 3, 0x8000, 0x8001, 0xfffe, 0xffff };
 
@@ -289,7 +284,7 @@ static uint16_t pick_flags(FZ *self)
 	}
 }
 
-static uint32_t pick_count(FZ *self, uint64_t room)
+static uint32_t pick_count(struct _test_data_fuzz *self, uint64_t room)
 {
 	const uint32_t edges[] = {
 		0, 1, 2, room, room + 1, room + 2, HEADROOM, HEADROOM + 1,
@@ -308,7 +303,7 @@ static uint32_t pick_count(FZ *self, uint64_t room)
 }
 
 /* A byte index: near the file's pages, at the edges, or anywhere. */
-static uint64_t pick_index(FZ *self, int f)
+static uint64_t pick_index(struct _test_data_fuzz *self, int f)
 {
 	static const uint64_t edges[] = {
 		0, 1, 4095, 4096, 1ULL << 32, 1ULL << 63, (1ULL << 63) - 4096,
@@ -344,12 +339,12 @@ static uint64_t pick_index(FZ *self, int f)
 /* The three ioctls                                                         */
 /* ---------------------------------------------------------------------- */
 
-static int fz_file_pick(FZ *self)
+static int fz_file_pick(struct _test_data_fuzz *self)
 {
 	return rnd(&self->rng, NR_FILES);
 }
 
-static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_alloc(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	uint8_t arg[sizeof(struct ioctl_gntalloc_alloc_gref) + 4 * (HEADROOM + 2)];
 	struct ioctl_gntalloc_alloc_gref op = { 0 }, seen;
@@ -395,7 +390,7 @@ static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
 	fz_check_counters(_metadata, self);
 }
 
-static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_dealloc(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	struct ioctl_gntalloc_dealloc_gref op = { 0 }, seen;
 	struct outcome o = { 0 };
@@ -436,7 +431,7 @@ static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
 	fz_check_counters(_metadata, self);
 }
 
-static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_notify(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	static const uint32_t actions[] = {
 		0, 1, 2, 3, 4, 5, 7, 8, 0x10, 0x80000000, 0x80000001, 0xffffffff,
@@ -476,7 +471,8 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
 		break;
 	}
 	p = fz_place(self, &op, sizeof(op), &kind);
-	fz_begin(self, "SET_UNMAP_NOTIFY index %#" PRIx64 " action %#x port %u, argument %s, file %d",
+	fz_begin(self, "SET_UNMAP_NOTIFY index %#" PRIx64
+		 " action %#x port %u, argument %s, file %d",
 		 (uint64_t)op.index, op.action, op.event_channel_port,
 		 ptr_kinds[kind], f);
 
@@ -491,7 +487,7 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
  * A file is closed, and a new one takes its place.  The old one goes with
  * its grants at once, or when the last mapping of it goes.
  */
-static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
+static void fz_reopen(struct __test_metadata *_metadata, struct _test_data_fuzz *self, int f)
 {
 	int fd;
 
@@ -508,7 +504,7 @@ static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
 /* ---------------------------------------------------------------------- */
 
 /* Unmap slots [s, s + n) for sure and put placeholders there. */
-static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
+static void fz_clear_slots(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 			   size_t s, size_t n)
 {
 	uint8_t *a = self->m.arena + s * ps();
@@ -523,7 +519,7 @@ static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
 }
 
 /* A sound ALLOC of @count pages in file @f: the index of the first. */
-static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
+static uint64_t fz_alloc_in(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 			    int f, uint32_t count)
 {
 	uint64_t index = 0;
@@ -537,7 +533,7 @@ static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
 }
 
 /* A few pages for the mapping fuzz to work on. */
-static void fz_alloc_some(struct __test_metadata *_metadata, FZ *self)
+static void fz_alloc_some(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	uint64_t room = fz_room(&self->m);
 	uint32_t count = 1 + rnd(&self->rng, 8);
@@ -547,7 +543,7 @@ static void fz_alloc_some(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A valid DEALLOC of one owned page: later munmaps release it. */
-static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
+static void fz_dealloc_one(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	int i, start = rnd(&self->rng, MAX_MODEL_PAGES), f;
 
@@ -572,7 +568,7 @@ static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A page offset for mmap(): mostly an owned run of file @f. */
-static uint64_t pick_pgoff(FZ *self, int f, uint64_t *run)
+static uint64_t pick_pgoff(struct _test_data_fuzz *self, int f, uint64_t *run)
 {
 	static const uint64_t edges[] = {
 		1ULL << 32, (1ULL << 51) - 1, 1ULL << 51, 1ULL << 52,
@@ -599,7 +595,7 @@ static uint64_t pick_pgoff(FZ *self, int f, uint64_t *run)
  * has MAP_FIXED or MAP_FIXED_NOREPLACE (at @addr: the slot's address, or
  * off it), anywhere otherwise.
  */
-static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
+static void fz_mmap(struct __test_metadata *_metadata, struct _test_data_fuzz *self, int f,
 		    uint8_t *addr, size_t s, uint64_t len, int prot, int flags,
 		    uint64_t off)
 {
@@ -610,7 +606,8 @@ static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
 	int err;
 
 	alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
-	fz_begin(self, "mmap(%p, %#" PRIx64 ", prot %#x, flags %#x, file %d%s, offset %#" PRIx64 ")",
+	fz_begin(self, "mmap(%p, %#" PRIx64
+		 ", prot %#x, flags %#x, file %d%s, offset %#" PRIx64 ")",
 		 addr, len, prot, flags, f, f == RO_FILE ? " (opened O_RDONLY)" : "", off);
 
 	npages = alen / ps();
@@ -642,7 +639,7 @@ static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
 	fz_check_counters(_metadata, self);
 }
 
-static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_mmap(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	static const int prots[] = {
 		PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
@@ -702,7 +699,7 @@ static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A sound mapping of owned pages of a read-write file, somewhere in the arena. */
-static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
+static void fz_map_some(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	int f = rnd(&self->rng, RO_FILE), prot;
 	uint64_t pgoff, run = 0;
@@ -721,7 +718,7 @@ static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
 		MAP_SHARED | MAP_FIXED, pgoff * ps());
 }
 
-static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_munmap(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	size_t s = rnd(&self->rng, ARENA_PAGES), n, len;
 	struct outcome o = { 0 };
@@ -760,7 +757,7 @@ static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A slot mapping the device, and the run of slots of the same mmap from it. */
-static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
+static bool pick_mapped_slot(struct _test_data_fuzz *self, size_t *s, size_t *same_vma)
 {
 	size_t i, start = rnd(&self->rng, ARENA_PAGES);
 
@@ -779,7 +776,7 @@ static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
 	return false;
 }
 
-static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_mremap(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	size_t s, same, n, d = 0;
 	struct outcome o = { 0 };
@@ -842,7 +839,8 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 		break;
 	}
 	oracle_mremap((uintptr_t)addr, old_len, new_len, flags, (uintptr_t)dst, n > same, &o);
-	fz_begin(self, "mremap(arena page %zu, %#" PRIx64 ", %#" PRIx64 ", %#lx, %p) over %zu pages of one mmap",
+	fz_begin(self, "mremap(arena page %zu, %#" PRIx64 ", %#" PRIx64
+		 ", %#lx, %p) over %zu pages of one mmap",
 		 s, old_len, new_len, flags, dst, same);
 	ret = mremap(addr, old_len, new_len, flags, dst);
 	err = errno;
@@ -869,7 +867,7 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 /* Unknown ioctl numbers                                                    */
 /* ---------------------------------------------------------------------- */
 
-static unsigned int pick_cmd(FZ *self)
+static unsigned int pick_cmd(struct _test_data_fuzz *self)
 {
 	unsigned int dir, type, nr, size;
 
@@ -906,13 +904,13 @@ static const char *const sysfs_edges[] = {
 	"4294967296", "4294967296\n", "18446744073709551615\n",
 	"18446744073709551616\n", "99999999999999999999999\n",
 	"00000000000000000000000000000000000000001\n", "007\n",
-	"", "\n", "\n\n", "1\n\n", " 1\n", "1 \n", "\t1\n", "1\t",
+	"", "\n", "\n\n", "1\n\n", " 1\n", "1\x20\n", "\t1\n", "1\t",
 	"-0\n", "-1\n", "+1\n", "+0\n", "0x10\n", "0X10\n", "1e3\n",
 	"1.0\n", "1,000\n", "\xd9\xa1\n", "abc\n", "12abc\n", "1\r\n",
 };
 
 /* A random string: digits mostly, and what parsers trip on. */
-static size_t pick_string(FZ *self, char *s, size_t size)
+static size_t pick_string(struct _test_data_fuzz *self, char *s, size_t size)
 {
 	static const char alphabet[] =
 		"0123456789012345678901234567890123456789+- \t\nxX.,eE\r\0\xff\x80\x7f";
@@ -960,7 +958,7 @@ static const char *const sysfs_paths[] = {
  * A wrong outcome is counted (and logged) rather than fatal, so that one
  * run shows every such input; the limit in force is then read back.
  */
-static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
+static void fuzz_sysfs_write(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 			     const char *path, const char *s, size_t len)
 {
 	bool peak = !strcmp(path, CLASS_PEAK);
@@ -975,10 +973,11 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 	want = oracle_sysfs_write(!strcmp(path, GNTALLOC_PARAM_LIMIT), peak, s, len, &value);
 	got = write_buf_file(path, s, len);
 	if (got != want && self->mismatches++ < MAX_REPORTED) {
+		const char *got_str = got ? strerrorname_np(-got) : "success";
+		const char *want_str = want ? strerrorname_np(-want) : "success";
+
 		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
-		       self->seed, self->cases, self->what,
-		       got ? strerrorname_np(-got) : "success",
-		       want ? strerrorname_np(-want) : "success");
+		       self->seed, self->cases, self->what, got_str, want_str);
 	}
 	if (peak) {
 		if (!got)
@@ -1021,7 +1020,8 @@ FIXTURE_SETUP(fuzz)
 		self->m.files[f].fd = -1;
 	for (f = 0; f < ARENA_PAGES; f++)
 		self->m.slots[f].page = -1;
-	self->evt.fd_local = self->evt.fd_remote = -1;
+	self->evt.fd_local = -1;
+	self->evt.fd_remote = -1;
 	/*
 	 * The model counts on no page coming back behind its back: pages a
 	 * peer of an earlier test let go of come back within a second.
@@ -1085,7 +1085,7 @@ FIXTURE_TEARDOWN_PARENT(fuzz)
 }
 
 /* Run for @percent of the seconds given to the fuzz tests. */
-static void fz_start(FZ *self, unsigned int percent)
+static void fz_start(struct _test_data_fuzz *self, unsigned int percent)
 {
 	self->deadline = now_ms() + (uint64_t)fuzz_seconds * 10 * percent;
 }

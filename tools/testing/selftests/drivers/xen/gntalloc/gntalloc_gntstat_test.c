@@ -43,7 +43,8 @@ static int run_gntstat(struct run *r, bool nobody, const char *const *args)
 	for (i = 0; args[i] && i < 14; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
-	r->out[0] = r->err[0] = '\0';
+	r->out[0] = '\0';
+	r->err[0] = '\0';
 	out = memfd_create("gntstat-out", MFD_CLOEXEC);
 	err = memfd_create("gntstat-err", MFD_CLOEXEC);
 	if (out < 0 || err < 0)
@@ -73,8 +74,11 @@ static int run_gntstat(struct run *r, bool nobody, const char *const *args)
 } while (0)
 
 /* After a failed check: what gntstat said. */
-#define SHOW(r) TH_LOG("gntstat exited %d; stdout:\n%s\nstderr:\n%s", \
-		       (r)->status, (r)->out, (r)->err)
+#define SHOW(r) do { \
+	const struct run *_r = (r); \
+	TH_LOG("gntstat exited %d; stdout:\n%s\nstderr:\n%s", \
+	       _r->status, _r->out, _r->err); \
+} while (0)
 
 /* The value after "name" at the start of a line of a table, or -1. */
 static int table_value(const char *out, const char *name, uint64_t *val)
@@ -260,6 +264,7 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 {
 	uint64_t held, mapped, pending, grants, dpending;
 	unsigned int domid;
+	int n;
 	const char *p;
 	char comm[32], want[32];
 	bool ours = false, dom0 = false;
@@ -273,8 +278,9 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 	ASSERT_NE(NULL, p);
 	for (; p && *p && *p != '\n'; p = next_line(p)) {
 		at = 0;
-		ASSERT_EQ(4, sscanf(p, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
-				    &pid, &held, &mapped, &pending, &at));
+		n = sscanf(p, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+			   &pid, &held, &mapped, &pending, &at);
+		ASSERT_EQ(4, n);
 		snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(p + at, "\n"),
 			 p + at);
 		if (pid != getpid())
@@ -291,8 +297,9 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 	p = after_heading(self->run.out, "DOMID");
 	ASSERT_NE(NULL, p);
 	for (; p && *p && *p != '\n'; p = next_line(p)) {
-		ASSERT_EQ(3, sscanf(p, "%u %" SCNu64 " %" SCNu64, &domid, &grants,
-				    &dpending));
+		n = sscanf(p, "%u %" SCNu64 " %" SCNu64, &domid, &grants,
+			   &dpending);
+		ASSERT_EQ(3, n);
 		if (domid == SELF_DOMID) {
 			dom0 = true;
 			EXPECT_LE(3U, grants);
@@ -368,15 +375,16 @@ TEST_F(gntstat, watch_prints_count_samples)
 	const char *p;
 	double t;
 	int samples = 0;
+	int n;
 
 	RUN(&self->run, false, "-w", "1", "-n", "2");
 	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
 	p = after_heading(self->run.out, "IN_USE");
 	ASSERT_NE(NULL, p);
 	for (; p && *p; p = next_line(p)) {
-		ASSERT_EQ(5, sscanf(p, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64
-				    " %" SCNu64, &t, &in_use, &pending, &mapped,
-				    &files));
+		n = sscanf(p, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+			   &t, &in_use, &pending, &mapped, &files);
+		ASSERT_EQ(5, n);
 		samples++;
 		EXPECT_EQ(self->fx.env.base.in_use + 3, in_use);
 		EXPECT_EQ(self->fx.env.base.mapped + 1, mapped);
@@ -450,6 +458,7 @@ TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
 	char metric[64], line[160];
 	uint64_t grants;
 	const char *p;
+	int n;
 
 	run_on_still_counters(_metadata, self, "--prometheus", &c);
 	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_up 1")) SHOW(&self->run);
@@ -476,8 +485,9 @@ TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
 	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_domain_pending gauge"));
 	p = strstr(self->run.out, "\nxen_gntalloc_domain_grants{domid=\"0\"} ");
 	ASSERT_NE(NULL, p) SHOW(&self->run);
-	ASSERT_EQ(1, sscanf(p + strlen("\nxen_gntalloc_domain_grants{domid=\"0\"} "),
-			    "%" SCNu64, &grants));
+	n = sscanf(p + strlen("\nxen_gntalloc_domain_grants{domid=\"0\"} "),
+		   "%" SCNu64, &grants);
+	ASSERT_EQ(1, n);
 	EXPECT_LE(3U, grants);
 	show_for_promtool(self->run.out);
 }

@@ -131,7 +131,7 @@ FIXTURE_SETUP(hostile_peer)
 
 	if (!self->fx.env.counters)
 		SKIP(return, "%s is missing: stock driver, no pending pages to count",
-			   GNTALLOC_SYSFS);
+		     GNTALLOC_SYSFS);
 
 	if (variant->release == OWNER_EXITS || variant->release == OWNER_KILLED) {
 		ASSERT_EQ(0, pipe2(to_parent, O_CLOEXEC));
@@ -213,8 +213,8 @@ static void expect_pinned(struct __test_metadata *_metadata,
 	EXPECT_EQ(b->mapped, c.mapped) TH_LOG("mapped %s", when);
 	EXPECT_EQ(c.allocated_total - p->allocated_total,
 		  c.freed_total - p->freed_total)
-		TH_LOG("%s: more pages freed than allocated since the release: freed under the peer",
-		       when);
+		TH_LOG("%s: more pages freed than allocated since the release: %s",
+		       when, "freed under the peer");
 	EXPECT_EQ(c.in_use, c.allocated_total - c.freed_total) TH_LOG("%s", when);
 }
 

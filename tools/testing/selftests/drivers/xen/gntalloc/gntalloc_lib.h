@@ -72,6 +72,9 @@ typedef uint16_t domid_t;
 #ifndef BIT
 #define BIT(nr)		(1U << (nr))
 #endif
+#ifndef BIT_ULL
+#define BIT_ULL(nr)	(1ULL << (nr))
+#endif
 
 /*
  * One whole access to memory that someone else writes or reads meanwhile: a

@@ -88,7 +88,7 @@ FIXTURE_TEARDOWN_PARENT(libxengnttab)
 /* Share the variant's pages, and map them as the peer (read-only if so). */
 static void share_and_map(struct __test_metadata *_metadata,
 			  struct _test_data_libxengnttab *self,
-			  const FIXTURE_VARIANT(libxengnttab) *variant)
+			  const struct _fixture_variant_libxengnttab *variant)
 {
 	self->shared = xengntshr_share_pages(self->shr, SELF_DOMID,
 					     variant->count, self->refs,

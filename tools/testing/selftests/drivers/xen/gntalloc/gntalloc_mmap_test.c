@@ -570,9 +570,9 @@ TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
 	uint8_t *p, *px;
 
 	if (!self->fx.env.counters && !stock_driver_is_fixed() && !stock_unsafe_asked())
-		SKIP(return, "stock xen-gntalloc frees another file's grant here and later oopses"
-		     " (runs with the fix of tools/xen/stock-gntalloc-fix, or with "
-		     STOCK_UNSAFE_ENV "=1)");
+		SKIP(return, "%s (runs with the fix of %s, or with %s=1)",
+		     "stock xen-gntalloc frees another file's grant here and later oopses",
+		     "tools/xen/stock-gntalloc-fix", STOCK_UNSAFE_ENV);
 
 	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fx.fd2);
@@ -692,6 +692,7 @@ TEST_F(partial_munmap, each_page_is_released_with_its_piece)
 		}
 	}
 }
+
 /* ---------------------------------------------------------------------- */
 /* fork: the last of parent and child to let go releases the page          */
 /* ---------------------------------------------------------------------- */

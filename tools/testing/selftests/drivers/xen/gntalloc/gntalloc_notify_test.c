@@ -27,15 +27,15 @@ FIXTURE_SETUP(notify)
 {
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN))
 		return;
-	self->ev2.fd_local = self->ev2.fd_remote = -1;
+	self->ev2.fd_local = -1;
+	self->ev2.fd_remote = -1;
 	ASSERT_EQ(0, evtchn_pair_open(&self->ev2));
 }
 
 FIXTURE_TEARDOWN_PARENT(notify)
 {
-	if (env_in_test_process(&self->fx.env)) {
+	if (env_in_test_process(&self->fx.env))
 		evtchn_pair_close(&self->ev2);
-	}
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
@@ -362,7 +362,8 @@ FIXTURE_VARIANT_ADD(notify_release, process_exit) {
 
 FIXTURE_SETUP(notify_release)
 {
-	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN | FX_PIPES | FX_NO_FILE))
+	if (!gntalloc_fixture_setup(_metadata, &self->fx,
+				    FX_GNTDEV | FX_EVTCHN | FX_PIPES | FX_NO_FILE))
 		return;
 }
 

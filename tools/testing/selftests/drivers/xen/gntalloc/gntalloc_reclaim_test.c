@@ -230,7 +230,8 @@ TEST_F(reclaim, a_stream_of_new_pending_grants_does_not_postpone_reclaim)
 	}
 
 	EXPECT_EQ(before.freed_total + 1, freed)
-		TH_LOG("G0 not freed %" PRIu64 " ms after the peer let go, while grants went pending every few ms",
+		TH_LOG("G0 not freed %" PRIu64
+		       " ms after the peer let go, while grants went pending every few ms",
 		       took);
 	EXPECT_TRUE(dripping)
 		TH_LOG("a drip ended before G0 came back: inconclusive");

@@ -247,7 +247,7 @@ static void count_op(struct stats *st, enum op op)
 	__atomic_add_fetch(&st->ops[op], 1, __ATOMIC_RELAXED);
 }
 
-static void __attribute__((format(printf, 2, 3)))
+static __printf(2, 3) void
 fail(struct worker *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -386,17 +386,20 @@ static void check_peer_view(struct worker *w, const struct allocation *a,
 
 	count_op(w->st, OP_CHECK);
 	if (rd64(addr) != p->tag)
-		fail(w, "peer: page %u of index %#" PRIx64 ": tag %#" PRIx64 ", want %#" PRIx64 " (%s)",
+		fail(w, "peer: page %u of index %#" PRIx64 ": tag %#" PRIx64
+		     ", want %#" PRIx64 " (%s)",
 		     page, a->index, rd64(addr), p->tag,
 		     is_released ? "released" : "maybe live");
 	if (rd64(addr + 8) != p->peer_val)
-		fail(w, "peer: page %u of index %#" PRIx64 ": its value %#" PRIx64 ", want %#" PRIx64,
+		fail(w, "peer: page %u of index %#" PRIx64 ": its value %#" PRIx64
+		     ", want %#" PRIx64,
 		     page, a->index, rd64(addr + 8), p->peer_val);
 	/* A page neither known live nor known released is not judged. */
 	b = READ_ONCE(addr[p->notify_off]);
 	if (is_released && p->notify & UNMAP_NOTIFY_CLEAR_BYTE) {
 		if (b)
-			fail(w, "peer: page %u of index %#" PRIx64 " released, byte %u still %#x: no notification",
+			fail(w, "peer: page %u of index %#" PRIx64
+			     " released, byte %u still %#x: no notification",
 			     page, a->index, p->notify_off, b);
 	} else if ((is_released || live(a, p)) && p->marked && b != MARK) {
 		fail(w, "peer: page %u of index %#" PRIx64 " (%s), byte %u is %#x: notified %s",
@@ -1188,7 +1191,8 @@ static void op_child_write(struct worker *w)
 	else if (ret)
 		fail(w, "a child writing to its copy of a mapping ended with %d", ret);
 	else if (rd64(addr) != val)
-		fail(w, "a child's write is not seen through the worker's mapping: %#" PRIx64 ", want %#" PRIx64,
+		fail(w, "%s: %#" PRIx64 ", want %#" PRIx64,
+		     "a child's write is not seen through the worker's mapping",
 		     rd64(addr), val);
 	else
 		count_op(w->st, OP_CHILD_WRITE);
@@ -1324,7 +1328,7 @@ static void worker_cleanup(struct worker *w)
  * those files outlive it; and its children, so that what they allocate is
  * counted.
  */
-static void __attribute__((noreturn)) worker_die(struct worker *w)
+static __noreturn void worker_die(struct worker *w)
 {
 	reap_children(w, true);
 	dealloc_shared(w);
@@ -1469,7 +1473,7 @@ static void process_ended(struct proc_slot *s, int status)
  * so that the process workers it forks map nothing of the threads' (a
  * fork copies every mapping of the device).
  */
-static void __attribute__((noreturn))
+static __noreturn void
 supervise(unsigned int first_id, unsigned int n, uint64_t deadline)
 {
 	uint64_t give_up = deadline + WORKER_EXIT_TIMEOUT_MS;
@@ -1518,10 +1522,10 @@ supervise(unsigned int first_id, unsigned int n, uint64_t deadline)
 	_exit(0);
 }
 
-static void usage(const char *prog)
+static void print_usage(const char *prog)
 {
-	printf("usage: %s [--duration SECONDS] [--seed N] [--threads N] [--processes N] [--headroom PAGES]\n",
-	       prog);
+	printf("usage: %s [--duration SECONDS] [--seed N] [--threads N]", prog);
+	printf(" [--processes N] [--headroom PAGES]\n");
 }
 
 static uint64_t parse_num(const char *s, const char *what, uint64_t max)
@@ -1581,10 +1585,10 @@ static void parse_args(int argc, char **argv)
 			cfg.headroom = parse_num(optarg, "headroom", 1U << 24);
 			break;
 		case 'h':
-			usage(argv[0]);
+			print_usage(argv[0]);
 			exit(0);
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 			exit(KSFT_FAIL);
 		}
 	}
@@ -1614,8 +1618,8 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	ksft_print_header();
 	if (access(GNTALLOC_DEV, F_OK))
-		ksft_exit_skip("%s is missing: xen-gntalloc is not loaded, or this is not a Xen domain\n",
-			       GNTALLOC_DEV);
+		ksft_exit_skip("%s is missing: %s\n", GNTALLOC_DEV,
+			       "xen-gntalloc is not loaded, or this is not a Xen domain");
 	if (!have_counters())
 		ksft_exit_skip("%s is missing: stock driver, no counters to check\n",
 			       GNTALLOC_SYSFS);
@@ -1623,10 +1627,12 @@ int main(int argc, char **argv)
 		ksft_exit_skip("%s or %s is missing: load xen-gntdev and xen-evtchn\n",
 			       GNTDEV_DEV, EVTCHN_DEV);
 	ksft_set_plan(5);
-	ksft_print_msg("gntalloc_stress: seed %" PRIu64 ", %u s, %u threads, %u processes, headroom %u pages\n",
+	ksft_print_msg("gntalloc_stress: seed %" PRIu64
+		       ", %u s, %u threads, %u processes, headroom %u pages\n",
 		       cfg.seed, cfg.seconds, cfg.threads, cfg.processes,
 		       cfg.headroom);
-	ksft_print_msg("gntalloc_stress: reproduce with: gntalloc_stress --seed %" PRIu64 " --duration %u\n",
+	ksft_print_msg("gntalloc_stress: reproduce with: gntalloc_stress --seed %" PRIu64
+		       " --duration %u\n",
 		       cfg.seed, cfg.seconds);
 
 	all_stats = mmap(NULL, MAX_WORKERS * sizeof(*all_stats),
@@ -1708,20 +1714,26 @@ int main(int argc, char **argv)
 	ksft_print_msg("gntalloc_stress: operations by kind:\n");
 	for (op = 0; op < NR_OPS; op++)
 		ksft_print_msg("  %-18s %10" PRIu64 "\n", op_names[op], total[op]);
-	ksft_print_msg("gntalloc_stress: %" PRIu64 " pages allocated; the gauges settled %" PRIu64 " ms after the end\n",
+	ksft_print_msg("gntalloc_stress: %" PRIu64
+		       " pages allocated; the gauges settled %" PRIu64
+		       " ms after the end\n",
 		       pages, waited);
 
 	/* Figures above, fixed names below: one KTAP result per promise. */
 	ksft_print_msg("errors: %" PRIu64 "\n", errors);
 	ksft_test_result(errors == 0, "every_operation_and_check_succeeded\n");
 	ksft_test_result(idle_workers == 0, "every_worker_made_progress\n");
-	ksft_print_msg("in_use %" PRIu64 "/%" PRIu64 ", pending %" PRIu64 "/%" PRIu64 ", mapped %" PRIu64 "/%" PRIu64 ", open_files %" PRIu64 "/%" PRIu64 " (now/before)\n",
+	ksft_print_msg("in_use %" PRIu64 "/%" PRIu64 ", pending %" PRIu64 "/%" PRIu64
+		       ", mapped %" PRIu64 "/%" PRIu64 ", open_files %" PRIu64 "/%" PRIu64
+		       " (now/before)\n",
 		       end.in_use, base.in_use, end.pending, base.pending,
 		       end.mapped, base.mapped, end.open_files, base.open_files);
 	ksft_test_result(end.in_use == base.in_use && end.pending == base.pending &&
 			 end.mapped == base.mapped && end.open_files == base.open_files,
 			 "gauges_back_at_baseline\n");
-	ksft_print_msg("allocated_total %+" PRId64 ", freed_total %+" PRId64 " for %" PRIu64 " pages allocated; allocated_total - freed_total %" PRIu64 ", in_use %" PRIu64 "\n",
+	ksft_print_msg("allocated_total %+" PRId64 ", freed_total %+" PRId64 " for %" PRIu64
+		       " pages allocated; allocated_total - freed_total %" PRIu64
+		       ", in_use %" PRIu64 "\n",
 		       (int64_t)(end.allocated_total - base.allocated_total),
 		       (int64_t)(end.freed_total - base.freed_total), pages,
 		       end.allocated_total - end.freed_total, end.in_use);
@@ -1729,7 +1741,8 @@ int main(int argc, char **argv)
 			 end.allocated_total - base.allocated_total == pages &&
 			 end.freed_total - base.freed_total == pages,
 			 "no_page_lost\n");
-	ksft_print_msg("limit_hits %+" PRId64 " for %" PRIu64 " ENOSPC, alloc_failures %+" PRId64 ", peak %" PRIu64 ", limit %" PRIu64 "\n",
+	ksft_print_msg("limit_hits %+" PRId64 " for %" PRIu64 " ENOSPC, alloc_failures %+" PRId64
+		       ", peak %" PRIu64 ", limit %" PRIu64 "\n",
 		       (int64_t)(end.limit_hits - base.limit_hits),
 		       total[OP_ALLOC_ENOSPC],
 		       (int64_t)(end.alloc_failures - base.alloc_failures),

@@ -337,7 +337,7 @@ FIXTURE_TEARDOWN_PARENT(limit_parse)
 
 /* Write the variant's input to @path and check the outcome on @path. */
 static void check_parse(struct __test_metadata *_metadata,
-			const FIXTURE_VARIANT(limit_parse) *variant,
+			const struct _fixture_variant_limit_parse *variant,
 			const char *path)
 {
 	uint64_t value = 0;
@@ -349,9 +349,9 @@ static void check_parse(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, read_u64_file(path, &value));
 	if (variant->error) {
 		EXPECT_EQ(777U, value) TH_LOG("a refused write changed the limit");
-	} else {
-		EXPECT_EQ(variant->value, value);
+		return;
 	}
+	EXPECT_EQ(variant->value, value);
 }
 
 TEST_F(limit_parse, through_the_module_parameter)

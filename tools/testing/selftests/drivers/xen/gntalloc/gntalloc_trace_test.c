@@ -326,11 +326,13 @@ static void tracing_stop(struct __test_metadata *_metadata, struct tracing *tr,
 /* Read the trace buffer into self->tr.log. */
 #define READ_TRACE() ASSERT_EQ(0, trace_read(&self->tr.log))
 
-/* Assert @cond about self->tr.log; show the whole log if it fails. */
+/* Assert @cond about self->tr.log; show it and the whole log if it fails. */
 #define TRACE_CHECK(cond) do { \
-	if (!(cond)) \
+	bool _ok = (cond); \
+	ASSERT_TRUE(_ok) { \
+		TH_LOG("%s", #cond); \
 		dump_log(_metadata, &self->tr.log); \
-	ASSERT_TRUE(cond); \
+	} \
 } while (0)
 
 FIXTURE(trace) {
@@ -351,8 +353,6 @@ FIXTURE_TEARDOWN_PARENT(trace)
 {
 	bool in_test = env_in_test_process(&self->fx.env);
 
-	if (in_test) {
-	}
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 	tracing_stop(_metadata, &self->tr, in_test);
 }

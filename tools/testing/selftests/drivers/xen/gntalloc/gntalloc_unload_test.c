@@ -123,9 +123,8 @@ FIXTURE_SETUP(unload)
 
 FIXTURE_TEARDOWN_PARENT(unload)
 {
-	if (env_in_test_process(&self->fx.env)) {
+	if (env_in_test_process(&self->fx.env))
 		close_if_open(self->kmsg);
-	}
 	if (self->dyndbg)
 		write_str_file(DYNDBG_CONTROL, GNTTAB_DYNDBG "-p");
 	/* A test that unloaded the module and failed must not leave it out. */
@@ -217,8 +216,8 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	if (!self->fx.env.counters)
 		SKIP(return, "%s is missing: stock driver", GNTALLOC_SYSFS);
 	if (access(module_path(), R_OK))
-		SKIP(return, "%s is missing: the module could not be loaded again (GNTALLOC_MODULE=)",
-		     module_path());
+		SKIP(return, "%s is missing: %s", module_path(),
+		     "the module could not be loaded again (GNTALLOC_MODULE=)");
 	if (access(GNTDEV_DEV, F_OK))
 		SKIP(return, "%s is missing: load xen-gntdev", GNTDEV_DEV);
 	ASSERT_EQ(0U, self->fx.env.base.open_files) TH_LOG("another program holds the device");
@@ -293,9 +292,11 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 		sleep_ms(50);
 	}
 	if (self->dyndbg) {
-		EXPECT_TRUE(freed) TH_LOG("the grant-table core did not free every page within %d ms",
-					  DRAIN_TIMEOUT_MS);
-		TH_LOG("the grant-table core freed the %d pages %" PRIu64 " ms after the peer unmapped them",
+		EXPECT_TRUE(freed)
+			TH_LOG("the grant-table core did not free every page within %d ms",
+			       DRAIN_TIMEOUT_MS);
+		TH_LOG("the grant-table core freed the %d pages %" PRIu64
+		       " ms after the peer unmapped them",
 		       N, now_ms() - start);
 	}
 
