@@ -26,7 +26,13 @@
 # a new series is checked out over the old one (only the files that differ change) and the
 # kernel rebuilt incrementally, a few minutes; "commit" names the one built.
 #
-# Environment: KERNEL (6.1 or 6.12; default 6.1), GNTALLOC_CACHE, JOBS (default 2), DEBUG_SERIES.
+# Per kernel, debug-kernel-$KERNEL.config (if there is one) is merged over the fragment: an
+# option it sets replaces that option's line of debug-kernel.config (7.3 goes without DEBUG_VM,
+# which trips an upstream WARN at boot). DEBUG_OVERRIDE names another file instead, or none
+# when set and empty.
+#
+# Environment: KERNEL (6.1 or 6.12; default 6.1), GNTALLOC_CACHE, JOBS (default 2), DEBUG_SERIES,
+# DEBUG_OVERRIDE.
 # stdout carries only KEY=VALUE lines (DEBUG_KDIR, DEBUG_KABI, DEBUG_VMLINUZ, DEBUG_KMODROOT);
 # everything else goes to stderr. With -o FILE they go to FILE as a make fragment, the same
 # form as provision.sh -o writes ("P_KEY := VALUE", "P_FILES += PATH"), for the test bed's
@@ -146,6 +152,25 @@ if [ -n "$BUILTIN" ]; then
 	trap 'rm -f "$FRAGMENT"' EXIT
 fi
 # ---- end of built in
+
+# the per-kernel options: the fragment's lines for the options they set give way to them
+OVERRIDE=${DEBUG_OVERRIDE-$here/debug-kernel-$KERNEL.config}
+if [ -n "$OVERRIDE" ] && [ -f "$OVERRIDE" ]; then
+	mkdir -p "$CACHE/debug-kernel"
+	merged=$CACHE/debug-kernel/.fragment-override.$$
+	awk 'function opt(l) {
+		if (match(l, /^CONFIG_[A-Za-z0-9_]+=/)) return substr(l, 1, RLENGTH - 1)
+		if (l ~ /^# CONFIG_[A-Za-z0-9_]+ is not set$/) { split(l, w, " "); return w[2] }
+		return ""
+	     }
+	     FNR == NR { if (opt($0) != "") over[opt($0)] = 1; next }
+	     !(opt($0) in over)' "$OVERRIDE" "$FRAGMENT" >"$merged"
+	grep -E '^(CONFIG_|# CONFIG_)' "$OVERRIDE" >>"$merged" || :
+	[ -z "$BUILTIN" ] || rm -f "$FRAGMENT"
+	FRAGMENT=$merged
+	trap 'rm -f "$FRAGMENT"' EXIT
+	say "$(basename "$OVERRIDE") merged over the fragment"
+fi
 
 hash=$({ echo "recipe $RECIPE"; cat "$FRAGMENT"; } | sha256sum | cut -c1-12)
 dir=$CACHE/debug-kernel/linux-source-${KERNEL}_${SRC_VER//:/%3a}-$hash${BUILTIN:+-builtin}

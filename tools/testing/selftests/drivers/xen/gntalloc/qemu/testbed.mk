@@ -117,8 +117,17 @@ $(DEBUG_GOALS): override XDOMAIN := 0
 # unloads it, is left out of the list (it would skip, and a skip fails the run).
 DEBUG_BUILTIN      = $(P_DEBUG_BUILTIN)
 DEBUG_SERIES_BUILD = $(filter $(PATCHES_KERNEL),$(KERNEL))
-DEBUG_KERNEL_ENV   = $(if $(DEBUG_SERIES_BUILD),DEBUG_SERIES=$(PATCHES_DIR)/linux)
-DEBUG_KERNEL_DEPS  = $(if $(DEBUG_SERIES_BUILD),$(PATCHES_DIR)/linux.commit)
+# The options of KERNEL's debug kernel that differ from debug-kernel.config (7.3: no DEBUG_VM,
+# an upstream WARN at boot); DEBUG_OVERRIDE= builds it from debug-kernel.config alone.
+DEBUG_OVERRIDE    ?= $(wildcard $(QEMU_DIR)/debug-kernel-$(KERNEL).config)
+DEBUG_KERNEL_ENV   = DEBUG_OVERRIDE='$(DEBUG_OVERRIDE)' \
+	$(if $(DEBUG_SERIES_BUILD),DEBUG_SERIES=$(PATCHES_DIR)/linux)
+DEBUG_KERNEL_DEPS  = $(if $(DEBUG_SERIES_BUILD),$(PATCHES_DIR)/linux.commit) \
+	$(DEBUG_OVERRIDE) $(DEBUG_BUILD)/override
+# (rewritten only when DEBUG_OVERRIDE changes: debug-kernel.mk is remade then)
+$(DEBUG_BUILD)/override: FORCE
+	@mkdir -p $(@D)
+	@[ -f $@ ] && [ "$$(cat $@)" = '$(DEBUG_OVERRIDE)' ] || echo '$(DEBUG_OVERRIDE)' >$@
 
 check-debug: debug-module debug-selftests gntstat ## the selftests and fault injection in a debug dom0
 	@echo '$@: debug kernel $(KABI)$(if $(DEBUG_BUILTIN), with xen-gntalloc built in)'
