@@ -676,7 +676,7 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	ASSERT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(SIGKILL, WTERMSIG(status));
 
-	EXPECT_EQ(0U, READ_ONCE(op->gref_ids[N - 1]))
+	EXPECT_EQ(0U, READ_ONCE(op->gref_ids_flex[N - 1]))
 		TH_LOG("the ALLOC of %d pages went on to the end after SIGKILL", N);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGES_ALL, &after));
 	EXPECT_EQ(before.allocated_total, after.allocated_total);
