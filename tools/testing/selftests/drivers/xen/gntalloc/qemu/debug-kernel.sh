@@ -265,7 +265,7 @@ if [ ! -f "$dir/complete" ]; then
 	[ -z "$BUILTIN" ] || echo "$COMMIT" >"$dir/commit"
 	[ -z "$BUILTIN" ] || echo "$SERIES_TREE" >"$dir/tree"
 	echo "$((SECONDS - start))" >"$dir/complete"
-	say "built $release in $((SECONDS - start)) s"
+	say "built $(cat "$dir/build/include/config/kernel.release") in $((SECONDS - start)) s"
 fi
 
 release=$(cat "$dir/build/include/config/kernel.release")
