@@ -31,6 +31,10 @@
 # which trips an upstream WARN at boot). DEBUG_OVERRIDE names another file instead, or none
 # when set and empty.
 #
+# Built in, debug-kernel-$KERNEL.fixes/*.patch (if any) are applied over the series: the test
+# bed's own fixes of upstream bugs that stop that kernel from booting (7.3: one), each named
+# with its reproducer in ../reproducers/.
+#
 # Environment: KERNEL (6.1 or 6.12; default 6.1), GNTALLOC_CACHE, JOBS (default 2), DEBUG_SERIES,
 # DEBUG_OVERRIDE.
 # stdout carries only KEY=VALUE lines (DEBUG_KDIR, DEBUG_KABI, DEBUG_VMLINUZ, DEBUG_KMODROOT);
@@ -129,7 +133,7 @@ SRC_VER=$(sed -n 's/^SRC_VER=//p' <<<"$src_out")
 
 # ---- built in: the series' kernel
 BUILTIN=${DEBUG_SERIES:+y}
-KBUILD_ENV=() KBUILD_CC=()
+KBUILD_ENV=() KBUILD_CC=() FIXES=()
 if [ -n "$BUILTIN" ]; then
 	prov=$(KERNEL=$KERNEL GNTALLOC_CACHE=$CACHE "$here/provision.sh" headers pristine)
 	PRISTINE=$(sed -n 's/^PRISTINE=//p' <<<"$prov")
@@ -139,6 +143,13 @@ if [ -n "$BUILTIN" ]; then
 	# what is built is the series' tree: a new commit of the same tree (our HEAD's date is the
 	# series') rebuilds nothing
 	SERIES_TREE=$(git -C "$DEBUG_SERIES" rev-parse "$COMMIT^{tree}")
+	# The test bed's fixes of upstream bugs that stop this kernel from booting with the
+	# fragment (debug-kernel-$KERNEL.fixes/*.patch, each with its reproducer), applied over
+	# the series: part of what is built, so a changed fix rebuilds like a changed series.
+	mapfile -t FIXES < <(ls "$here/debug-kernel-$KERNEL.fixes/"*.patch 2>/dev/null || :)
+	if [ "${#FIXES[@]}" -gt 0 ]; then
+		SERIES_TREE=$SERIES_TREE+$(cat "${FIXES[@]}" | sha256sum | cut -c1-12)
+	fi
 	# the kernel's own compiler, in its Debian release (none for the machine's own release)
 	# (which has gcc-N only, no gcc)
 	if [ -n "$BUILDROOT" ]; then
@@ -204,6 +215,11 @@ checkout_series() {
 	[ -d "$dir/src/.git" ] || git clone -q --shared --no-checkout "$PRISTINE" "$dir/src"
 	git -C "$dir/src" fetch -q "$DEBUG_SERIES" gntalloc
 	git -C "$dir/src" checkout -q -f --detach "$COMMIT"
+	local p
+	for p in "${FIXES[@]}"; do
+		git -C "$dir/src" apply "$p" || die "$(basename "$p") does not apply to the series"
+		say "applied $(basename "$p") (a fix of the test bed's)"
+	done
 }
 [ -z "$BUILTIN" ] || SRC_TREE=$dir/src
 

@@ -122,7 +122,8 @@ DEBUG_SERIES_BUILD = $(filter $(PATCHES_KERNEL),$(KERNEL))
 DEBUG_OVERRIDE    ?= $(wildcard $(QEMU_DIR)/debug-kernel-$(KERNEL).config)
 DEBUG_KERNEL_ENV   = DEBUG_OVERRIDE='$(DEBUG_OVERRIDE)' \
 	$(if $(DEBUG_SERIES_BUILD),DEBUG_SERIES=$(PATCHES_DIR)/linux)
-DEBUG_KERNEL_DEPS  = $(if $(DEBUG_SERIES_BUILD),$(PATCHES_DIR)/linux.commit) \
+DEBUG_KERNEL_DEPS  = $(if $(DEBUG_SERIES_BUILD),$(PATCHES_DIR)/linux.commit \
+	$(wildcard $(QEMU_DIR)/debug-kernel-$(KERNEL).fixes/*.patch)) \
 	$(DEBUG_OVERRIDE) $(DEBUG_BUILD)/override
 # (rewritten only when DEBUG_OVERRIDE changes: debug-kernel.mk is remade then)
 $(DEBUG_BUILD)/override: FORCE
