@@ -143,9 +143,12 @@ static int __init gntalloc_init(void)
 		return -ENODEV;
 	}
 
-	err = gntalloc_grants_init();
+	err = gntalloc_quota_init();
 	if (err)
 		return err;
+	err = gntalloc_grants_init();
+	if (err)
+		goto err_quota_exit;
 	err = alloc_chrdev_region(&gntalloc_devt, 0, 1, "gntalloc");
 	if (err)
 		goto err_grants_exit;
@@ -165,6 +168,8 @@ err_unregister_region:
 	unregister_chrdev_region(gntalloc_devt, 1);
 err_grants_exit:
 	gntalloc_grants_exit();
+err_quota_exit:
+	gntalloc_quota_exit();
 	return err;
 }
 
@@ -175,6 +180,7 @@ static void __exit gntalloc_exit(void)
 	class_unregister(&gntalloc_class);
 	unregister_chrdev_region(gntalloc_devt, 1);
 	gntalloc_grants_exit();
+	gntalloc_quota_exit();
 }
 
 module_init(gntalloc_init);

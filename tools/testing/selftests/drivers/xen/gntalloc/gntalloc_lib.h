@@ -362,6 +362,46 @@ static inline uint64_t counter(const char *name)
 	return val;
 }
 
+/* A tunable of GNTALLOC_SYSFS (domain_limit, grant_reserve, ...) */
+static inline int set_tunable(const char *name, uint64_t val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s", name);
+	return write_u64_file(path, val);
+}
+
+#define DOMAIN_LIMITS		GNTALLOC_SYSFS "/domain_limits"
+
+/* Remove every per-domain quota of domain_limits: 0 or -errno. */
+static inline int clear_domain_limits(void)
+{
+	char buf[4096], line[32], *p, *nl;
+	unsigned int domid;
+	int err, fd;
+	ssize_t n;
+
+	fd = open(DOMAIN_LIMITS, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl || sscanf(p, "%u", &domid) != 1)
+			return -EIO;
+		snprintf(line, sizeof(line), "%u default\n", domid);
+		err = write_str_file(DOMAIN_LIMITS, line);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* The limit, through the module parameter that both drivers have. */
 static inline int get_limit(uint64_t *limit)
 {

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Quarantine of grant references.
+ *
+ * When a grant ends, its reference number would go straight back to the
+ * grant table's free list, where the next user (blkfront, netfront, another
+ * process) takes it at once; a peer that maps the old number late would then
+ * map a stranger's page.  So an ended reference is held back for
+ * quarantine_ms: while it is held, the entry grants nothing and a late
+ * mapper fails cleanly.  The page itself is freed as soon as the peer has
+ * let go; only the reference (and our 40-byte record of it) waits.
+ *
+ * How the reference is held.  The kernel has no silent way to end a peer's
+ * access without freeing the reference: gnttab_end_foreign_access_ref()
+ * prints a warning every time the peer still maps the page, which is the
+ * normal case for pending pages.  So access is ended the race-free way,
+ * gnttab_try_end_foreign_access(), which puts the reference at the head of
+ * the grant table's free list, and the reference is taken back from there
+ * at once with gnttab_alloc_grant_references(1).  The free list is a stack
+ * (6.1 to 7.3), so that is the same reference unless another CPU took it in
+ * the few instructions between.  Then we hold whatever we got (it grants
+ * nothing either) and count the one that escaped as given back early, in
+ * quarantine_shortened: the counter says how often the guarantee was not
+ * kept, for whatever reason.
+ *
+ * The quarantine gives way rather than fail an ALLOC: when the grant-table
+ * reserve or a full table stands in the way, the oldest references go back
+ * early (gntalloc_quarantine_shorten(), counted in quarantine_shortened).
+ * Held references count as grant entries against the reserve, not as pages
+ * against the limit (they hold no memory).  Module exit gives them all back.
+ */
+
+#include "gntalloc-common.h"
+
+#include <linux/jiffies.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <xen/grant_table.h>
+
+unsigned int gntalloc_quarantine_ms = 2000;
+
+/* Oldest first: released times only grow along it */
+static DEFINE_SPINLOCK(gntalloc_quarantine_lock);
+static LIST_HEAD(gntalloc_quarantine_list);	/* under the spinlock */
+
+static void gntalloc_quarantine_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gntalloc_quarantine_work,
+			    gntalloc_quarantine_work_fn);
+
+/* Give the references of @batch back to the grant table. */
+static unsigned long gntalloc_quarantine_free(struct list_head *batch)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long freed = 0;
+
+	list_for_each_entry_safe(grant, next, batch, node) {
+		gnttab_free_grant_reference(grant->gref);
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		if (!(++freed % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
+	}
+	atomic_long_sub(freed, &gntalloc_stats.quarantined);
+	atomic_long_sub(freed, &gntalloc_stats.entries);
+	return freed;
+}
+
+/*
+ * Move to @batch the references released before @before (all of them if
+ * @all), at most @max.  Returns how many.
+ */
+static unsigned long gntalloc_quarantine_take(struct list_head *batch,
+					      unsigned long max, bool all,
+					      unsigned long before)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long taken = 0;
+
+	spin_lock(&gntalloc_quarantine_lock);
+	list_for_each_entry_safe(grant, next, &gntalloc_quarantine_list, node) {
+		if (taken >= max ||
+		    (!all && time_after(grant->released, before)))
+			break;
+		list_move_tail(&grant->node, batch);
+		taken++;
+	}
+	spin_unlock(&gntalloc_quarantine_lock);
+	return taken;
+}
+
+/*
+ * Give back what has served its time, then sleep until the oldest of the
+ * rest has.  Lowering quarantine_ms kicks it (gntalloc_quarantine_kick()).
+ */
+static void gntalloc_quarantine_work_fn(struct work_struct *work)
+{
+	unsigned long ms = READ_ONCE(gntalloc_quarantine_ms);
+	unsigned long now = jiffies, wait = 0;
+	struct gntalloc_grant *oldest;
+	LIST_HEAD(batch);
+
+	gntalloc_quarantine_take(&batch, ULONG_MAX, false,
+				 now - msecs_to_jiffies(ms));
+	gntalloc_quarantine_free(&batch);
+
+	spin_lock(&gntalloc_quarantine_lock);
+	oldest = list_first_entry_or_null(&gntalloc_quarantine_list,
+					  struct gntalloc_grant, node);
+	if (oldest) {
+		wait = oldest->released + msecs_to_jiffies(ms) - jiffies;
+		if ((long)wait < 1)
+			wait = 1;
+		mod_delayed_work(system_wq, &gntalloc_quarantine_work, wait);
+	}
+	spin_unlock(&gntalloc_quarantine_lock);
+}
+
+/**
+ * gntalloc_quarantine_end_access() - end the peer's access to @grant
+ * @grant: a released grant, on no list
+ *
+ * If the peer no longer maps the page, the page is freed and the grant is
+ * freed too, or, with quarantine on, kept on the quarantine list holding
+ * its reference.  The grant's entry is no longer counted in_use by the
+ * caller either way; its entry still is while quarantined.
+ *
+ * Return: false, with nothing done, while the peer still maps the page.
+ */
+bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant)
+{
+	unsigned int ms = READ_ONCE(gntalloc_quarantine_ms);
+	grant_ref_t head, ref;
+	bool idle;
+
+	if (!gnttab_try_end_foreign_access(grant->gref))
+		return false;
+	__free_page(grant->page);
+
+	/* Take the reference back: see the top of this file */
+	if (!ms || gnttab_alloc_grant_references(1, &head)) {
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		atomic_long_dec(&gntalloc_stats.entries);
+		if (ms)
+			atomic_long_inc(&gntalloc_stats.quarantine_shortened);
+		return true;
+	}
+	ref = gnttab_claim_grant_reference(&head);
+	if (ref != grant->gref)
+		atomic_long_inc(&gntalloc_stats.quarantine_shortened);
+	grant->gref = ref;
+	grant->released = jiffies;
+	atomic_long_inc(&gntalloc_stats.quarantined);
+
+	spin_lock(&gntalloc_quarantine_lock);
+	idle = list_empty(&gntalloc_quarantine_list);
+	list_add_tail(&grant->node, &gntalloc_quarantine_list);
+	if (idle)
+		mod_delayed_work(system_wq, &gntalloc_quarantine_work,
+				 msecs_to_jiffies(ms) + 1);
+	spin_unlock(&gntalloc_quarantine_lock);
+	return true;
+}
+
+/**
+ * gntalloc_quarantine_shorten() - give back up to @count references early
+ * @count: how many an ALLOC needs
+ *
+ * The oldest go first; each counts in quarantine_shortened.
+ *
+ * Return: how many were given back.
+ */
+unsigned long gntalloc_quarantine_shorten(unsigned long count)
+{
+	unsigned long freed;
+	LIST_HEAD(batch);
+
+	if (!atomic_long_read(&gntalloc_stats.quarantined))
+		return 0;
+	gntalloc_quarantine_take(&batch, count, true, 0);
+	freed = gntalloc_quarantine_free(&batch);
+	atomic_long_add(freed, &gntalloc_stats.quarantine_shortened);
+	return freed;
+}
+
+/* quarantine_ms changed: look at the list again now. */
+void gntalloc_quarantine_kick(void)
+{
+	mod_delayed_work(system_wq, &gntalloc_quarantine_work, 0);
+}
+
+/* Module exit: every reference goes back to the grant table. */
+void gntalloc_quarantine_exit(void)
+{
+	LIST_HEAD(batch);
+
+	cancel_delayed_work_sync(&gntalloc_quarantine_work);
+	gntalloc_quarantine_take(&batch, ULONG_MAX, true, 0);
+	gntalloc_quarantine_free(&batch);
+}
