@@ -128,9 +128,9 @@ struct ioctl_gntalloc_unmap_notify {
  * initialises an array of names; as "__u64 name;" it is the body of a struct
  * with one field per file.
  *
- * Every refused or failed ALLOC counts in exactly one of the cause totals
- * limit_hits to nomem_failures; alloc_failures is, as before them, the sum
- * of table_full_failures and nomem_failures.  /sys/class/gntalloc/gntalloc/
+ * Every ALLOC refused or failed for want of a resource counts in exactly
+ * one of the cause totals limit_hits to nomem_failures; alloc_failures is,
+ * as before them, the sum of table_full_failures and nomem_failures.  /sys/class/gntalloc/gntalloc/
  * domain_limits (the per-domain overrides, a table) is not in this list.
  */
 #define GNTALLOC_SYSFS_FILES {						\
