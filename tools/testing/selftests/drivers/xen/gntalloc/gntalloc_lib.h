@@ -373,6 +373,26 @@ static inline int set_tunable(const char *name, uint64_t val)
 
 #define DOMAIN_LIMITS		GNTALLOC_SYSFS "/domain_limits"
 
+/*
+ * Quarantine off, and every reference it held given back (the driver's work
+ * does it at once): quarantined then stays 0.  0, -ETIMEDOUT or -errno.
+ */
+static inline int quarantine_off(void)
+{
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	char path[128];
+	uint64_t held;
+	int err = set_tunable("quarantine_ms", 0);
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/quarantined");
+	while (!err && !(err = read_u64_file(path, &held)) && held) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+	}
+	return err;
+}
+
 /* Remove every per-domain quota of domain_limits: 0 or -errno. */
 static inline int clear_domain_limits(void)
 {

@@ -109,14 +109,6 @@ static int wait_quarantine_empty(void)
 	return 0;
 }
 
-/* Quarantine off, and what it held given back: entries then stay put. */
-static int quarantine_off(void)
-{
-	int err = set_tunable("quarantine_ms", 0);
-
-	return err ? err : wait_quarantine_empty();
-}
-
 /* Grant entries gntalloc holds now: pages in use and quarantined refs */
 static uint64_t entries_held(void)
 {
