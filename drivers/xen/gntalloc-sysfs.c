@@ -210,6 +210,7 @@ static ssize_t domain_limits_store(struct device *dev,
 	const char *space = memchr(buf, ' ', len);
 	size_t pages_len, domid_len;
 	unsigned int domid, pages = 0;
+	char domid_buf[24];
 	bool set;
 	int ret;
 
@@ -217,7 +218,17 @@ static ssize_t domain_limits_store(struct device *dev,
 		return -EINVAL;
 	domid_len = space - buf;
 	pages_len = len - domid_len - 1;
-	ret = gntalloc_parse_uint(buf, domid_len, &domid);
+	/*
+	 * The parser reads up to a NUL: DOMID gets a copy of its own.  All
+	 * digits but too long for the copy, it is too large.
+	 */
+	if (!domid_len || domid_len != strspn(buf, "0123456789"))
+		return -EINVAL;
+	if (domid_len >= sizeof(domid_buf))
+		return -ERANGE;
+	memcpy(domid_buf, buf, domid_len);
+	domid_buf[domid_len] = '\0';
+	ret = gntalloc_parse_uint(domid_buf, domid_len, &domid);
 	if (ret)
 		return ret;
 	if (domid >= DOMID_FIRST_RESERVED)

@@ -954,7 +954,7 @@ static const char *quota_is(const char *want)
 {
 	char buf[64];
 
-	if (read_str_file(DOMAIN_LIMITS, buf, sizeof(buf)))
+	if (read_buf_file(DOMAIN_LIMITS, buf, sizeof(buf)) < 0)
 		return "domain_limits cannot be read";
 	return strcmp(buf, want) ? "domain_limits is not what it should be" : NULL;
 }

@@ -115,6 +115,14 @@ static uint64_t entries_held(void)
 	return counter("in_use") + counter("quarantined");
 }
 
+/* The whole of a file that is a table, lines and all: 0 or -errno. */
+static int read_table(const char *path, char *buf, size_t size)
+{
+	ssize_t len = read_buf_file(path, buf, size);
+
+	return len < 0 ? (int)len : 0;
+}
+
 static int set_domain_limit(unsigned int domid, const char *pages)
 {
 	char line[64];
@@ -247,7 +255,7 @@ TEST_F(quota, domain_limits_override_domain_limit_for_one_domain)
 
 	ASSERT_EQ(0, set_tunable("domain_limit", 2));
 	ASSERT_EQ(0, set_domain_limit(OTHER_DOMID, "5"));
-	ASSERT_EQ(0, read_str_file(DOMAIN_LIMITS, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_table(DOMAIN_LIMITS, buf, sizeof(buf)));
 	EXPECT_STREQ("1 5\n", buf);
 
 	ASSERT_EQ(0, gntalloc_alloc(self->fds[0], OTHER_DOMID, 0, 5, NULL, NULL));
@@ -259,11 +267,11 @@ TEST_F(quota, domain_limits_override_domain_limit_for_one_domain)
 
 	/* A quota of 0 shuts one domain out; "default" lets it back. */
 	ASSERT_EQ(0, set_domain_limit(THIRD_DOMID, "0"));
-	ASSERT_EQ(0, read_str_file(DOMAIN_LIMITS, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_table(DOMAIN_LIMITS, buf, sizeof(buf)));
 	EXPECT_STREQ("1 5\n2 0\n", buf);
 	ASSERT_EQ(0, set_domain_limit(OTHER_DOMID, "default"));
 	ASSERT_EQ(0, set_domain_limit(THIRD_DOMID, "default"));
-	ASSERT_EQ(0, read_str_file(DOMAIN_LIMITS, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_table(DOMAIN_LIMITS, buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
 	/* Removing what is not there is no error. */
 	ASSERT_EQ(0, set_domain_limit(OTHER_DOMID, "default"));
@@ -277,8 +285,8 @@ TEST_F(quota, debugfs_domains_shows_use_against_the_quota)
 	ASSERT_EQ(0, set_domain_limit(OTHER_DOMID, "7"));
 	ASSERT_EQ(0, set_domain_limit(THIRD_DOMID, "9"));
 	ASSERT_EQ(0, gntalloc_alloc(self->fds[0], OTHER_DOMID, 0, 3, NULL, NULL));
-	ASSERT_EQ(0, read_str_file("/sys/kernel/debug/gntalloc/domains", buf,
-				   sizeof(buf)));
+	ASSERT_EQ(0, read_table("/sys/kernel/debug/gntalloc/domains", buf,
+				sizeof(buf)));
 	EXPECT_EQ(0, strncmp(buf, "# domid grants pending limit\n", 29));
 	snprintf(want, sizeof(want), "\n%d 3 0 7\n", OTHER_DOMID);
 	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
@@ -314,7 +322,7 @@ TEST_F(quota, domain_limits_parse_strictly)
 		EXPECT_EQ(refused[i].err, write_str_file(DOMAIN_LIMITS,
 							 refused[i].line))
 			TH_LOG("\"%s\"", refused[i].line);
-		ASSERT_EQ(0, read_str_file(DOMAIN_LIMITS, buf, sizeof(buf)));
+		ASSERT_EQ(0, read_table(DOMAIN_LIMITS, buf, sizeof(buf)));
 		EXPECT_STREQ("", buf) TH_LOG("after \"%s\"", refused[i].line);
 	}
 	for (i = 0; i < ARRAY_SIZE(accepted); i++) {
@@ -322,7 +330,7 @@ TEST_F(quota, domain_limits_parse_strictly)
 
 		EXPECT_EQ(0, err) TH_LOG("refused line %zu", i);
 	}
-	ASSERT_EQ(0, read_str_file(DOMAIN_LIMITS, buf, sizeof(buf)));
+	ASSERT_EQ(0, read_table(DOMAIN_LIMITS, buf, sizeof(buf)));
 	EXPECT_STREQ("1 4294967295\n", buf);
 }
 
