@@ -198,7 +198,7 @@ static bool gntalloc_end_access(struct gntalloc_grant *grant)
  * @domid: the peer domain
  * @count: number of pages, at least 1
  *
- * Charges the file, the domain, the global limit and the grant table
+ * Charges the global limit, the domain, the file and the grant table
  * (gntalloc_quota_charge()).  If a budget other than the file's is in the
  * way, retries the pending pages first; if the reserve still is, gives
  * quarantined references back early.  ALLOCs that retry queue on

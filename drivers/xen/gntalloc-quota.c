@@ -160,40 +160,43 @@ static unsigned long gntalloc_entries_bound(void)
  * @count: number of grants, at least 1
  * @cause: set to the budget in the way on failure
  *
- * The budgets are tried from the narrowest (the file) to the widest (the
- * grant table); a failure gives back what was taken.  Nothing is counted
- * here: the caller may retry after reclaim, then reports with
- * gntalloc_quota_fail().
+ * The global limit is tried first, as it always was: a request beyond it
+ * fails for it, whatever else it would exceed.  Past it, @count and every
+ * domain's and file's use are at most UINT_MAX (each is part of in_use),
+ * so their checks cannot overflow.  Then the domain's quota, the file's
+ * limit and the grant table.  A failure gives back what was taken.
+ * Nothing is counted here: the caller may retry after reclaim, then
+ * reports with gntalloc_quota_fail().
  *
  * Return: 0, or -ENOSPC.
  */
 int gntalloc_quota_charge(struct gntalloc_file *file, domid_t domid,
 			  unsigned int count, enum gntalloc_cause *cause)
 {
-	*cause = GNTALLOC_CAUSE_FILE;
-	if (!gntalloc_charge_long(&file->charged, count,
-				  READ_ONCE(gntalloc_file_limit)))
+	*cause = GNTALLOC_CAUSE_LIMIT;
+	if (!gntalloc_charge_long(&gntalloc_stats.in_use, count,
+				  READ_ONCE(gntalloc_limit)))
 		return -ENOSPC;
 	*cause = GNTALLOC_CAUSE_DOMAIN;
 	if (!gntalloc_charge_domain(domid, count,
 				    gntalloc_quota_domain_limit(domid)))
-		goto err_file;
-	*cause = GNTALLOC_CAUSE_LIMIT;
-	if (!gntalloc_charge_long(&gntalloc_stats.in_use, count,
-				  READ_ONCE(gntalloc_limit)))
+		goto err_in_use;
+	*cause = GNTALLOC_CAUSE_FILE;
+	if (!gntalloc_charge_long(&file->charged, count,
+				  READ_ONCE(gntalloc_file_limit)))
 		goto err_domain;
 	*cause = GNTALLOC_CAUSE_RESERVE;
 	if (!gntalloc_charge_long(&gntalloc_stats.entries, count,
 				  gntalloc_entries_bound()))
-		goto err_in_use;
+		goto err_file;
 	return 0;
 
-err_in_use:
-	atomic_long_sub(count, &gntalloc_stats.in_use);
-err_domain:
-	atomic_sub(count, &gntalloc_domain_used[domid]);
 err_file:
 	atomic_long_sub(count, &file->charged);
+err_domain:
+	atomic_sub(count, &gntalloc_domain_used[domid]);
+err_in_use:
+	atomic_long_sub(count, &gntalloc_stats.in_use);
 	return -ENOSPC;
 }
 
