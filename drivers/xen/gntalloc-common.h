@@ -24,6 +24,15 @@
 
 struct attribute_group;
 
+#ifndef GNTALLOC_HAVE_KZALLOC_OBJ
+/*
+ * kzalloc_obj() (7.x) allocates a zeroed object of its argument's type;
+ * kernels before it get this equivalent (GNTALLOC_HAVE_KZALLOC_OBJ is a
+ * compile-time probe: drivers/xen/Makefile).
+ */
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#endif
+
 /* Long loops yield this often: per item costs as much as the item itself */
 #define GNTALLOC_RESCHED_BATCH	64
 

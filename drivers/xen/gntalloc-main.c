@@ -114,7 +114,7 @@ static int gntalloc_device_create(void)
 	struct gntalloc_device *gdev;
 	int err;
 
-	gdev = kzalloc(sizeof(*gdev), GFP_KERNEL);
+	gdev = kzalloc_obj(*gdev, GFP_KERNEL);
 	if (!gdev)
 		return -ENOMEM;
 

@@ -380,12 +380,7 @@ static inline void fx_untrack(struct gntalloc_fixture *fx, void *addr)
 static inline void gntalloc_fixture_stop_child(struct gntalloc_fixture *fx)
 {
 	/* A child of the test may outlive it: it holds grants. */
-	if (fx->child > 0) {
-		kill(fx->child, SIGKILL);
-		if (env_in_test_process(&fx->env))
-			waitpid(fx->child, NULL, 0);
-		fx->child = 0;
-	}
+	kill_child(&fx->child, env_in_test_process(&fx->env));
 }
 
 /*

@@ -5,8 +5,8 @@
  * gntstat (tools/xen/gntstat, /usr/bin/gntstat in the test bed) prints the
  * sysfs counters and the debugfs files (see gntalloc_debugfs_test.c): these
  * tests exec it and compare what it prints with the driver's own files, and
- * check its --set-limit and its exit status (0 ok, 1 trouble or no
- * permission, 2 usage error).
+ * check its --set-limit, its --prometheus output and its exit status (0 ok,
+ * 1 trouble or no permission, 2 usage error).
  */
 
 #include "gntalloc_fixture.h"
@@ -395,6 +395,152 @@ TEST_F(gntstat, watch_prints_count_samples)
 		samples++;
 	}
 	EXPECT_EQ(2, samples);
+}
+
+/* ---------------------------------------------------------------------- */
+/* gntstat --prometheus                                                     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The metric and type gntstat must give sysfs file @name: a value that
+ * only grows (named *_total, *_hits, *_failures or *_errors) is a counter
+ * whose name ends in _total; anything else is a gauge.
+ */
+static bool prom_counter(const char *name, char *metric, size_t size)
+{
+	static const char *const suffixes[] = { "_total", "_hits", "_failures", "_errors" };
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t n = strlen(suffixes[i]);
+
+		if (len >= n && !strcmp(name + len - n, suffixes[i])) {
+			snprintf(metric, size, "xen_gntalloc_%s%s", name,
+				 i ? "_total" : "");
+			return true;
+		}
+	}
+	snprintf(metric, size, "xen_gntalloc_%s", name);
+	return false;
+}
+
+/* Whether @out has the whole line @line */
+static bool has_line(const char *out, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = out; p && *p; p = next_line(p))
+		if (!strncmp(p, line, n) && (p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+/*
+ * The exposition between two marker lines on the console: the test bed's
+ * host feeds it to `promtool check metrics` (make check-deb), so that what
+ * promtool judges is what gntstat printed about the real driver.
+ */
+static void show_for_promtool(const char *out)
+{
+	printf("gntstat-prometheus-begin\n%sgntstat-prometheus-end\n", out);
+	fflush(stdout);
+}
+
+TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
+{
+	struct gntalloc_counters c;
+	char metric[64], line[160];
+	uint64_t grants;
+	const char *p;
+
+	run_on_still_counters(_metadata, self, "--prometheus", &c);
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_up 1")) SHOW(&self->run);
+	for (size_t i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
+		const char *name = gntalloc_counter_files[i].name;
+		bool counter = prom_counter(name, metric, sizeof(metric));
+
+		snprintf(line, sizeof(line), "# TYPE %s %s", metric,
+			 counter ? "counter" : "gauge");
+		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
+		snprintf(line, sizeof(line), "# HELP %s ", metric);
+		EXPECT_NE(NULL, strstr(self->run.out, line)) TH_LOG("no '%s'", line);
+		snprintf(line, sizeof(line), "%s %" PRIu64, metric,
+			 *counter_field(&c, i));
+		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
+	}
+	/* Ours are known: a counter named _total, one given _total, a gauge */
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_allocated_total counter"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_limit_hits_total counter"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_in_use gauge"));
+
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_domain_stats_available 1"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_domain_grants gauge"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_domain_pending gauge"));
+	p = strstr(self->run.out, "\nxen_gntalloc_domain_grants{domid=\"0\"} ");
+	ASSERT_NE(NULL, p) SHOW(&self->run);
+	ASSERT_EQ(1, sscanf(p + strlen("\nxen_gntalloc_domain_grants{domid=\"0\"} "),
+			    "%" SCNu64, &grants));
+	EXPECT_LE(3U, grants);
+	show_for_promtool(self->run.out);
+}
+
+TEST_F(gntstat, prometheus_file_is_replaced_whole)
+{
+	static const char dir[] = "/tmp/gntstat-textfile";
+	static const char file[] = "/tmp/gntstat-textfile/xen_gntalloc.prom";
+	struct stat before, after;
+	char out[16384], arg[64];
+	int fd;
+
+	ASSERT_EQ(0, mkdir(dir, 0755)) TH_LOG("%s: %s", dir, strerror(errno));
+	/* An old file, mode 0600: the new one must be another file, 0644 */
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, write(fd, "old\n", 4));
+	close(fd);
+	ASSERT_EQ(0, stat(file, &before));
+	snprintf(arg, sizeof(arg), "--prometheus=%s", file);
+	RUN(&self->run, false, arg);
+	EXPECT_EQ(0, self->run.status) SHOW(&self->run);
+	EXPECT_EQ('\0', self->run.out[0]) TH_LOG("stdout: %s", self->run.out);
+
+	/* A new file renamed over the old one, readable by the node exporter */
+	ASSERT_EQ(0, stat(file, &after));
+	EXPECT_NE(before.st_ino, after.st_ino);
+	EXPECT_EQ(0644U, after.st_mode & 07777);
+	fd = open(file, O_RDONLY);
+	ASSERT_LE(0, fd);
+	slurp(fd, out, sizeof(out));
+	close(fd);
+	EXPECT_EQ(0, strncmp(out, "# HELP xen_gntalloc_up ", 23)) TH_LOG("%s", out);
+	EXPECT_TRUE(has_line(out, "xen_gntalloc_up 1"));
+	/* A directory that does not exist: exit status 1 */
+	RUN(&self->run, false, "--prometheus=/tmp/gntstat-textfile/missing/x.prom");
+	EXPECT_EQ(1, self->run.status) SHOW(&self->run);
+	/* Nothing else left in the directory: the temporary file was renamed */
+	EXPECT_EQ(0, unlink(file));
+	EXPECT_EQ(0, rmdir(dir)) TH_LOG("%s is not empty: a temporary file was left", dir);
+}
+
+TEST_F(gntstat, prometheus_as_nobody_has_no_domains)
+{
+	RUN(&self->run, true, "--prometheus");
+	EXPECT_EQ(0, self->run.status) SHOW(&self->run);
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_up 1"));
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_domain_stats_available 0"));
+	EXPECT_EQ(NULL, strstr(self->run.out, "xen_gntalloc_domain_grants"));
+}
+
+TEST_F(gntstat, prometheus_takes_no_other_option)
+{
+	static const char *const other[] = { "-j", "-p", "-w1", "--set-limit=5" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		RUN(&self->run, false, "--prometheus", other[i]);
+		EXPECT_EQ(2, self->run.status) SHOW(&self->run);
+	}
+	RUN(&self->run, false, "--prometheus=");
+	EXPECT_EQ(2, self->run.status) SHOW(&self->run);
 }
 
 TEST_HARNESS_MAIN

@@ -42,6 +42,7 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -541,11 +542,11 @@ struct peer_map {
 };
 
 /*
- * Map @count grants of ours (domid 0) through gntdev with @prot: 0 or -errno.
+ * Map @count grants of domain @domid through gntdev with @prot: 0 or -errno.
  * On failure nothing is left behind in gntdev.
  */
-static inline int peer_map(struct peer_map *p, int gntdev_fd,
-			   const uint32_t *refs, uint32_t count, int prot)
+static inline int peer_map_domain(struct peer_map *p, int gntdev_fd, uint16_t domid,
+				  const uint32_t *refs, uint32_t count, int prot)
 {
 	struct ioctl_gntdev_map_grant_ref *op;
 	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
@@ -559,7 +560,7 @@ static inline int peer_map(struct peer_map *p, int gntdev_fd,
 		return -ENOMEM;
 	op->count = count;
 	for (i = 0; i < count; i++) {
-		op->refs[i].domid = SELF_DOMID;
+		op->refs[i].domid = domid;
 		op->refs[i].ref = refs[i];
 	}
 	if (ioctl(gntdev_fd, IOCTL_GNTDEV_MAP_GRANT_REF, op)) {
@@ -583,6 +584,13 @@ static inline int peer_map(struct peer_map *p, int gntdev_fd,
 	p->count = count;
 	p->addr = addr;
 	return 0;
+}
+
+/* peer_map_domain() of grants of ours (domid 0): gntdev maps them at mmap() time */
+static inline int peer_map(struct peer_map *p, int gntdev_fd,
+			   const uint32_t *refs, uint32_t count, int prot)
+{
+	return peer_map_domain(p, gntdev_fd, SELF_DOMID, refs, count, prot);
 }
 
 /* The peer lets go: munmap, then gntdev forgets the grants. */
@@ -736,6 +744,20 @@ static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms)
 			if (ports[i] == e->remote_port)
 				return 1;
 		}
+	}
+}
+
+/*
+ * Kill *@child, if there is one, and forget it; reap it too when @reap (only
+ * its parent can, and a harness TEARDOWN may run in another process).
+ */
+static inline void kill_child(pid_t *child, bool reap)
+{
+	if (*child > 0) {
+		kill(*child, SIGKILL);
+		if (reap)
+			waitpid(*child, NULL, 0);
+		*child = 0;
 	}
 }
 

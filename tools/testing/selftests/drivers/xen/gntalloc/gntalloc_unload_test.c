@@ -12,6 +12,8 @@
  * test bed puts it), with the limit it had, and checks the device is back.
  *
  * It runs last (see the Makefile): a failure here may leave the module out.
+ * A driver built into the kernel cannot be unloaded: then every test skips,
+ * saying so.
  */
 
 #include "gntalloc_fixture.h"
@@ -43,6 +45,16 @@ static const char *module_path(void)
 static bool module_loaded(void)
 {
 	return access("/sys/module/" MODULE_NAME, F_OK) == 0;
+}
+
+/*
+ * A built-in driver has /sys/module/<name>/ (for its parameters) but none of
+ * a loaded module's attributes, initstate among them.
+ */
+static bool module_built_in(void)
+{
+	return module_loaded() &&
+	       access("/sys/module/" MODULE_NAME "/initstate", F_OK) != 0;
 }
 
 /* Load our module from module_path() with @limit: 0 or -errno. */
@@ -100,6 +112,10 @@ FIXTURE(unload) {
 
 FIXTURE_SETUP(unload)
 {
+	if (module_built_in())
+		SKIP(return,
+		     "%s is built into the kernel (no /sys/module/%s/initstate): it cannot be unloaded",
+		     MODULE_NAME, MODULE_NAME);
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_NO_FILE))
 		return;
 	self->kmsg = -1;

@@ -17,7 +17,16 @@
 #	build.log	the whole build's output
 # A directory without its file "complete" is an interrupted build: the next run starts it over.
 #
-# Environment: KERNEL (6.1 or 6.12; default 6.1), GNTALLOC_CACHE, JOBS (default 2).
+# Built in (DEBUG_SERIES set, for the kernel of the upstream series, 7.3): the kernel is the
+# pristine tree (provision.sh pristine) with the series of `make patches` applied, our driver
+# built in (CONFIG_XEN_GRANT_DEV_ALLOC=y instead of the fragment's =m), built in the kernel's
+# Debian build root (provision.sh headers). DEBUG_SERIES is the git repository `make patches`
+# commits the series in (build/upstream/linux), its branch gntalloc the commit to build. The
+# source is a clone in the cache directory, which is keyed by the fragment, not by the series:
+# a new series is checked out over the old one (only the files that differ change) and the
+# kernel rebuilt incrementally, a few minutes; "commit" names the one built.
+#
+# Environment: KERNEL (6.1 or 6.12; default 6.1), GNTALLOC_CACHE, JOBS (default 2), DEBUG_SERIES.
 # stdout carries only KEY=VALUE lines (DEBUG_KDIR, DEBUG_KABI, DEBUG_VMLINUZ, DEBUG_KMODROOT);
 # everything else goes to stderr. With -o FILE they go to FILE as a make fragment, the same
 # form as provision.sh -o writes ("P_KEY := VALUE", "P_FILES += PATH"), for the test bed's
@@ -112,8 +121,34 @@ SRC_TREE=$(sed -n 's/^SRC_TREE=//p' <<<"$src_out")
 SRC_VER=$(sed -n 's/^SRC_VER=//p' <<<"$src_out")
 [ -f "$SRC_TREE/Makefile" ] || die "provision.sh source gave no tree"
 
+# ---- built in: the series' kernel
+BUILTIN=${DEBUG_SERIES:+y}
+KBUILD_ENV=() KBUILD_CC=()
+if [ -n "$BUILTIN" ]; then
+	prov=$(KERNEL=$KERNEL GNTALLOC_CACHE=$CACHE "$here/provision.sh" headers pristine)
+	PRISTINE=$(sed -n 's/^PRISTINE=//p' <<<"$prov")
+	BUILDROOT=$(sed -n 's/^BUILDROOT=//p' <<<"$prov")
+	COMMIT=$(git -C "$DEBUG_SERIES" rev-parse --verify gntalloc) ||
+		die "no branch gntalloc in $DEBUG_SERIES: make patches first"
+	# what is built is the series' tree: a new commit of the same tree (our HEAD's date is the
+	# series') rebuilds nothing
+	SERIES_TREE=$(git -C "$DEBUG_SERIES" rev-parse "$COMMIT^{tree}")
+	# the kernel's own compiler, in its Debian release (none for the machine's own release)
+	# (which has gcc-N only, no gcc)
+	if [ -n "$BUILDROOT" ]; then
+		cc=$(cd "$BUILDROOT/usr/bin" && ls gcc-[0-9]* | sort -V | tail -n 1)
+		KBUILD_ENV=(env BUILDROOT_BIND="$CACHE" "$here/in-buildroot.sh" "$BUILDROOT")
+		KBUILD_CC=(CC="$cc" HOSTCC="$cc")
+	fi
+	sed 's/^CONFIG_XEN_GRANT_DEV_ALLOC=m$/CONFIG_XEN_GRANT_DEV_ALLOC=y/' "$FRAGMENT" \
+		>"$CACHE/debug-kernel/.fragment.$$"
+	FRAGMENT=$CACHE/debug-kernel/.fragment.$$
+	trap 'rm -f "$FRAGMENT"' EXIT
+fi
+# ---- end of built in
+
 hash=$({ echo "recipe $RECIPE"; cat "$FRAGMENT"; } | sha256sum | cut -c1-12)
-dir=$CACHE/debug-kernel/linux-source-${KERNEL}_${SRC_VER//:/%3a}-$hash
+dir=$CACHE/debug-kernel/linux-source-${KERNEL}_${SRC_VER//:/%3a}-$hash${BUILTIN:+-builtin}
 mkdir -p "$CACHE/debug-kernel"
 
 # One build at a time per cache; whoever waited finds the kernel built.
@@ -123,20 +158,71 @@ if ! flock -n 9; then
 	flock 9
 fi
 
+# (from $dir: the build root sees only the cache)
+kmake() {
+	(cd "$dir" && "${KBUILD_ENV[@]}" nice -n 19 make -C "$SRC_TREE" O="$dir/build" \
+		"${KBUILD_CC[@]}" "$@") >>"$log" 2>&1
+}
+fail() {
+	tail -n 40 "$log" | sed 's/^/  | /' >&2
+	die "$* (whole log: $log)"
+}
+install_kernel() {
+	rm -rf "$dir/modroot"
+	kmake INSTALL_MOD_PATH="$dir/modroot" INSTALL_MOD_STRIP=1 modules_install ||
+		fail "modules_install failed"
+	cp "$dir/build/arch/x86/boot/bzImage" "$dir/vmlinuz"
+	depmod -b "$dir/modroot" "$(cat "$dir/build/include/config/kernel.release")"
+}
+# checkout_series: the series' commit in $dir/src, which is the source tree
+checkout_series() {
+	[ -d "$dir/src/.git" ] || git clone -q --shared --no-checkout "$PRISTINE" "$dir/src"
+	git -C "$dir/src" fetch -q "$DEBUG_SERIES" gntalloc
+	git -C "$dir/src" checkout -q -f --detach "$COMMIT"
+}
+[ -z "$BUILTIN" ] || SRC_TREE=$dir/src
+
 # Built in place (a build tree remembers its absolute path); "complete" is written last, so a
 # directory without it is a build that was interrupted: start it over.
+if [ -f "$dir/complete" ] && [ -n "$BUILTIN" ] &&
+	[ "$(cat "$dir/tree" 2>/dev/null)" != "$SERIES_TREE" ]; then
+	log=$dir/build.log
+	say "the series changed: building $COMMIT over $(cat "$dir/commit" 2>/dev/null) in $dir (log: $log)"
+	start=$SECONDS
+	rm -f "$dir/commit"
+	checkout_series
+	kmake olddefconfig || fail "olddefconfig failed"
+	check_config "$dir/build/.config" "$FRAGMENT" >&2 || die "the fragment no longer holds"
+	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
+	install_kernel
+	echo "$COMMIT" >"$dir/commit"
+	echo "$SERIES_TREE" >"$dir/tree"
+	say "rebuilt in $((SECONDS - start)) s"
+fi
+# Built in: a build interrupted after its configuration goes on where it stopped (Kbuild deletes
+# what it failed to write), on the series as it is now.
+if [ ! -f "$dir/complete" ] && [ -n "$BUILTIN" ] && cmp -s "$FRAGMENT" "$dir/fragment"; then
+	log=$dir/build.log
+	say "resuming the interrupted build in $dir (log: $log)"
+	start=$SECONDS
+	checkout_series
+	kmake olddefconfig || fail "olddefconfig failed"
+	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
+	install_kernel
+	echo "$COMMIT" >"$dir/commit"
+	echo "$SERIES_TREE" >"$dir/tree"
+	echo "$((SECONDS - start))" >"$dir/complete"
+	say "built in $((SECONDS - start)) s"
+fi
 if [ ! -f "$dir/complete" ]; then
 	rm -rf "$dir"
 	mkdir -p "$dir/build"
 	log=$dir/build.log
-	say "building linux-source-$KERNEL $SRC_VER with $(basename "$FRAGMENT") into $dir"
+	[ -z "$BUILTIN" ] || checkout_series
+	say "building ${BUILTIN:+the series $COMMIT on }linux-source-$KERNEL $SRC_VER with" \
+		"$(basename "$FRAGMENT") into $dir"
 	say "(about 10 minutes from scratch with 2 cores; log: $log)"
 	start=$SECONDS
-	kmake() { nice -n 19 make -C "$SRC_TREE" O="$dir/build" "$@" >>"$log" 2>&1; }
-	fail() {
-		tail -n 40 "$log" | sed 's/^/  | /' >&2
-		die "$* (whole log: $log)"
-	}
 	kmake x86_64_defconfig || fail "x86_64_defconfig failed"
 	kmake xen.config || fail "make xen.config failed"
 	"$SRC_TREE/scripts/kconfig/merge_config.sh" -m -O "$dir/build" "$dir/build/.config" \
@@ -148,12 +234,11 @@ if [ ! -f "$dir/complete" ]; then
 			"missing or the option is gone in $SRC_VER)"
 	fi
 	say "all $(grep -c '^\(CONFIG_\|# CONFIG_\)' "$FRAGMENT") options of the fragment stuck"
+	[ -z "$BUILTIN" ] || cp "$FRAGMENT" "$dir/fragment"
 	kmake -j"$JOBS" bzImage modules || fail "the kernel build failed"
-	kmake INSTALL_MOD_PATH="$dir/modroot" INSTALL_MOD_STRIP=1 modules_install ||
-		fail "modules_install failed"
-	cp "$dir/build/arch/x86/boot/bzImage" "$dir/vmlinuz"
-	release=$(cat "$dir/build/include/config/kernel.release")
-	depmod -b "$dir/modroot" "$release"
+	install_kernel
+	[ -z "$BUILTIN" ] || echo "$COMMIT" >"$dir/commit"
+	[ -z "$BUILTIN" ] || echo "$SERIES_TREE" >"$dir/tree"
 	echo "$((SECONDS - start))" >"$dir/complete"
 	say "built $release in $((SECONDS - start)) s"
 fi
@@ -163,4 +248,10 @@ out DEBUG_KDIR "$dir/build"
 out DEBUG_KABI "$release"
 out DEBUG_VMLINUZ "$dir/vmlinuz"
 out DEBUG_KMODROOT "$dir/modroot"
+out DEBUG_BUILTIN "$BUILTIN"
 [ -z "$MK" ] || mv "$MK.tmp" "$MK"
+# A series made while this kernel was built makes the fragment stale at once (make patches
+# writes the commit it made to DEBUG_SERIES.commit).
+if [ -n "$MK" ] && [ -n "$BUILTIN" ] && [ "$(cat "$DEBUG_SERIES.commit" 2>/dev/null)" != "$COMMIT" ]; then
+	touch -d @1 "$MK"
+fi

@@ -29,7 +29,8 @@ log=${VM_LOG:-$BUILD/$MODE-$DRIVER.log}
 initrd=$BUILD/initramfs-$MODE.cpio
 
 # Catch a module built against another tree here, not as "Invalid module format" in the guest.
-if [ "$DRIVER" = ours ]; then
+# (No MODULE at all: our driver is built into the kernel, the built-in debug kernel's case.)
+if [ "$DRIVER" = ours ] && [ -n "$MODULE" ]; then
 	[ -f "$MODULE" ] || die "no $MODULE: run make modules"
 	vermagic=$(modinfo -F vermagic "$MODULE")
 	case "$vermagic " in
