@@ -154,8 +154,24 @@ int gntalloc_quota_set_domain_limit(domid_t domid, bool set,
 int gntalloc_quota_show_domain_limits(char *buf);
 int gntalloc_quota_set_grant_reserve(unsigned int reserve);
 
-/* gntalloc-quarantine.c: references held back from reuse for a while */
-bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant);
+/*
+ * gntalloc-quarantine.c: references held back from reuse for a while.
+ * What a batch of releases ended, accounted at once by
+ * gntalloc_ended_flush(): on the caller's stack.
+ */
+struct gntalloc_ended {
+	struct list_head held;		/* grants whose reference is held */
+	unsigned long held_count;
+	unsigned long entries;		/* given back to the grant table */
+	unsigned long shortened;	/* quarantine_shortened */
+	domid_t domid;			/* the run of one domain's pages */
+	unsigned int domain_count;
+};
+
+void gntalloc_ended_init(struct gntalloc_ended *ended);
+void gntalloc_ended_flush(struct gntalloc_ended *ended);
+bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
+				    struct gntalloc_ended *ended);
 unsigned long gntalloc_quarantine_shorten(unsigned long count);
 void gntalloc_quarantine_kick(void);
 void gntalloc_quarantine_exit(void);

@@ -97,26 +97,30 @@ static unsigned long gntalloc_reclaim(void)
 {
 	struct gntalloc_grant *grant, *next;
 	unsigned long reclaimed = 0, walked = 0;
+	struct gntalloc_ended ended;
 	LIST_HEAD(batch);
 
 	WRITE_ONCE(gntalloc_reclaim_walks, gntalloc_reclaim_walks + 1);
+	gntalloc_ended_init(&ended);
 	gntalloc_pending_take(&batch);
 	list_for_each_entry_safe(grant, next, &batch, node) {
 		u32 gref = grant->gref;
 		domid_t domid = grant->domid;
 
 		list_del(&grant->node);
-		if (gntalloc_quarantine_end_access(grant)) {
+		if (gntalloc_quarantine_end_access(grant, &ended)) {
 			trace_gntalloc_reclaim(gref, domid);
-			gntalloc_quota_domain_put(domid, 1);
 			reclaimed++;
 		} else {
 			/* Back in its place: before @next, or at the tail */
 			list_add_tail(&grant->node, &next->node);
 		}
-		if (!(++walked % GNTALLOC_RESCHED_BATCH))
+		if (!(++walked % GNTALLOC_RESCHED_BATCH)) {
+			gntalloc_ended_flush(&ended);
 			cond_resched();
+		}
 	}
+	gntalloc_ended_flush(&ended);
 	gntalloc_pending_put_back(&batch);
 
 	atomic_long_sub(reclaimed, &gntalloc_stats.pending);
@@ -177,17 +181,14 @@ static void gntalloc_add_pending(struct gntalloc_grant *grant)
 
 /*
  * End the peer's access and free the page (its reference may go into
- * quarantine), or park the grant on the pending list while the peer still
- * maps it.  Returns true if freed.
+ * quarantine), in @ended's batch, or park the grant on the pending list
+ * while the peer still maps it.  Returns true if freed.
  */
-static bool gntalloc_end_access(struct gntalloc_grant *grant)
+static bool gntalloc_end_access(struct gntalloc_grant *grant,
+				struct gntalloc_ended *ended)
 {
-	domid_t domid = grant->domid;
-
-	if (gntalloc_quarantine_end_access(grant)) {
-		gntalloc_quota_domain_put(domid, 1);
+	if (gntalloc_quarantine_end_access(grant, ended))
 		return true;
-	}
 	gntalloc_add_pending(grant);
 	return false;
 }
@@ -322,14 +323,19 @@ void gntalloc_grants_abort(struct gntalloc_file *file,
 {
 	struct gntalloc_grant *grant, *next;
 	unsigned long freed = 0, kept = 0;
+	struct gntalloc_ended ended;
 
+	gntalloc_ended_init(&ended);
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
-		if (gntalloc_end_access(grant))
+		if (gntalloc_end_access(grant, &ended))
 			freed++;
 		else
 			kept++;
+		if (!((freed + kept) % GNTALLOC_RESCHED_BATCH))
+			gntalloc_ended_flush(&ended);
 	}
+	gntalloc_ended_flush(&ended);
 	atomic_long_sub(freed + kept, &file->charged);
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
 	if (kept) {
@@ -371,15 +377,20 @@ void gntalloc_grants_release(struct gntalloc_file *file,
 {
 	struct gntalloc_grant *grant, *next;
 	unsigned long freed = 0, done = 0;
+	struct gntalloc_ended ended;
 
+	gntalloc_ended_init(&ended);
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
 		gntalloc_fire_notify(grant);
-		if (gntalloc_end_access(grant))
+		if (gntalloc_end_access(grant, &ended))
 			freed++;
-		if (!(++done % GNTALLOC_RESCHED_BATCH))
+		if (!(++done % GNTALLOC_RESCHED_BATCH)) {
+			gntalloc_ended_flush(&ended);
 			cond_resched();
+		}
 	}
+	gntalloc_ended_flush(&ended);
 	atomic_long_sub(done, &file->charged);
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
 	atomic_long_add(freed, &gntalloc_stats.freed_total);

@@ -28,6 +28,14 @@
  * early (gntalloc_quarantine_shorten(), counted in quarantine_shortened).
  * Held references count as grant entries against the reserve, not as pages
  * against the limit (they hold no memory).  Module exit gives them all back.
+ *
+ * Releases come in batches (a DEALLOC, a close, a reclaim walk), and
+ * what ends is accounted per batch (struct gntalloc_ended): the shared
+ * counters, the domain's quota and the quarantine list are touched once
+ * per batch, not once per page.  Only the reference is taken back per page,
+ * at once, to keep the window above as short as it can be.  Two batches
+ * ended on two CPUs may join the list out of release order: a reference
+ * then waits behind a younger one, longer than quarantine_ms, never less.
  */
 
 #include "gntalloc-common.h"
@@ -117,49 +125,103 @@ static void gntalloc_quarantine_work_fn(struct work_struct *work)
 	spin_unlock(&gntalloc_quarantine_lock);
 }
 
+/* A batch of ends begins: nothing is counted yet. */
+void gntalloc_ended_init(struct gntalloc_ended *ended)
+{
+	INIT_LIST_HEAD(&ended->held);
+	ended->held_count = 0;
+	ended->entries = 0;
+	ended->shortened = 0;
+	ended->domid = 0;
+	ended->domain_count = 0;
+}
+
+/* @domid has one page fewer: counted in runs of one domain */
+static void gntalloc_ended_domain(struct gntalloc_ended *ended, domid_t domid)
+{
+	if (ended->domain_count && ended->domid != domid) {
+		gntalloc_quota_domain_put(ended->domid, ended->domain_count);
+		ended->domain_count = 0;
+	}
+	ended->domid = domid;
+	ended->domain_count++;
+}
+
+/**
+ * gntalloc_ended_flush() - account the ends of a batch so far
+ * @ended: the batch; empty again afterwards
+ *
+ * Gives the entries and the domains' quotas back, and puts the held
+ * references on the quarantine list (arming its work if it was idle).
+ * Call before the batch goes out of scope, and at least every
+ * GNTALLOC_RESCHED_BATCH grants of a long one, so that an ALLOC short of
+ * entries can shorten what the batch holds.
+ */
+void gntalloc_ended_flush(struct gntalloc_ended *ended)
+{
+	unsigned long ms = READ_ONCE(gntalloc_quarantine_ms);
+	bool idle;
+
+	if (ended->domain_count)
+		gntalloc_quota_domain_put(ended->domid, ended->domain_count);
+	if (ended->entries)
+		atomic_long_sub(ended->entries, &gntalloc_stats.entries);
+	if (ended->shortened)
+		atomic_long_add(ended->shortened,
+				&gntalloc_stats.quarantine_shortened);
+	if (ended->held_count) {
+		atomic_long_add(ended->held_count, &gntalloc_stats.quarantined);
+		spin_lock(&gntalloc_quarantine_lock);
+		idle = list_empty(&gntalloc_quarantine_list);
+		list_splice_tail_init(&ended->held, &gntalloc_quarantine_list);
+		if (idle)
+			mod_delayed_work(system_wq, &gntalloc_quarantine_work,
+					 msecs_to_jiffies(ms) + 1);
+		spin_unlock(&gntalloc_quarantine_lock);
+	}
+	gntalloc_ended_init(ended);
+}
+
 /**
  * gntalloc_quarantine_end_access() - end the peer's access to @grant
  * @grant: a released grant, on no list
+ * @ended: the batch it ends in, accounted by gntalloc_ended_flush()
  *
  * If the peer no longer maps the page, the page is freed and the grant is
- * freed too, or, with quarantine on, kept on the quarantine list holding
- * its reference.  The grant's entry is no longer counted in_use by the
- * caller either way; its entry still is while quarantined.
+ * freed too, or, with quarantine on, kept on @ended's list holding its
+ * reference.  The grant is no longer counted in_use by the caller either
+ * way; its entry still is while quarantined, and its domain is charged
+ * until the flush.
  *
  * Return: false, with nothing done, while the peer still maps the page.
  */
-bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant)
+bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
+				    struct gntalloc_ended *ended)
 {
 	unsigned int ms = READ_ONCE(gntalloc_quarantine_ms);
+	domid_t domid = grant->domid;
 	grant_ref_t head, ref;
-	bool idle;
 
 	if (!gnttab_try_end_foreign_access(grant->gref))
 		return false;
+	gntalloc_ended_domain(ended, domid);
 	__free_page(grant->page);
 
 	/* Take the reference back: see the top of this file */
 	if (!ms || gnttab_alloc_grant_references(1, &head)) {
 		kmem_cache_free(gntalloc_grant_cache, grant);
-		atomic_long_dec(&gntalloc_stats.entries);
+		ended->entries++;
 		if (ms)
-			atomic_long_inc(&gntalloc_stats.quarantine_shortened);
+			ended->shortened++;
 		return true;
 	}
 	ref = gnttab_claim_grant_reference(&head);
 	if (ref != grant->gref)
-		atomic_long_inc(&gntalloc_stats.quarantine_shortened);
+		ended->shortened++;
 	grant->gref = ref;
 	grant->released = jiffies;
-	atomic_long_inc(&gntalloc_stats.quarantined);
-
-	spin_lock(&gntalloc_quarantine_lock);
-	idle = list_empty(&gntalloc_quarantine_list);
-	list_add_tail(&grant->node, &gntalloc_quarantine_list);
-	if (idle)
-		mod_delayed_work(system_wq, &gntalloc_quarantine_work,
-				 msecs_to_jiffies(ms) + 1);
-	spin_unlock(&gntalloc_quarantine_lock);
+	list_add_tail(&grant->node, &ended->held);
+	ended->held_count++;
 	return true;
 }
 
