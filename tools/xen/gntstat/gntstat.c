@@ -178,11 +178,12 @@ static FILE *open_debugfs(const char *name)
 
 /*
  * Print debugfs gntalloc/files ("pid held mapped pending comm") and
- * gntalloc/domains ("domid grants pending") as tables or JSON arrays.
+ * gntalloc/domains ("domid grants pending limit", the limit being the
+ * domain's quota, 4294967295 for none) as tables or JSON arrays.
  */
 static int print_processes(bool json)
 {
-	unsigned long long held, mapped, pending, grants;
+	unsigned long long held, mapped, pending, grants, quota;
 	char line[512];
 	int pid, n, comm_at;
 	unsigned int domid;
@@ -225,16 +226,22 @@ static int print_processes(bool json)
 	if (json)
 		printf("],\"domains\":[");
 	else
-		printf("\n%8s %10s %10s\n", "DOMID", "GRANTS", "PENDING");
+		printf("\n%8s %10s %10s %10s\n", "DOMID", "GRANTS", "PENDING",
+		       "QUOTA");
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#' ||
-		    sscanf(line, "%u %llu %llu", &domid, &grants, &pending) != 3)
+		    sscanf(line, "%u %llu %llu %llu", &domid, &grants, &pending,
+			   &quota) != 4)
 			continue;
 		if (json)
-			printf("%s{\"domid\":%u,\"grants\":%llu,\"pending\":%llu}",
-			       first ? "" : ",", domid, grants, pending);
+			printf("%s{\"domid\":%u,\"grants\":%llu,\"pending\":%llu,\"quota\":%llu}",
+			       first ? "" : ",", domid, grants, pending, quota);
+		else if (quota == UINT_MAX)
+			printf("%8u %10llu %10llu %10s\n", domid, grants, pending,
+			       "-");
 		else
-			printf("%8u %10llu %10llu\n", domid, grants, pending);
+			printf("%8u %10llu %10llu %10llu\n", domid, grants,
+			       pending, quota);
 		first = false;
 	}
 	fclose(f);

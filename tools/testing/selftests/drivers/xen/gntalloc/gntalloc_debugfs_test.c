@@ -9,9 +9,11 @@
  *                     pages allocated and not deallocated, pages in a user
  *                     mapping, pages released by this file that the peer
  *                     still maps;
- *   gntalloc/domains  "# domid grants pending", then one line per peer
- *                     domain that has grants: every page the driver holds
- *                     for it (pending ones included), and the pending ones.
+ *   gntalloc/domains  "# domid grants pending limit", then one line per
+ *                     peer domain that has grants (or a quota of its own):
+ *                     every page the driver holds for it (pending ones
+ *                     included), the pending ones, and its quota
+ *                     (4294967295: none; gntalloc_quota_test checks it).
  *
  * The tests follow those lines through open, ALLOC, mmap, DEALLOC, munmap,
  * a peer that keeps pages mapped (our own gntdev) and close, and check that
@@ -25,7 +27,7 @@
 #define DEBUGFS_FILES		DEBUGFS_DIR "/files"
 #define DEBUGFS_DOMAINS		DEBUGFS_DIR "/domains"
 #define FILES_HEADER		"# pid held mapped pending comm\n"
-#define DOMAINS_HEADER		"# domid grants pending\n"
+#define DOMAINS_HEADER		"# domid grants pending limit\n"
 #define OTHER_DOMID		1	/* need not exist: ALLOC works all the same */
 #define MAX_FDS			3
 #define MAX_LINES		64
@@ -43,7 +45,7 @@ struct file_line {
 
 struct domain_line {
 	unsigned int domid;
-	uint64_t grants, pending;
+	uint64_t grants, pending, limit;
 };
 
 struct files_view {
@@ -83,11 +85,11 @@ static bool parse_domain_line(const char *s, struct domain_line *l)
 {
 	char again[128];
 
-	if (sscanf(s, "%u %" SCNu64 " %" SCNu64, &l->domid, &l->grants,
-		   &l->pending) != 3)
+	if (sscanf(s, "%u %" SCNu64 " %" SCNu64 " %" SCNu64, &l->domid,
+		   &l->grants, &l->pending, &l->limit) != 4)
 		return false;
-	snprintf(again, sizeof(again), "%u %" PRIu64 " %" PRIu64 "\n", l->domid,
-		 l->grants, l->pending);
+	snprintf(again, sizeof(again), "%u %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+		 l->domid, l->grants, l->pending, l->limit);
 	return !strcmp(s, again);
 }
 

@@ -3,10 +3,11 @@
  * xen-gntalloc fault injection: every allocation on every path of the driver
  * fails once, and the driver must take it cleanly.
  *
- * For each path (open, ALLOC of one and of many pages, DEALLOC,
- * SET_UNMAP_NOTIFY, mmap of one page, many pages and a sub-range, munmap,
- * munmap beside grants emptied by MADV_DONTNEED, close with grants, fork
- * with mappings) the one system call under test is run again and again
+ * For each path (open, ALLOC of one and of many pages, ALLOC under a domain
+ * quota and a file limit, DEALLOC, SET_UNMAP_NOTIFY, mmap of one page, many
+ * pages and a sub-range, munmap, munmap beside grants emptied by
+ * MADV_DONTNEED, close with grants, fork with mappings, a write of a
+ * per-domain quota) the one system call under test is run again and again
  * with /proc/thread-self/fail-nth set to 1, 2, 3, ...:
  * the n-th allocation the call makes fails (slab through failslab, pages
  * through fail_page_alloc), whoever makes it, the driver or the kernel
@@ -16,8 +17,9 @@
  *  - the call either failed with a clean errno (ENOMEM; EAGAIN for fork) or
  *    succeeded and did its whole job (checked per path);
  *  - on failure no counter of /sys/class/gntalloc/gntalloc moved, except
- *    alloc_failures: exactly one more for a failed ALLOC, none for any
- *    other call;
+ *    nomem_failures and alloc_failures: exactly one more each for a failed
+ *    ALLOC, none for any other call (released references go into
+ *    quarantine, on by default, on every path that releases grants);
  *  - once the run's own state is undone, the gauges are back where they
  *    were (nothing leaked), and the kernel is not tainted by a WARN.
  * A call that fails although no fault was injected fails the test.
@@ -712,7 +714,10 @@ static void log_counters(struct __test_metadata *_metadata,
 			       *counter_field(&x, i), *counter_field(&y, i));
 }
 
-/* @now is @before moved by @d, and alloc_failures by exactly @failures. */
+/*
+ * @now is @before moved by @d, and nomem_failures and alloc_failures by
+ * exactly @failures; no other cause of a refusal moved.
+ */
 static bool counters_moved(const struct gntalloc_counters *before,
 			   const struct gntalloc_counters *now,
 			   const struct fault_delta *d, uint64_t failures)
@@ -724,6 +729,11 @@ static bool counters_moved(const struct gntalloc_counters *before,
 	       now->allocated_total == before->allocated_total + (uint64_t)d->allocated_total &&
 	       now->freed_total == before->freed_total + (uint64_t)d->freed_total &&
 	       now->limit_hits == before->limit_hits &&
+	       now->domain_limit_hits == before->domain_limit_hits &&
+	       now->file_limit_hits == before->file_limit_hits &&
+	       now->reserve_hits == before->reserve_hits &&
+	       now->table_full_failures == before->table_full_failures &&
+	       now->nomem_failures - before->nomem_failures == failures &&
 	       now->alloc_failures - before->alloc_failures == failures;
 }
 
@@ -735,7 +745,7 @@ static const char *failed_counters_why(const struct fault_path *p,
 	if (now->alloc_failures - before->alloc_failures == p->counts_failure)
 		return "the failed call moved the counters";
 	if (p->counts_failure)
-		return "the failed ALLOC did not count exactly once in alloc_failures";
+		return "the failed ALLOC did not count exactly once in nomem_failures and alloc_failures";
 	return "the failed call counted in alloc_failures";
 }
 
@@ -913,6 +923,73 @@ static const struct fault_path path_alloc_many_twice = {
 	.counts_failure = true, .slab_only = true, .twice = true,
 };
 
+/*
+ * The same under a quota for the peer domain and a limit for the file, both
+ * with room for it: the budgets are charged, and given back on failure.
+ */
+static int prepare_alloc_under_quotas(struct fault_ctx *c, const struct fault_path *p)
+{
+	char line[32];
+	int err;
+
+	snprintf(line, sizeof(line), "%u %u\n", SELF_DOMID, 4 * MANY);
+	err = write_str_file(DOMAIN_LIMITS, line);
+	if (!err)
+		err = set_tunable("file_limit", 2 * MANY);
+	return err ? err : prepare_alloc(c, p);
+}
+
+static const struct fault_path path_alloc_under_quotas = {
+	.name = "ALLOC of " __stringify(MANY) " pages under a domain quota and a file limit",
+	.prepare = prepare_alloc_under_quotas, .call = call_alloc,
+	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
+	.count = MANY, .delta = { .in_use = MANY, .allocated_total = MANY },
+	.counts_failure = true,
+};
+
+/* A quota for domain 7 written to domain_limits: the table's xarray allocates */
+static long call_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	(void)c;
+	(void)p;
+	return write_str_file(DOMAIN_LIMITS, "7 100\n");
+}
+
+static const char *quota_is(const char *want)
+{
+	char buf[64];
+
+	if (read_buf_file(DOMAIN_LIMITS, buf, sizeof(buf)) < 0)
+		return "domain_limits cannot be read";
+	return strcmp(buf, want) ? "domain_limits is not what it should be" : NULL;
+}
+
+static const char *done_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	(void)c;
+	(void)p;
+	return quota_is("7 100\n");
+}
+
+static const char *intact_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	(void)c;
+	(void)p;
+	return quota_is("");
+}
+
+static void undo_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	write_str_file(DOMAIN_LIMITS, "7 default\n");
+	undo_all(c, p);
+}
+
+static const struct fault_path path_set_quota = {
+	.name = "write of a quota to domain_limits", .prepare = prepare_nothing,
+	.call = call_set_quota, .done = done_set_quota, .intact = intact_set_quota,
+	.undo = undo_set_quota,
+};
+
 static const struct fault_path path_dealloc = {
 	.name = "DEALLOC of 4 of 8 pages", .prepare = prepare_alloc_pages,
 	.call = call_dealloc, .intact = intact_dealloc, .undo = undo_all,
@@ -1004,6 +1081,8 @@ FIXTURE_VARIANT_ADD(fault, open) { .path = &path_open };
 FIXTURE_VARIANT_ADD(fault, alloc_one) { .path = &path_alloc_one };
 FIXTURE_VARIANT_ADD(fault, alloc_many) { .path = &path_alloc_many };
 FIXTURE_VARIANT_ADD(fault, alloc_many_two_failures) { .path = &path_alloc_many_twice };
+FIXTURE_VARIANT_ADD(fault, alloc_many_under_quotas) { .path = &path_alloc_under_quotas };
+FIXTURE_VARIANT_ADD(fault, set_domain_quota) { .path = &path_set_quota };
 FIXTURE_VARIANT_ADD(fault, dealloc) { .path = &path_dealloc };
 FIXTURE_VARIANT_ADD(fault, notify_clear_byte) { .path = &path_notify_clear };
 FIXTURE_VARIANT_ADD(fault, notify_send_event) { .path = &path_notify_event };

@@ -192,10 +192,26 @@ static inline void env_expect_baseline(struct __test_metadata *_metadata,
 		TH_LOG("allocated_total - freed_total != in_use when idle");
 }
 
+/* The other tunables back at their SETUP values, no per-domain quota */
+static inline void env_restore_tunables(struct __test_metadata *_metadata,
+					const struct gntalloc_env *env)
+{
+	const struct gntalloc_counters *b = &env->base;
+
+	if (!env->counters)
+		return;
+	EXPECT_EQ(0, set_tunable("domain_limit", b->domain_limit));
+	EXPECT_EQ(0, set_tunable("file_limit", b->file_limit));
+	EXPECT_EQ(0, set_tunable("grant_reserve", b->grant_reserve));
+	EXPECT_EQ(0, set_tunable("quarantine_ms", b->quarantine_ms));
+	EXPECT_EQ(0, clear_domain_limits());
+}
+
 static inline void env_teardown(struct __test_metadata *_metadata,
 				const struct gntalloc_env *env)
 {
 	EXPECT_EQ(0, set_limit(env->limit));
+	env_restore_tunables(_metadata, env);
 	env_expect_baseline(_metadata, env);
 }
 

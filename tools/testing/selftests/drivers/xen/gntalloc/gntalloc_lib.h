@@ -339,15 +339,27 @@ static inline bool have_counters(void)
  */
 struct gntalloc_counters {
 	uint64_t limit;
+	uint64_t domain_limit;
+	uint64_t file_limit;
+	uint64_t grant_reserve;
+	uint64_t quarantine_ms;
+	uint64_t grant_table_size;
 	uint64_t in_use;
 	uint64_t pending;
+	uint64_t quarantined;
 	uint64_t mapped;
 	uint64_t open_files;
 	uint64_t peak;
 	uint64_t allocated_total;
 	uint64_t freed_total;
 	uint64_t limit_hits;
+	uint64_t domain_limit_hits;
+	uint64_t file_limit_hits;
+	uint64_t reserve_hits;
+	uint64_t table_full_failures;
+	uint64_t nomem_failures;
 	uint64_t alloc_failures;
+	uint64_t quarantine_shortened;
 };
 
 #define GNTALLOC_FILE_MODE_RW	0644
@@ -397,6 +409,66 @@ static inline uint64_t counter(const char *name)
 	if (read_u64_file(path, &val))
 		return UINT64_MAX;
 	return val;
+}
+
+/* A tunable of GNTALLOC_SYSFS (domain_limit, grant_reserve, ...) */
+static inline int set_tunable(const char *name, uint64_t val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s", name);
+	return write_u64_file(path, val);
+}
+
+#define DOMAIN_LIMITS		GNTALLOC_SYSFS "/domain_limits"
+
+/*
+ * Quarantine off, and every reference it held given back (the driver's work
+ * does it at once): quarantined then stays 0.  0, -ETIMEDOUT or -errno.
+ */
+static inline int quarantine_off(void)
+{
+	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	char path[128];
+	uint64_t held;
+	int err = set_tunable("quarantine_ms", 0);
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/quarantined");
+	while (!err && !(err = read_u64_file(path, &held)) && held) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+	}
+	return err;
+}
+
+/* Remove every per-domain quota of domain_limits: 0 or -errno. */
+static inline int clear_domain_limits(void)
+{
+	char buf[4096], line[32], *p, *nl;
+	unsigned int domid;
+	int err, fd;
+	ssize_t n;
+
+	fd = open(DOMAIN_LIMITS, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl || sscanf(p, "%u", &domid) != 1)
+			return -EIO;
+		snprintf(line, sizeof(line), "%u default\n", domid);
+		err = write_str_file(DOMAIN_LIMITS, line);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 /* The limit, through the module parameter that both drivers have. */

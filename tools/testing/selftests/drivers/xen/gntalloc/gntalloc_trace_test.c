@@ -373,6 +373,7 @@ TEST_F(trace, every_documented_event_exists_with_its_fields)
 				       "port" } },
 		{ "gntalloc_pending", { "gref", "domid" } },
 		{ "gntalloc_reclaim", { "gref", "domid" } },
+		{ "gntalloc_alloc_fail", { "pid", "count", "domid", "cause" } },
 	};
 	char path[128], line[256], want[40];
 	size_t i, j;
@@ -674,6 +675,30 @@ TEST_F(trace, page_nobody_maps_is_not_pending)
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_pending", "gref", ref));
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_reclaim", "gref", ref));
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_notify", "gref", ref));
+}
+
+/*
+ * A refused ALLOC names its cause: 1 (domain_limit) for the peer domain's
+ * quota, the numbers of enum gntalloc_cause in the admin guide.
+ */
+TEST_F(trace, refused_alloc_is_traced_with_its_cause)
+{
+	enum { OTHER_DOMID = 1, CAUSE_DOMAIN_LIMIT = 1 };
+	char line[64];
+	int i;
+
+	REQUIRE_COUNTERS(&self->fx.env);
+	snprintf(line, sizeof(line), "%d 0\n", OTHER_DOMID);
+	ASSERT_EQ(0, write_str_file(GNTALLOC_SYSFS "/domain_limits", line));
+	ASSERT_EQ(-1, gntalloc_alloc(self->fx.fd, OTHER_DOMID, 0, 3, NULL, NULL));
+	ASSERT_EQ(ENOSPC, errno);
+	READ_TRACE();
+	i = ev_find(&self->tr.log, 0, "gntalloc_alloc_fail", "domid", OTHER_DOMID);
+	TRACE_CHECK(i >= 0);
+	EXPECT_EQ((uint64_t)CAUSE_DOMAIN_LIMIT, ev_field(&self->tr.log.ev[i], "cause"));
+	EXPECT_EQ(3U, ev_field(&self->tr.log.ev[i], "count"));
+	EXPECT_EQ((uint64_t)getpid(), ev_field(&self->tr.log.ev[i], "pid"));
+	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_alloc", NULL, 0));
 }
 
 /* The positive control of every test above: disabled, nothing is recorded. */
