@@ -29,8 +29,8 @@ XDOMAIN       ?= 0
 GUEST_ROLE     = $(BUILD)/selftests/gntalloc_xdomain_guest
 
 # $(call vm,MODE): boot the test bed in MODE (check | run | vm-run); vm.sh judges the run.
-# VM_FILES, VM_LOG and QEMU_ACCEL (default tcg,thread=multi) pass through the environment
-# (bench and stress set the first two per boot).
+# VM_FILES, VM_LOG, QEMU_ACCEL (default tcg,thread=multi) and QEMU_CPU (max,-smap,-smep) pass
+# through the environment (bench and stress set the first two per boot).
 vm = MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(KABI) VMLINUZ=$(VMLINUZ) \
 	KMODROOT=$(KMODROOT) XEN_IMAGE=$(P_XEN_IMAGE) BUSYBOX=$(P_BUSYBOX) MODULE=$(MODULE) \
 	KSFT=$(if $(filter check,$(1)),$(KSFT)) DEMO=$(DEMO) DEBUG=$(DEBUG) \

@@ -11,8 +11,8 @@
 #
 # It forks busybox shells in a loop for REPRO_SECONDS (default 40) with no guest, then for as
 # long again while one PV guest (the test bed's guest initramfs, role REPRO_ROLE, default
-# "server": it polls xenstore every 5 ms) runs, and counts the segfaults of each phase in the
-# kernel log. REPRO_* come from dom0's command line (DOM0_EXTRA). Expected verdict where the
+# "server": it polls xenstore every 5 ms) runs, from the time it is up, and counts the
+# segfaults of each phase in the kernel log (those during the guest's boot count in phase 2). REPRO_* come from dom0's command line (DOM0_EXTRA). Expected verdict where the
 # bug is: FAIL ("/payload exited 1"), segfaults in the second phase only.
 secs=${REPRO_SECONDS:-40}
 role=${REPRO_ROLE:-server}
@@ -48,7 +48,14 @@ on_poweroff = "preserve"
 on_crash = "preserve"
 EOC
 xl create -q /tmp/segv.cfg || { echo "xdomain-fork-segv: xl create failed"; exit 2; }
-echo "xdomain-fork-segv: guest created"
+# Phase 2 starts once the guest's role runs (role server says so in xenstore).
+id=$(xl domid segv)
+i=0
+until [ "$(xenstore-read /local/domain/"$id"/data/gntalloc/ready 2>/dev/null)" = 1 ] || [ $i -ge 120 ]; do
+	sleep 1
+	i=$((i + 1))
+done
+echo "xdomain-fork-segv: guest $id created, up after ${i}s"
 echo "xdomain-fork-segv: phase 2, a guest running: $(fork_loop "$secs")"
 s2=$(segfaults)
 xl list
