@@ -32,7 +32,9 @@ fork_loop() {
 }
 segfaults() { dmesg | grep -c 'segfault at'; }
 
-echo "xdomain-fork-segv: dom0 $cpus vCPUs, $(uname -r), ${secs}s a phase"
+fsgs=no
+grep -qw fsgsbase /proc/cpuinfo && fsgs=yes
+echo "xdomain-fork-segv: dom0 $cpus vCPUs, $(uname -r), fsgsbase in cpuinfo: $fsgs, ${secs}s a phase"
 s0=$(segfaults)
 echo "xdomain-fork-segv: phase 1, no guest: $(fork_loop "$secs")"
 s1=$(segfaults)
