@@ -6,7 +6,7 @@
 # guest only runs. A vm-run payload (README.md here):
 #
 #   make selftests
-#   make vm-run XDOMAIN=1 DRIVER=stock \
+#   make vm-run XDOMAIN=1 DRIVER=stock QEMU_CPU=max,-smap,-smep \
 #	SCRIPT=tools/testing/selftests/drivers/xen/gntalloc/reproducers/xdomain-fork-segv.sh
 #
 # It forks busybox shells in a loop for REPRO_SECONDS (default 40) with no guest, then for as

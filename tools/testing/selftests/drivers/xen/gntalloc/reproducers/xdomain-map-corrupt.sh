@@ -9,7 +9,8 @@
 # xdomain-fork-segv.sh is the minimal reproducer.
 #
 #   make selftests
-#   VM_FILES=build/6.1/selftests/gntalloc_xdomain_repro make vm-run XDOMAIN=1 DRIVER=stock \
+#   VM_FILES=build/6.1/selftests/gntalloc_xdomain_repro \
+#	make vm-run XDOMAIN=1 DRIVER=stock QEMU_CPU=max,-smap,-smep \
 #	SCRIPT=tools/testing/selftests/drivers/xen/gntalloc/reproducers/xdomain-map-corrupt.sh \
 #	DOM0_EXTRA='REPRO_STEP=d2g REPRO_N=20'
 #
