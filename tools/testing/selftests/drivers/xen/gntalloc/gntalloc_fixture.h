@@ -30,7 +30,7 @@
  *
  *	TEST_F(example, peer_sees_the_owners_write)
  *	{
- *		uint64_t index;
+ *		__u64 index;
  *		uint32_t ref;
  *		uint8_t *mine;
  *
@@ -106,7 +106,7 @@
 struct gntalloc_env {
 	pid_t pid;			/* the test's process */
 	bool counters;			/* the replacement's sysfs counters */
-	uint64_t limit;			/* at SETUP; TEARDOWN puts it back */
+	__u64 limit;			/* at SETUP; TEARDOWN puts it back */
 	struct gntalloc_counters base;	/* at SETUP (only in_use on stock) */
 };
 
@@ -223,7 +223,7 @@ static inline void env_teardown(struct __test_metadata *_metadata,
 static inline void expect_unchanged(struct __test_metadata *_metadata,
 				    const struct gntalloc_env *env,
 				    const struct gntalloc_counters *before,
-				    uint64_t hits, uint64_t failures)
+				    __u64 hits, __u64 failures)
 {
 	struct gntalloc_counters now;
 
@@ -243,16 +243,16 @@ static inline void expect_unchanged(struct __test_metadata *_metadata,
 static inline void expect_in_use(struct __test_metadata *_metadata,
 				 const struct gntalloc_env *env,
 				 const struct gntalloc_counters *before,
-				 int64_t delta)
+				 __s64 delta)
 {
 	struct gntalloc_counters now;
 
 	ASSERT_EQ(0, env_snapshot(env, &now));
-	EXPECT_EQ(before->in_use + (uint64_t)delta, now.in_use);
+	EXPECT_EQ(before->in_use + (__u64)delta, now.in_use);
 }
 
 /* Allow @extra more pages than are in use now. */
-static inline int limit_headroom(const struct gntalloc_env *env, uint64_t extra)
+static inline int limit_headroom(const struct gntalloc_env *env, __u64 extra)
 {
 	struct gntalloc_counters c;
 	int err = env_snapshot(env, &c);
@@ -349,7 +349,7 @@ static inline void fx_track(struct gntalloc_fixture *fx, void *addr,
 
 /* gntalloc_mmap(), tracked: TEARDOWN unmaps whatever is left of it. */
 static inline void *fx_mmap(struct gntalloc_fixture *fx, int fd,
-			    uint64_t index, size_t pages)
+			    __u64 index, size_t pages)
 {
 	void *addr = gntalloc_mmap(fd, index, pages);
 

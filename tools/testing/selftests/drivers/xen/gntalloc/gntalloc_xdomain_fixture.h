@@ -54,7 +54,7 @@ static inline void guest_teardown(struct __test_metadata *_metadata,
 			   struct xdom_guest *g, const char *base)
 {
 	char now[XDOM_TEXT], health[XDOM_TEXT];
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 
 	if (g->domid < 0)
 		return;
@@ -99,7 +99,7 @@ static inline int parse_share(const char *reply, char *refs, size_t size)
 
 /* @count pages of ours granted to @domid (@flags), mapped at *@addr and filled. */
 static inline int share_with(int fd, uint16_t domid, uint16_t flags, uint32_t count,
-		      uint32_t seed, uint64_t *index, char *refstr, size_t size,
+		      uint32_t seed, __u64 *index, char *refstr, size_t size,
 		      uint8_t **addr)
 {
 	uint32_t refs[XDOM_MAX_REFS];

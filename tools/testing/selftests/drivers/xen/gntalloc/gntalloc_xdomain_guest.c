@@ -53,7 +53,7 @@ struct slot {
 	enum slot_kind kind;
 	int fd;			/* gntalloc, gntdev or evtchn */
 	void *addr;		/* SLOT_SHARE */
-	uint64_t index;		/* SLOT_SHARE */
+	__u64 index;		/* SLOT_SHARE */
 	uint32_t count;
 	struct peer_map map;	/* SLOT_MAP */
 	uint32_t port;		/* SLOT_EVTCHN */
@@ -246,7 +246,7 @@ static int do_vchan_serve(char *out, size_t size, const char *path,
 
 static int do_vchan_wait(char *out, size_t size, struct slot *s, unsigned int ms)
 {
-	uint64_t deadline = now_ms() + ms;
+	__u64 deadline = now_ms() + ms;
 	int status;
 	pid_t got;
 
@@ -273,7 +273,7 @@ static int do_counters(char *out, size_t size)
 	err = read_counters(&c);
 	if (err)
 		return err;
-	snprintf(out, size, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+	snprintf(out, size, "%llu %llu %llu %llu",
 		 c.in_use, c.pending, c.mapped, c.open_files);
 	return 0;
 }
