@@ -640,7 +640,7 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	int status;
 	pid_t pid;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	self->buf_len = sizeof(*op) + N * sizeof(uint32_t);
 	/* Shared: the test sees the references the child's ALLOC writes */

@@ -737,6 +737,8 @@ static bool counters_moved(const struct gntalloc_counters *before,
 	       now->alloc_failures - before->alloc_failures == failures;
 }
 
+#define NOT_COUNTED_ONCE "the failed ALLOC did not count exactly once in nomem_failures and alloc_failures"
+
 /* Why the counters are wrong after a failed call of @p that counters_moved() refused. */
 static const char *failed_counters_why(const struct fault_path *p,
 				       const struct gntalloc_counters *before,
@@ -745,7 +747,7 @@ static const char *failed_counters_why(const struct fault_path *p,
 	if (now->alloc_failures - before->alloc_failures == p->counts_failure)
 		return "the failed call moved the counters";
 	if (p->counts_failure)
-		return "the failed ALLOC did not count exactly once in nomem_failures and alloc_failures";
+		return NOT_COUNTED_ONCE;
 	return "the failed call counted in alloc_failures";
 }
 
@@ -1115,7 +1117,7 @@ FIXTURE_SETUP(fault)
 			     "%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
 			     knobs[i].path);
 	if (variant->path->evtchn)
-		REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+		REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 
 	self->knobs_set = true;
 	for (i = 0; i < NKNOBS; i++) {

@@ -92,11 +92,14 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-/* In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists. */
-#define REQUIRE_DEVICE(path, module) do { \
+/*
+ * In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists;
+ * @statement is SKIP()'s (return, at the call site, where it can be seen).
+ */
+#define REQUIRE_DEVICE(statement, path, module) do { \
 	const char *_dev = (path); \
 	if (access(_dev, F_OK)) \
-		SKIP(return, "%s is missing: load %s", _dev, module); \
+		SKIP(statement, "%s is missing: load %s", _dev, module); \
 } while (0)
 
 /* ---------------------------------------------------------------------- */
@@ -159,10 +162,10 @@ static inline bool env_in_test_process(const struct gntalloc_env *env)
 	return getpid() == env->pid;
 }
 
-/* For tests of the replacement's own interfaces. */
-#define REQUIRE_COUNTERS(env) do { \
+/* For tests of the replacement's own interfaces; @statement as in SKIP(). */
+#define REQUIRE_COUNTERS(statement, env) do { \
 	if (!(env)->counters) \
-		SKIP(return, "%s is missing: stock driver, no counters", \
+		SKIP(statement, "%s is missing: stock driver, no counters", \
 		     GNTALLOC_SYSFS); \
 } while (0)
 

@@ -170,7 +170,7 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 	__u64 index;
 	uint32_t ref;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
@@ -201,7 +201,7 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 	__u64 index;
 	uint32_t refs[3];
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 2,
@@ -229,7 +229,7 @@ TEST_F(foreign, many_pending_grants_all_come_back)
 	uint32_t refs[N];
 	__u64 index;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N, PROT_READ));
@@ -322,7 +322,7 @@ TEST_F(foreign, failed_alloc_whose_grant_the_peer_mapped_still_counts_in_peak)
 	char *buf;
 	int try, ret;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

@@ -119,14 +119,13 @@ static void fz_check_counters(struct __test_metadata *_metadata, struct _test_da
 	    c.alloc_failures == w.alloc_failures && c.limit == w.limit)
 		return;
 	TH_LOG("seed %llu, case %lu: %s", self->seed, self->cases, self->what);
-	TH_LOG("counters: in_use %llu want %llu, mapped %llu want %llu"
-	       ", pending %llu want %llu, open_files %llu want %llu",
-	       c.in_use, w.in_use, c.mapped, w.mapped, c.pending, w.pending,
-	       c.open_files, w.open_files);
-	TH_LOG("allocated_total %llu want %llu, freed_total %llu want %llu"
-	       ", limit_hits %llu want %llu, alloc_failures %llu want %llu"
-	       ", limit %llu want %llu",
-	       c.allocated_total, w.allocated_total, c.freed_total, w.freed_total,
+	TH_LOG("counters: in_use %llu want %llu, mapped %llu want %llu,",
+	       c.in_use, w.in_use, c.mapped, w.mapped);
+	TH_LOG("counters: pending %llu want %llu, open_files %llu want %llu",
+	       c.pending, w.pending, c.open_files, w.open_files);
+	TH_LOG("allocated_total %llu want %llu, freed_total %llu want %llu,",
+	       c.allocated_total, w.allocated_total, c.freed_total, w.freed_total);
+	TH_LOG("limit_hits %llu want %llu, alloc_failures %llu want %llu, limit %llu want %llu",
 	       c.limit_hits, w.limit_hits, c.alloc_failures, w.alloc_failures,
 	       c.limit, w.limit);
 	ASSERT_TRUE(false) TH_LOG("the counters are not what the model says");
@@ -471,8 +470,7 @@ static void fuzz_notify(struct __test_metadata *_metadata, struct _test_data_fuz
 		break;
 	}
 	p = fz_place(self, &op, sizeof(op), &kind);
-	fz_begin(self, "SET_UNMAP_NOTIFY index %#llx"
-		 " action %#x port %u, argument %s, file %d",
+	fz_begin(self, "SET_UNMAP_NOTIFY index %#llx action %#x port %u, argument %s, file %d",
 		 (__u64)op.index, op.action, op.event_channel_port,
 		 ptr_kinds[kind], f);
 
@@ -520,7 +518,7 @@ static void fz_clear_slots(struct __test_metadata *_metadata, struct _test_data_
 
 /* A sound ALLOC of @count pages in file @f: the index of the first. */
 static __u64 fz_alloc_in(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
-			    int f, uint32_t count)
+			 int f, uint32_t count)
 {
 	__u64 index = 0;
 
@@ -606,8 +604,7 @@ static void fz_mmap(struct __test_metadata *_metadata, struct _test_data_fuzz *s
 	int err;
 
 	alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
-	fz_begin(self, "mmap(%p, %#llx"
-		 ", prot %#x, flags %#x, file %d%s, offset %#llx)",
+	fz_begin(self, "mmap(%p, %#llx, prot %#x, flags %#x, file %d%s, offset %#llx)",
 		 addr, len, prot, flags, f, f == RO_FILE ? " (opened O_RDONLY)" : "", off);
 
 	npages = alen / ps();
@@ -839,8 +836,7 @@ static void fuzz_mremap(struct __test_metadata *_metadata, struct _test_data_fuz
 		break;
 	}
 	oracle_mremap((uintptr_t)addr, old_len, new_len, flags, (uintptr_t)dst, n > same, &o);
-	fz_begin(self, "mremap(arena page %zu, %#llx, %#llx"
-		 ", %#lx, %p) over %zu pages of one mmap",
+	fz_begin(self, "mremap(arena page %zu, %#llx, %#llx, %#lx, %p) over %zu pages of one mmap",
 		 s, old_len, new_len, flags, dst, same);
 	ret = mremap(addr, old_len, new_len, flags, dst);
 	err = errno;
@@ -1033,7 +1029,7 @@ FIXTURE_SETUP(fuzz)
 	if (!self->env.counters)
 		SKIP(return, "%s is missing: stock driver, no counters to check the model against",
 		     GNTALLOC_SYSFS);
-	REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+	REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 	ASSERT_EQ(0U, self->env.base.pending) TH_LOG("pages pending before the test");
 
 	for (c = _metadata->name; *c; c++)

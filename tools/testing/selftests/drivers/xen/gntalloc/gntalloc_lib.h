@@ -445,7 +445,7 @@ static inline int quarantine_off(void)
 /* Remove every per-domain quota of domain_limits: 0 or -errno. */
 static inline int clear_domain_limits(void)
 {
-	char buf[4096], line[32], *p, *nl;
+	char buf[4096], line[32], *p, *nl, *end;
 	unsigned int domid;
 	int err, fd;
 	ssize_t n;
@@ -461,7 +461,8 @@ static inline int clear_domain_limits(void)
 	buf[n] = '\0';
 	for (p = buf; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
-		if (!nl || sscanf(p, "%u", &domid) != 1)
+		domid = (unsigned int)strtoul(p, &end, 10);
+		if (!nl || end == p)
 			return -EIO;
 		snprintf(line, sizeof(line), "%u default\n", domid);
 		err = write_str_file(DOMAIN_LIMITS, line);
@@ -677,7 +678,7 @@ static inline void peer_set(const struct peer_map *p, size_t page,
 
 /* The same for the 64 bits at byte @offset (a multiple of 8) */
 static inline __u64 peer_get64(const struct peer_map *p, size_t page,
-				  size_t offset)
+			       size_t offset)
 {
 	return READ_ONCE(*(__u64 *)peer_byte(p, page, offset));
 }

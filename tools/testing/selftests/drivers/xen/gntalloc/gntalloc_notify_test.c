@@ -97,8 +97,11 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 #define HYPERVISOR_event_channel_op	32
 #define EVTCHNOP_status			5
 #define DOMID_SELF			0x7FF0U
-enum { EVTCHNSTAT_closed, EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain,
-       EVTCHNSTAT_pirq, EVTCHNSTAT_virq, EVTCHNSTAT_ipi };
+enum {
+	EVTCHNSTAT_closed, EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain,
+	EVTCHNSTAT_pirq, EVTCHNSTAT_virq, EVTCHNSTAT_ipi
+};
+
 #define VIRQ_TIMER	0
 #define VIRQ_DEBUG	1
 

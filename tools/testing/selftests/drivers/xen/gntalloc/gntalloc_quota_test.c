@@ -45,7 +45,7 @@ FIXTURE_SETUP(quota)
 
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV))
 		return;
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	for (i = 0; i < MAX_FDS; i++) {
 		self->fds[i] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->fds[i]);
@@ -304,7 +304,7 @@ TEST_F(quota, domain_limits_parse_strictly)
 		int err;
 	} refused[] = {
 		{ "1", -EINVAL },		{ "1\n", -EINVAL },
-		{ "1 ", -EINVAL },		{ "1 \n", -EINVAL },
+		{ "1 ", -EINVAL },		{ "1\x20\n", -EINVAL },
 		{ " 1 5", -EINVAL },		{ "1  5", -EINVAL },
 		{ "1 5 6", -EINVAL },		{ "1 -5", -EINVAL },
 		{ "1 0x5", -EINVAL },		{ "x 5", -EINVAL },
@@ -492,8 +492,7 @@ TEST_F_TIMEOUT(quota, default_reserve_holds_while_the_table_is_filled, 120)
 		}
 		got += count;
 	}
-	TH_LOG("userspace got %llu of %llu entries; %llu"
-	       " kept for the kernel", got, size, reserve);
+	TH_LOG("userspace got %llu of %llu entries; %llu kept for the kernel", got, size, reserve);
 	EXPECT_EQ(size - reserve, entries_held());
 	EXPECT_LT(hits, counter("reserve_hits"));
 	EXPECT_EQ(self->fx.env.base.table_full_failures,

@@ -34,7 +34,7 @@ FIXTURE_SETUP(reclaim)
 {
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV))
 		return;
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 }
 
@@ -155,11 +155,11 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 	t0 = now_ms();
 	peer_unmap(&self->fx.peer);
 	err = wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after);
-	EXPECT_EQ(0, err)
-		TH_LOG("%d ms after the peer let go: pending %llu"
-		       " (was %llu), in_use %llu (was %llu)",
-		       DRAIN_TIMEOUT_MS, after.pending, before.pending,
-		       after.in_use, before.in_use);
+	EXPECT_EQ(0, err) {
+		TH_LOG("%d ms after the peer let go: pending %llu (was %llu),",
+		       DRAIN_TIMEOUT_MS, after.pending, before.pending);
+		TH_LOG("in_use %llu (was %llu)", after.in_use, before.in_use);
+	}
 	TH_LOG("%lu ALLOCs refused; %d pages back %llu ms after the unmap",
 	       refused, P, now_ms() - t0);
 }
@@ -229,10 +229,10 @@ TEST_F(reclaim, a_stream_of_new_pending_grants_does_not_postpone_reclaim)
 		waitpid(pids[i], NULL, 0);
 	}
 
-	EXPECT_EQ(before.freed_total + 1, freed)
-		TH_LOG("G0 not freed %llu"
-		       " ms after the peer let go, while grants went pending every few ms",
-		       took);
+	EXPECT_EQ(before.freed_total + 1, freed) {
+		TH_LOG("G0 not freed %llu ms after the peer let go,", took);
+		TH_LOG("while grants went pending every few ms");
+	}
 	EXPECT_TRUE(dripping)
 		TH_LOG("a drip ended before G0 came back: inconclusive");
 	TH_LOG("G0 back %llu ms after the unmap", took);
@@ -378,10 +378,11 @@ TEST_F(reclaim, debugfs_counts_every_pending_grant_while_reclaims_run)
 		reads++;
 		if (domains == (__s64)c.pending && files == P)
 			continue;
-		if (!wrong++)
-			TH_LOG("read %u: domains say %lld pending, files %lld"
-			       ", sysfs %llu (ours %d)", reads,
-			       domains, files, c.pending, P);
+		if (!wrong++) {
+			TH_LOG("read %u: domains say %lld pending, files %lld,",
+			       reads, domains, files);
+			TH_LOG("sysfs %llu (ours %d)", c.pending, P);
+		}
 	}
 	WRITE_ONCE(stop, true);
 	pthread_join(a.thread, NULL);

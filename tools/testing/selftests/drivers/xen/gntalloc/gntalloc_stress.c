@@ -51,6 +51,7 @@
 
 #include "../../../kselftest.h"
 
+#define ME			"gntalloc_stress"	/* the prefix of its messages */
 #define DEFAULT_SECONDS		10
 #define DEFAULT_THREADS		3
 #define DEFAULT_PROCESSES	2
@@ -386,20 +387,18 @@ static void check_peer_view(struct worker *w, const struct allocation *a,
 
 	count_op(w->st, OP_CHECK);
 	if (rd64(addr) != p->tag)
-		fail(w, "peer: page %u of index %#llx: tag %#llx"
-		     ", want %#llx (%s)",
+		fail(w, "peer: page %u of index %#llx: tag %#llx, want %#llx (%s)",
 		     page, a->index, rd64(addr), p->tag,
 		     is_released ? "released" : "maybe live");
 	if (rd64(addr + 8) != p->peer_val)
-		fail(w, "peer: page %u of index %#llx: its value %#llx"
-		     ", want %#llx",
+		fail(w, "peer: page %u of index %#llx: its value %#llx, want %#llx",
 		     page, a->index, rd64(addr + 8), p->peer_val);
 	/* A page neither known live nor known released is not judged. */
 	b = READ_ONCE(addr[p->notify_off]);
 	if (is_released && p->notify & UNMAP_NOTIFY_CLEAR_BYTE) {
 		if (b)
-			fail(w, "peer: page %u of index %#llx"
-			     " released, byte %u still %#x: no notification",
+			fail(w,
+			     "peer: page %u of index %#llx released, byte %u still %#x: no notification",
 			     page, a->index, p->notify_off, b);
 	} else if ((is_released || live(a, p)) && p->marked && b != MARK) {
 		fail(w, "peer: page %u of index %#llx (%s), byte %u is %#x: notified %s",
@@ -1627,12 +1626,10 @@ int main(int argc, char **argv)
 		ksft_exit_skip("%s or %s is missing: load xen-gntdev and xen-evtchn\n",
 			       GNTDEV_DEV, EVTCHN_DEV);
 	ksft_set_plan(5);
-	ksft_print_msg("gntalloc_stress: seed %llu"
-		       ", %u s, %u threads, %u processes, headroom %u pages\n",
+	ksft_print_msg(ME ": seed %llu, %u s, %u threads, %u processes, headroom %u pages\n",
 		       cfg.seed, cfg.seconds, cfg.threads, cfg.processes,
 		       cfg.headroom);
-	ksft_print_msg("gntalloc_stress: reproduce with: gntalloc_stress --seed %llu"
-		       " --duration %u\n",
+	ksft_print_msg(ME ": reproduce with: " ME " --seed %llu --duration %u\n",
 		       cfg.seed, cfg.seconds);
 
 	all_stats = mmap(NULL, MAX_WORKERS * sizeof(*all_stats),
@@ -1714,39 +1711,34 @@ int main(int argc, char **argv)
 	ksft_print_msg("gntalloc_stress: operations by kind:\n");
 	for (op = 0; op < NR_OPS; op++)
 		ksft_print_msg("  %-18s %10llu\n", op_names[op], total[op]);
-	ksft_print_msg("gntalloc_stress: %llu"
-		       " pages allocated; the gauges settled %llu"
-		       " ms after the end\n",
+	ksft_print_msg(ME ": %llu pages allocated; the gauges settled %llu ms after the end\n",
 		       pages, waited);
 
 	/* Figures above, fixed names below: one KTAP result per promise. */
 	ksft_print_msg("errors: %llu\n", errors);
 	ksft_test_result(errors == 0, "every_operation_and_check_succeeded\n");
 	ksft_test_result(idle_workers == 0, "every_worker_made_progress\n");
-	ksft_print_msg("in_use %llu/%llu, pending %llu/%llu"
-		       ", mapped %llu/%llu, open_files %llu/%llu"
-		       " (now/before)\n",
-		       end.in_use, base.in_use, end.pending, base.pending,
+	ksft_print_msg("in_use %llu/%llu, pending %llu/%llu (now/before)\n",
+		       end.in_use, base.in_use, end.pending, base.pending);
+	ksft_print_msg("mapped %llu/%llu, open_files %llu/%llu (now/before)\n",
 		       end.mapped, base.mapped, end.open_files, base.open_files);
 	ksft_test_result(end.in_use == base.in_use && end.pending == base.pending &&
 			 end.mapped == base.mapped && end.open_files == base.open_files,
 			 "gauges_back_at_baseline\n");
-	ksft_print_msg("allocated_total %+lld, freed_total %+lld for %llu"
-		       " pages allocated; allocated_total - freed_total %llu"
-		       ", in_use %llu\n",
+	ksft_print_msg("allocated_total %+lld, freed_total %+lld for %llu pages allocated;\n",
 		       (__s64)(end.allocated_total - base.allocated_total),
-		       (__s64)(end.freed_total - base.freed_total), pages,
+		       (__s64)(end.freed_total - base.freed_total), pages);
+	ksft_print_msg("allocated_total - freed_total %llu, in_use %llu\n",
 		       end.allocated_total - end.freed_total, end.in_use);
 	ksft_test_result(end.allocated_total - end.freed_total == end.in_use &&
 			 end.allocated_total - base.allocated_total == pages &&
 			 end.freed_total - base.freed_total == pages,
 			 "no_page_lost\n");
-	ksft_print_msg("limit_hits %+lld for %llu ENOSPC, alloc_failures %+lld"
-		       ", peak %llu, limit %llu\n",
+	ksft_print_msg("limit_hits %+lld for %llu ENOSPC, alloc_failures %+lld,\n",
 		       (__s64)(end.limit_hits - base.limit_hits),
 		       total[OP_ALLOC_ENOSPC],
-		       (__s64)(end.alloc_failures - base.alloc_failures),
-		       end.peak, new_limit);
+		       (__s64)(end.alloc_failures - base.alloc_failures));
+	ksft_print_msg("peak %llu, limit %llu\n", end.peak, new_limit);
 	ksft_test_result(end.limit_hits - base.limit_hits == total[OP_ALLOC_ENOSPC] &&
 			 end.alloc_failures == base.alloc_failures &&
 			 end.peak <= new_limit,

@@ -366,7 +366,7 @@ TEST_F(limit_parse, through_the_module_parameter)
 
 TEST_F(limit_parse, through_the_class_attribute)
 {
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	check_parse(_metadata, variant, CLASS_LIMIT);
 }
 

@@ -687,7 +687,7 @@ TEST_F(trace, refused_alloc_is_traced_with_its_cause)
 	char line[64];
 	int i;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	snprintf(line, sizeof(line), "%d 0\n", OTHER_DOMID);
 	ASSERT_EQ(0, write_str_file(GNTALLOC_SYSFS "/domain_limits", line));
 	ASSERT_EQ(-1, gntalloc_alloc(self->fx.fd, OTHER_DOMID, 0, 3, NULL, NULL));

@@ -295,8 +295,7 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 		EXPECT_TRUE(freed)
 			TH_LOG("the grant-table core did not free every page within %d ms",
 			       DRAIN_TIMEOUT_MS);
-		TH_LOG("the grant-table core freed the %d pages %llu"
-		       " ms after the peer unmapped them",
+		TH_LOG("grant-table core freed the %d pages %llu ms after the peer unmapped them",
 		       N, now_ms() - start);
 	}
 

@@ -58,26 +58,26 @@ static inline __u64 xdom_word(uint32_t seed, size_t page, size_t i)
 }
 
 /* Fill @pages pages at @addr with @seed's pattern. */
-static inline void xdom_fill(volatile void *addr, size_t pages, uint32_t seed)
+static inline void xdom_fill(void *addr, size_t pages, uint32_t seed)
 {
 	size_t words = page_size() / sizeof(__u64), p, i;
-	volatile __u64 *w = addr;
+	__u64 *w = addr;
 
 	for (p = 0; p < pages; p++)
 		for (i = 0; i < words; i++)
-			w[p * words + i] = xdom_word(seed, p, i);
+			WRITE_ONCE(w[p * words + i], xdom_word(seed, p, i));
 }
 
 /* The first page at @addr that does not hold @seed's pattern, or -1. */
-static inline long xdom_check(const volatile void *addr, size_t pages,
+static inline long xdom_check(const void *addr, size_t pages,
 			      uint32_t seed)
 {
 	size_t words = page_size() / sizeof(__u64), p, i;
-	const volatile __u64 *w = addr;
+	const __u64 *w = addr;
 
 	for (p = 0; p < pages; p++)
 		for (i = 0; i < words; i++)
-			if (w[p * words + i] != xdom_word(seed, p, i))
+			if (READ_ONCE(w[p * words + i]) != xdom_word(seed, p, i))
 				return (long)p;
 	return -1;
 }

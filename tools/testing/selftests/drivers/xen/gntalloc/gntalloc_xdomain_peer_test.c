@@ -334,8 +334,8 @@ TEST_F_TIMEOUT(xdomain_vchan, guest_server_and_dom0_proxy_carry_data_and_reconne
 		}
 		close(fd);
 		if (i == 1)
-			ksft_print_msg("%u MB dom0 -> guest through vchan-socket-proxy in %llu ms\n",
-				       VCHAN_BIG >> 20, now_ms() - start);
+			ksft_print_msg("%u MB dom0 -> guest through %s in %llu ms\n",
+				       VCHAN_BIG >> 20, "vchan-socket-proxy", now_ms() - start);
 	}
 	ASSERT_EQ(0, xdom_cmd(&self->guest, reply, sizeof(reply), "vchan-wait %d %d",
 			      slot, XDOM_CMD_MS / 2));
@@ -396,8 +396,8 @@ TEST_F_TIMEOUT(xdomain_vchan, dom0_proxy_server_and_guest_client_carry_data_and_
 			TH_LOG("connection %u broke or its hash differs", i);
 		}
 		if (i == 1)
-			ksft_print_msg("%u MB guest -> dom0 through vchan-socket-proxy in %llu ms\n",
-				       VCHAN_BIG >> 20, now_ms() - start);
+			ksft_print_msg("%u MB guest -> dom0 through %s in %llu ms\n",
+				       VCHAN_BIG >> 20, "vchan-socket-proxy", now_ms() - start);
 	}
 	pthread_join(thread, NULL);
 	EXPECT_EQ((unsigned int)VCHAN_CONNECTIONS, r.done);

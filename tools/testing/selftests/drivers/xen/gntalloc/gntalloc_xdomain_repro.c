@@ -54,7 +54,7 @@ static uint32_t whose(__u64 v, size_t i)
 	static const uint32_t seeds[] = { 11, 12, 21, 22 };
 	size_t words = page_size() / sizeof(__u64);
 
-	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+	for (size_t s = 0; s < ARRAY_SIZE(seeds); s++)
 		for (size_t p = 0; p < XDOM_MAX_REFS; p++)
 			if (v == xdom_word(seeds[s], p, i % words))
 				return seeds[s];
@@ -62,22 +62,23 @@ static uint32_t whose(__u64 v, size_t i)
 }
 
 /* The number of words of @w that lost the pattern; the first few printed. */
-static size_t canary_check(const char *what, const volatile __u64 *w,
+static size_t canary_check(const char *what, const __u64 *w,
 			   size_t words, __u64 tag)
 {
 	size_t bad = 0, pages = 0, last_page = (size_t)-1;
 	size_t per_page = page_size() / sizeof(__u64);
 
 	for (size_t i = 0; i < words; i++) {
-		__u64 v = w[i];
+		__u64 v = READ_ONCE(w[i]);
 
 		if (v == canary_word(tag, i))
 			continue;
-		if (bad < 8)
-			printf("REPRO: %s: page %zu word %zu: %#018llx"
-			       " (want %#018llx, fill seed %u)\n",
-			       what, i / per_page, i % per_page, v,
+		if (bad < 8) {
+			printf("REPRO: %s: page %zu word %zu: %#018llx",
+			       what, i / per_page, i % per_page, v);
+			printf(" (want %#018llx, fill seed %u)\n",
 			       canary_word(tag, i), whose(v, i));
+		}
 		if (i / per_page != last_page) {
 			pages++;
 			last_page = i / per_page;

@@ -62,10 +62,11 @@ FIXTURE_VARIANT_ADD(xdomain_data, many_pages) {
 
 FIXTURE_SETUP(xdomain_data)
 {
-	self->fd = self->gntdev = -1;
+	self->fd = -1;
+	self->gntdev = -1;
 	if (!env_setup(_metadata, &self->env))
 		return;
-	REQUIRE_DEVICE(GNTDEV_DEV, "xen-gntdev");
+	REQUIRE_DEVICE(return, GNTDEV_DEV, "xen-gntdev");
 	if (!guest_setup(_metadata, &self->guest, self->guest_base,
 			 sizeof(self->guest_base)))
 		return;
@@ -146,13 +147,16 @@ FIXTURE(xdomain) {
 
 FIXTURE_SETUP(xdomain)
 {
-	self->fd = self->gntdev = -1;
+	self->fd = -1;
+	self->gntdev = -1;
 	self->child = 0;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
+	self->to_child[0] = -1;
+	self->to_child[1] = -1;
+	self->to_parent[0] = -1;
+	self->to_parent[1] = -1;
 	if (!env_setup(_metadata, &self->env))
 		return;
-	REQUIRE_DEVICE(GNTDEV_DEV, "xen-gntdev");
+	REQUIRE_DEVICE(return, GNTDEV_DEV, "xen-gntdev");
 	if (!guest_setup(_metadata, &self->guest, self->guest_base,
 			 sizeof(self->guest_base)))
 		return;
@@ -277,7 +281,7 @@ TEST_F_TIMEOUT(xdomain, guest_pages_come_back_when_the_dom0_mapper_is_killed,
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT], counters[XDOM_TEXT];
 	__u64 in_use, pending, start, took;
-	int slot, got = -1;
+	int slot, got = -1, fields;
 	pid_t pid;
 
 	if (!strcmp(self->guest_base, "none"))
@@ -303,7 +307,8 @@ TEST_F_TIMEOUT(xdomain, guest_pages_come_back_when_the_dom0_mapper_is_killed,
 	ASSERT_EQ('m', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
 	ASSERT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "drop %d", slot));
 	ASSERT_EQ(0, xdom_cmd(&self->guest, counters, sizeof(counters), "counters"));
-	ASSERT_EQ(2, sscanf(counters, "%llu %llu", &in_use, &pending));
+	fields = sscanf(counters, "%llu %llu", &in_use, &pending);
+	ASSERT_EQ(2, fields);
 	EXPECT_EQ(4U, pending) TH_LOG("guest counters: %s", counters);
 	start = now_ms();
 	ASSERT_EQ(0, kill(pid, SIGKILL));
@@ -317,8 +322,8 @@ TEST_F_TIMEOUT(xdomain, guest_pages_come_back_when_the_dom0_mapper_is_killed,
 	took = now_ms() - start;
 	EXPECT_EQ(0, got) TH_LOG("guest counters %s, baseline %s", counters,
 				 self->guest_base);
-	ksft_print_msg("the guest's pending pages came back %llu"
-		       " ms after dom0's mapper was killed\n", took);
+	ksft_print_msg("guest's pending pages came back %llu ms after dom0's mapper was killed\n",
+		       took);
 }
 
 /* debugfs `domains` and `gntstat -p` name the guest's real domid. */
@@ -467,11 +472,13 @@ FIXTURE_SETUP(xdomain_notify)
 
 	self->evtchn = -1;
 	self->child = 0;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
+	self->to_child[0] = -1;
+	self->to_child[1] = -1;
+	self->to_parent[0] = -1;
+	self->to_parent[1] = -1;
 	if (!env_setup(_metadata, &self->env))
 		return;
-	REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+	REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 	if (!guest_setup(_metadata, &self->guest, self->guest_base,
 			 sizeof(self->guest_base)))
 		return;
