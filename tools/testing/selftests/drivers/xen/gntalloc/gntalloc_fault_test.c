@@ -91,12 +91,12 @@ static const struct {
 /* What one run of a path works on; zeroed (fds -1) before each run. */
 struct fault_ctx {
 	int fd;			/* the gntalloc file, or -1 */
-	uint64_t index;		/* its allocation */
+	__u64 index;		/* its allocation */
 	uint32_t pages;		/* ...of this many pages */
 	uint8_t *map;		/* all of them mapped, or NULL */
 	uint8_t *map2;		/* a second mapping (fork), or NULL */
 	uint32_t map2_pages;	/* ...of this many pages */
-	uint64_t early_index;	/* EARLY grants allocated before the others */
+	__u64 early_index;	/* EARLY grants allocated before the others */
 	uint8_t *early;		/* ...mapped, emptied by MADV_DONTNEED, or NULL */
 	struct ioctl_gntalloc_alloc_gref *op;	/* ALLOC's argument */
 	struct evtchn_pair evt;	/* SEND_EVENT's port */
@@ -105,11 +105,11 @@ struct fault_ctx {
 
 /* How the counters move when the call succeeds. */
 struct fault_delta {
-	int64_t in_use;
-	int64_t mapped;
-	int64_t open_files;
-	int64_t allocated_total;
-	int64_t freed_total;
+	__s64 in_use;
+	__s64 mapped;
+	__s64 open_files;
+	__s64 allocated_total;
+	__s64 freed_total;
 };
 
 struct fault_path {
@@ -218,7 +218,7 @@ static long call_open(struct fault_ctx *c, const struct fault_path *p)
 /* Whether file @fd can allocate a page and deallocate it. */
 static bool file_allocates(int fd)
 {
-	uint64_t index;
+	__u64 index;
 
 	return !gntalloc_alloc_rw(fd, 1, &index, NULL) && !gntalloc_dealloc(fd, index, 1);
 }
@@ -685,16 +685,16 @@ static void second_stop(int make_it_fail)
 /* Whether the second fault went off (after second_stop()); times back to 0. */
 static bool second_fired(void)
 {
-	uint64_t left;
+	__u64 left;
 
 	if (read_u64_file(FAILSLAB "/times", &left) || write_str_file(FAILSLAB "/times", "0"))
 		abort();
 	return left == 0;
 }
 
-static uint64_t tainted(void)
+static __u64 tainted(void)
 {
-	uint64_t val = 0;
+	__u64 val = 0;
 
 	read_u64_file(TAINTED, &val);
 	return val;
@@ -710,7 +710,7 @@ static void log_counters(struct __test_metadata *_metadata,
 
 	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++)
 		if (*counter_field(&x, i) != *counter_field(&y, i))
-			TH_LOG("  %s: %" PRIu64 " -> %" PRIu64, gntalloc_counter_files[i].name,
+			TH_LOG("  %s: %llu -> %llu", gntalloc_counter_files[i].name,
 			       *counter_field(&x, i), *counter_field(&y, i));
 }
 
@@ -720,14 +720,14 @@ static void log_counters(struct __test_metadata *_metadata,
  */
 static bool counters_moved(const struct gntalloc_counters *before,
 			   const struct gntalloc_counters *now,
-			   const struct fault_delta *d, uint64_t failures)
+			   const struct fault_delta *d, __u64 failures)
 {
-	return now->in_use == before->in_use + (uint64_t)d->in_use &&
+	return now->in_use == before->in_use + (__u64)d->in_use &&
 	       now->pending == before->pending &&
-	       now->mapped == before->mapped + (uint64_t)d->mapped &&
-	       now->open_files == before->open_files + (uint64_t)d->open_files &&
-	       now->allocated_total == before->allocated_total + (uint64_t)d->allocated_total &&
-	       now->freed_total == before->freed_total + (uint64_t)d->freed_total &&
+	       now->mapped == before->mapped + (__u64)d->mapped &&
+	       now->open_files == before->open_files + (__u64)d->open_files &&
+	       now->allocated_total == before->allocated_total + (__u64)d->allocated_total &&
+	       now->freed_total == before->freed_total + (__u64)d->freed_total &&
 	       now->limit_hits == before->limit_hits &&
 	       now->domain_limit_hits == before->domain_limit_hits &&
 	       now->file_limit_hits == before->file_limit_hits &&
@@ -737,6 +737,8 @@ static bool counters_moved(const struct gntalloc_counters *before,
 	       now->alloc_failures - before->alloc_failures == failures;
 }
 
+#define NOT_COUNTED_ONCE "the failed ALLOC did not count exactly once in nomem_failures and alloc_failures"
+
 /* Why the counters are wrong after a failed call of @p that counters_moved() refused. */
 static const char *failed_counters_why(const struct fault_path *p,
 				       const struct gntalloc_counters *before,
@@ -745,7 +747,7 @@ static const char *failed_counters_why(const struct fault_path *p,
 	if (now->alloc_failures - before->alloc_failures == p->counts_failure)
 		return "the failed call moved the counters";
 	if (p->counts_failure)
-		return "the failed ALLOC did not count exactly once in nomem_failures and alloc_failures";
+		return NOT_COUNTED_ONCE;
 	return "the failed call counted in alloc_failures";
 }
 
@@ -775,7 +777,7 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 {
 	static const struct fault_delta none;
 	struct gntalloc_counters base, before, after;
-	uint64_t taint = tainted() & TAINT_WARN;
+	__u64 taint = tainted() & TAINT_WARN;
 	struct fault_ctx c;
 	const char *why;
 	unsigned int n;
@@ -906,7 +908,7 @@ static const struct fault_path path_alloc_many = {
  */
 static int prepare_alloc_past_node(struct fault_ctx *c, const struct fault_path *p)
 {
-	uint64_t first;
+	__u64 first;
 	int err = prepare_alloc(c, p);
 
 	if (!err && gntalloc_alloc_rw(c->fd, 1, &first, NULL))
@@ -1115,7 +1117,7 @@ FIXTURE_SETUP(fault)
 			     "%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
 			     knobs[i].path);
 	if (variant->path->evtchn)
-		REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+		REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 
 	self->knobs_set = true;
 	for (i = 0; i < NKNOBS; i++) {

@@ -30,7 +30,7 @@
  *
  *	TEST_F(example, peer_sees_the_owners_write)
  *	{
- *		uint64_t index;
+ *		__u64 index;
  *		uint32_t ref;
  *		uint8_t *mine;
  *
@@ -92,11 +92,14 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-/* In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists. */
-#define REQUIRE_DEVICE(path, module) do { \
+/*
+ * In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists;
+ * @statement is SKIP()'s (return, at the call site, where it can be seen).
+ */
+#define REQUIRE_DEVICE(statement, path, module) do { \
 	const char *_dev = (path); \
 	if (access(_dev, F_OK)) \
-		SKIP(return, "%s is missing: load %s", _dev, module); \
+		SKIP(statement, "%s is missing: load %s", _dev, module); \
 } while (0)
 
 /* ---------------------------------------------------------------------- */
@@ -106,7 +109,7 @@
 struct gntalloc_env {
 	pid_t pid;			/* the test's process */
 	bool counters;			/* the replacement's sysfs counters */
-	uint64_t limit;			/* at SETUP; TEARDOWN puts it back */
+	__u64 limit;			/* at SETUP; TEARDOWN puts it back */
 	struct gntalloc_counters base;	/* at SETUP (only in_use on stock) */
 };
 
@@ -159,10 +162,10 @@ static inline bool env_in_test_process(const struct gntalloc_env *env)
 	return getpid() == env->pid;
 }
 
-/* For tests of the replacement's own interfaces. */
-#define REQUIRE_COUNTERS(env) do { \
+/* For tests of the replacement's own interfaces; @statement as in SKIP(). */
+#define REQUIRE_COUNTERS(statement, env) do { \
 	if (!(env)->counters) \
-		SKIP(return, "%s is missing: stock driver, no counters", \
+		SKIP(statement, "%s is missing: stock driver, no counters", \
 		     GNTALLOC_SYSFS); \
 } while (0)
 
@@ -223,7 +226,7 @@ static inline void env_teardown(struct __test_metadata *_metadata,
 static inline void expect_unchanged(struct __test_metadata *_metadata,
 				    const struct gntalloc_env *env,
 				    const struct gntalloc_counters *before,
-				    uint64_t hits, uint64_t failures)
+				    __u64 hits, __u64 failures)
 {
 	struct gntalloc_counters now;
 
@@ -243,16 +246,16 @@ static inline void expect_unchanged(struct __test_metadata *_metadata,
 static inline void expect_in_use(struct __test_metadata *_metadata,
 				 const struct gntalloc_env *env,
 				 const struct gntalloc_counters *before,
-				 int64_t delta)
+				 __s64 delta)
 {
 	struct gntalloc_counters now;
 
 	ASSERT_EQ(0, env_snapshot(env, &now));
-	EXPECT_EQ(before->in_use + (uint64_t)delta, now.in_use);
+	EXPECT_EQ(before->in_use + (__u64)delta, now.in_use);
 }
 
 /* Allow @extra more pages than are in use now. */
-static inline int limit_headroom(const struct gntalloc_env *env, uint64_t extra)
+static inline int limit_headroom(const struct gntalloc_env *env, __u64 extra)
 {
 	struct gntalloc_counters c;
 	int err = env_snapshot(env, &c);
@@ -349,7 +352,7 @@ static inline void fx_track(struct gntalloc_fixture *fx, void *addr,
 
 /* gntalloc_mmap(), tracked: TEARDOWN unmaps whatever is left of it. */
 static inline void *fx_mmap(struct gntalloc_fixture *fx, int fd,
-			    uint64_t index, size_t pages)
+			    __u64 index, size_t pages)
 {
 	void *addr = gntalloc_mmap(fd, index, pages);
 

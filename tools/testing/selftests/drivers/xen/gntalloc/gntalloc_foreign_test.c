@@ -38,7 +38,7 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 	const size_t ps = page_size();
 	uint8_t *mine, *theirs;
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
@@ -64,7 +64,7 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 
 TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, 0, 1, &index, &ref));
@@ -76,7 +76,7 @@ TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
 
 TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	uint8_t *mine;
 
@@ -96,7 +96,7 @@ TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
 
 TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, 1, GNTALLOC_FLAG_WRITABLE, 1,
@@ -111,7 +111,7 @@ TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
 {
 	uint8_t *theirs;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	uint8_t *mine;
 
@@ -142,7 +142,7 @@ TEST_F(foreign, pending_grant_is_not_handed_out_again)
 	enum { N = 64 };
 	uint8_t *theirs;
 	uint32_t ref, refs[N];
-	uint64_t index, more;
+	__u64 index, more;
 	int i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
@@ -167,10 +167,10 @@ TEST_F(foreign, pending_grant_is_not_handed_out_again)
 TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 {
 	struct gntalloc_counters before, during, after;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
@@ -189,7 +189,7 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 	/* The peer lets go; no ioctl of ours follows. */
 	peer_unmap(&self->fx.peer);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after))
-		TH_LOG("pending %" PRIu64 ", in_use %" PRIu64 " after %d ms",
+		TH_LOG("pending %llu, in_use %llu after %d ms",
 		       after.pending, after.in_use, DRAIN_TIMEOUT_MS);
 	EXPECT_EQ(before.freed_total + 1, after.freed_total);
 }
@@ -198,10 +198,10 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 {
 	struct gntalloc_counters before, during, after;
 	uint8_t *theirs;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[3];
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 2,
@@ -227,9 +227,9 @@ TEST_F(foreign, many_pending_grants_all_come_back)
 	enum { N = 48 };
 	struct gntalloc_counters before, during, after;
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N, PROT_READ));
@@ -239,13 +239,13 @@ TEST_F(foreign, many_pending_grants_all_come_back)
 
 	peer_unmap(&self->fx.peer);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after))
-		TH_LOG("pending %" PRIu64 " of %d after %d ms",
+		TH_LOG("pending %llu of %d after %d ms",
 		       after.pending - before.pending, N, DRAIN_TIMEOUT_MS);
 }
 
 TEST_F(foreign, pending_grants_count_against_the_limit)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 1));
@@ -261,7 +261,7 @@ TEST_F(foreign, pending_grants_count_against_the_limit)
 
 TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 1));
@@ -290,7 +290,7 @@ struct early_peer {
 static void *map_early(void *arg)
 {
 	struct early_peer *e = arg;
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	uint32_t ref;
 
 	while (!(ref = READ_ONCE(*e->ref))) {
@@ -322,7 +322,7 @@ TEST_F(foreign, failed_alloc_whose_grant_the_peer_mapped_still_counts_in_peak)
 	char *buf;
 	int try, ret;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -362,7 +362,7 @@ TEST_F(foreign, failed_alloc_whose_grant_the_peer_mapped_still_counts_in_peak)
 	EXPECT_EQ(before.pending + 1, after.pending);
 	EXPECT_EQ(before.allocated_total + 1, after.allocated_total);
 	EXPECT_LE(after.in_use, after.peak)
-		TH_LOG("peak %" PRIu64 " below in_use %" PRIu64, after.peak,
+		TH_LOG("peak %llu below in_use %llu", after.peak,
 		       after.in_use);
 
 	peer_unmap(&self->fx.peer);

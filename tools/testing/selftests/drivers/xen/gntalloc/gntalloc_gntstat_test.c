@@ -81,13 +81,13 @@ static int run_gntstat(struct run *r, bool nobody, const char *const *args)
 } while (0)
 
 /* The value after "name" at the start of a line of a table, or -1. */
-static int table_value(const char *out, const char *name, uint64_t *val)
+static int table_value(const char *out, const char *name, __u64 *val)
 {
 	const char *line = out;
 	char key[32];
 
 	while (line && *line) {
-		if (sscanf(line, "%31s %" SCNu64, key, val) == 2 &&
+		if (sscanf(line, "%31s %llu", key, val) == 2 &&
 		    !strcmp(key, name))
 			return 0;
 		line = strchr(line, '\n');
@@ -98,7 +98,7 @@ static int table_value(const char *out, const char *name, uint64_t *val)
 }
 
 /* The number after "\"name\":" in JSON, or -1. */
-static int json_value(const char *out, const char *name, uint64_t *val)
+static int json_value(const char *out, const char *name, __u64 *val)
 {
 	char key[40], *end;
 	const char *p;
@@ -160,7 +160,7 @@ FIXTURE(gntstat) {
 /* Each test holds 3 pages, 1 of them mapped, so that no counter is 0. */
 FIXTURE_SETUP(gntstat)
 {
-	uint64_t index;
+	__u64 index;
 
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, 0))
 		return;
@@ -225,10 +225,10 @@ static void run_on_still_counters(struct __test_metadata *_metadata,
 static void expect_counters_shown(struct __test_metadata *_metadata,
 				  const char *out, struct gntalloc_counters *c,
 				  int (*value_of)(const char *, const char *,
-						  uint64_t *),
+						  __u64 *),
 				  const char *form)
 {
-	uint64_t val;
+	__u64 val;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
@@ -264,7 +264,7 @@ TEST_F(gntstat, json_shows_the_sysfs_counters)
 
 TEST_F(gntstat, processes_lists_our_pid_and_domain)
 {
-	uint64_t held, mapped, pending, grants, dpending;
+	__u64 held, mapped, pending, grants, dpending;
 	unsigned int domid;
 	int n;
 	const char *p;
@@ -280,7 +280,7 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 	ASSERT_NE(NULL, p);
 	for (; p && *p && *p != '\n'; p = next_line(p)) {
 		at = 0;
-		n = sscanf(p, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
+		n = sscanf(p, "%d %llu %llu %llu %n",
 			   &pid, &held, &mapped, &pending, &at);
 		ASSERT_EQ(4, n);
 		snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(p + at, "\n"),
@@ -299,7 +299,7 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 	p = after_heading(self->run.out, "DOMID");
 	ASSERT_NE(NULL, p);
 	for (; p && *p && *p != '\n'; p = next_line(p)) {
-		n = sscanf(p, "%u %" SCNu64 " %" SCNu64, &domid, &grants,
+		n = sscanf(p, "%u %llu %llu", &domid, &grants,
 			   &dpending);
 		ASSERT_EQ(3, n);
 		if (domid == SELF_DOMID) {
@@ -326,7 +326,7 @@ TEST_F(gntstat, processes_as_nobody_exits_1_naming_root)
 
 TEST_F(gntstat, set_limit_changes_the_limit)
 {
-	uint64_t limit;
+	__u64 limit;
 
 	RUN(&self->run, false, "--set-limit", "2000");
 	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
@@ -347,7 +347,7 @@ TEST_F(gntstat, set_limit_refuses_bad_values_with_exit_2)
 		"abc", "-1", "4294967296", "", "12abc", " 5", "0x10",
 		"99999999999",
 	};
-	uint64_t limit;
+	__u64 limit;
 	size_t i;
 
 	ASSERT_EQ(0, set_limit(1500));
@@ -361,7 +361,7 @@ TEST_F(gntstat, set_limit_refuses_bad_values_with_exit_2)
 
 TEST_F(gntstat, set_limit_as_nobody_exits_1_naming_root)
 {
-	uint64_t limit;
+	__u64 limit;
 
 	ASSERT_EQ(0, set_limit(1500));
 	RUN(&self->run, true, "--set-limit", "7");
@@ -373,7 +373,7 @@ TEST_F(gntstat, set_limit_as_nobody_exits_1_naming_root)
 
 TEST_F(gntstat, watch_prints_count_samples)
 {
-	uint64_t in_use, pending, mapped, files;
+	__u64 in_use, pending, mapped, files;
 	const char *p;
 	double t;
 	int samples = 0;
@@ -384,7 +384,7 @@ TEST_F(gntstat, watch_prints_count_samples)
 	p = after_heading(self->run.out, "IN_USE");
 	ASSERT_NE(NULL, p);
 	for (; p && *p; p = next_line(p)) {
-		n = sscanf(p, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+		n = sscanf(p, "%lf %llu %llu %llu %llu",
 			   &t, &in_use, &pending, &mapped, &files);
 		ASSERT_EQ(5, n);
 		samples++;
@@ -458,7 +458,7 @@ TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
 {
 	struct gntalloc_counters c;
 	char metric[64], line[160];
-	uint64_t grants;
+	__u64 grants;
 	const char *p;
 	int n;
 
@@ -473,7 +473,7 @@ TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
 		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
 		snprintf(line, sizeof(line), "# HELP %s ", metric);
 		EXPECT_NE(NULL, strstr(self->run.out, line)) TH_LOG("no '%s'", line);
-		snprintf(line, sizeof(line), "%s %" PRIu64, metric,
+		snprintf(line, sizeof(line), "%s %llu", metric,
 			 *counter_field(&c, i));
 		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
 	}
@@ -488,7 +488,7 @@ TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
 	p = strstr(self->run.out, "\nxen_gntalloc_domain_grants{domid=\"0\"} ");
 	ASSERT_NE(NULL, p) SHOW(&self->run);
 	n = sscanf(p + strlen("\nxen_gntalloc_domain_grants{domid=\"0\"} "),
-		   "%" SCNu64, &grants);
+		   "%llu", &grants);
 	ASSERT_EQ(1, n);
 	EXPECT_LE(3U, grants);
 	show_for_promtool(self->run.out);

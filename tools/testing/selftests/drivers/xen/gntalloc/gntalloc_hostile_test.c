@@ -47,7 +47,7 @@ FIXTURE(hostile_peer) {
 	struct gntalloc_fixture fx;
 	void *map;
 	size_t map_len;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[PINNED];
 	struct gntalloc_counters pinned;	/* right after the release */
 };
@@ -77,7 +77,7 @@ FIXTURE_VARIANT_ADD(hostile_peer, owner_is_killed) {
  * NOTIFY_BYTE and an UNMAP_NOTIFY_CLEAR_BYTE there.  0 or -errno; on success
  * *@map, *@index and @refs are set.
  */
-static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
+static int owner_share(int fd, void **map, __u64 *index, uint32_t *refs)
 {
 	const size_t ps = page_size();
 	uint8_t *p;
@@ -89,7 +89,7 @@ static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
 	if (p == MAP_FAILED)
 		return -errno;
 	for (i = 0; i < PINNED; i++) {
-		*(uint64_t *)(p + i * ps) = page_tag(i);
+		*(__u64 *)(p + i * ps) = page_tag(i);
 		p[i * ps + NOTIFY_BYTE] = MARK;
 		if (gntalloc_set_notify(fd, *index + i * ps + NOTIFY_BYTE,
 					UNMAP_NOTIFY_CLEAR_BYTE, 0))
@@ -103,7 +103,7 @@ static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
 static int owner_child(int to_parent, int from_parent)
 {
 	uint32_t refs[PINNED];
-	uint64_t index;
+	__u64 index;
 	void *map;
 	int fd, err;
 
@@ -229,7 +229,7 @@ TEST_F(hostile_peer, pinned_pages_stay_counted_and_pending)
 TEST_F(hostile_peer, limit_still_holds_against_pinned_pages)
 {
 	struct gntalloc_counters before, after;
-	uint64_t index;
+	__u64 index;
 	int fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
@@ -260,7 +260,7 @@ TEST_F(hostile_peer, limit_still_holds_against_pinned_pages)
 TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 {
 	uint8_t *churn;
-	uint64_t index;
+	__u64 index;
 	uint32_t i;
 	int fd;
 
@@ -304,7 +304,7 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 TEST_F(hostile_peer, pages_come_back_once_the_peer_unmaps)
 {
 	struct gntalloc_counters c;
-	uint64_t start, took;
+	__u64 start, took;
 
 	/* Long enough for the background retries to back off to their slowest. */
 	sleep_ms(HOLD_MS);
@@ -315,10 +315,10 @@ TEST_F(hostile_peer, pages_come_back_once_the_peer_unmaps)
 	start = now_ms();
 	ASSERT_EQ(0, wait_gauges(&self->fx.env.base,
 				 GAUGE_IN_USE | GAUGE_PENDING, &c))
-		TH_LOG("still %" PRIu64 " pending after %d ms",
+		TH_LOG("still %llu pending after %d ms",
 		       c.pending - self->fx.env.base.pending, DRAIN_TIMEOUT_MS);
 	took = now_ms() - start;
-	TH_LOG("%d pages came back %" PRIu64 " ms after the peer unmapped them",
+	TH_LOG("%d pages came back %llu ms after the peer unmapped them",
 	       PINNED, took);
 	EXPECT_GE(RECLAIM_MS, took) TH_LOG("not within about a second");
 	EXPECT_EQ(self->fx.env.base.freed_total + PINNED, c.freed_total);

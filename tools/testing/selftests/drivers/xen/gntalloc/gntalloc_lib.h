@@ -115,7 +115,7 @@ typedef uint16_t domid_t;
 #define MARK			0xA5
 
 /* What a test writes into page @page of an allocation, to know it again */
-static inline uint64_t page_tag(uint32_t page)
+static inline __u64 page_tag(uint32_t page)
 {
 	return 0x70696e6e65640000ULL | page;	/* "pinned" */
 }
@@ -145,12 +145,12 @@ static inline size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static inline uint64_t now_ms(void)
+static inline __u64 now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
 static inline void sleep_ms(unsigned int ms)
@@ -173,7 +173,7 @@ static inline void sleep_ms(unsigned int ms)
  * grant references, @index (may be NULL) the byte offset of the first page.
  */
 static inline int gntalloc_alloc(int fd, uint16_t domid, uint16_t flags,
-				 uint32_t count, uint64_t *index,
+				 uint32_t count, __u64 *index,
 				 uint32_t *refs)
 {
 	struct ioctl_gntalloc_alloc_gref *op;
@@ -203,14 +203,14 @@ static inline int gntalloc_alloc(int fd, uint16_t domid, uint16_t flags,
 }
 
 /* The common case: @count writable pages granted to ourselves. */
-static inline int gntalloc_alloc_rw(int fd, uint32_t count, uint64_t *index,
+static inline int gntalloc_alloc_rw(int fd, uint32_t count, __u64 *index,
 				    uint32_t *refs)
 {
 	return gntalloc_alloc(fd, SELF_DOMID, GNTALLOC_FLAG_WRITABLE, count,
 			      index, refs);
 }
 
-static inline int gntalloc_dealloc(int fd, uint64_t index, uint32_t count)
+static inline int gntalloc_dealloc(int fd, __u64 index, uint32_t count)
 {
 	struct ioctl_gntalloc_dealloc_gref op = {
 		.index = index,
@@ -220,7 +220,7 @@ static inline int gntalloc_dealloc(int fd, uint64_t index, uint32_t count)
 	return ioctl(fd, IOCTL_GNTALLOC_DEALLOC_GREF, &op);
 }
 
-static inline int gntalloc_set_notify(int fd, uint64_t index, uint32_t action,
+static inline int gntalloc_set_notify(int fd, __u64 index, uint32_t action,
 				      uint32_t port)
 {
 	struct ioctl_gntalloc_unmap_notify op = {
@@ -233,7 +233,7 @@ static inline int gntalloc_set_notify(int fd, uint64_t index, uint32_t action,
 }
 
 /* mmap() @pages pages of @fd at byte offset @index, shared and writable. */
-static inline void *gntalloc_mmap(int fd, uint64_t index, size_t pages)
+static inline void *gntalloc_mmap(int fd, __u64 index, size_t pages)
 {
 	return mmap(NULL, pages * page_size(), PROT_READ | PROT_WRITE,
 		    MAP_SHARED, fd, (off_t)index);
@@ -276,7 +276,7 @@ static inline int read_str_file(const char *path, char *buf, size_t size)
 }
 
 /* Read one decimal value followed by a newline: 0 or -errno. */
-static inline int read_u64_file(const char *path, uint64_t *val)
+static inline int read_u64_file(const char *path, __u64 *val)
 {
 	char buf[64], *end;
 	ssize_t len;
@@ -317,11 +317,11 @@ static inline int write_str_file(const char *path, const char *s)
 	return write_buf_file(path, s, strlen(s));
 }
 
-static inline int write_u64_file(const char *path, uint64_t val)
+static inline int write_u64_file(const char *path, __u64 val)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
+	snprintf(buf, sizeof(buf), "%llu\n", val);
 	return write_str_file(path, buf);
 }
 
@@ -338,28 +338,28 @@ static inline bool have_counters(void)
  * in the list (the size check below).
  */
 struct gntalloc_counters {
-	uint64_t limit;
-	uint64_t domain_limit;
-	uint64_t file_limit;
-	uint64_t grant_reserve;
-	uint64_t quarantine_ms;
-	uint64_t grant_table_size;
-	uint64_t in_use;
-	uint64_t pending;
-	uint64_t quarantined;
-	uint64_t mapped;
-	uint64_t open_files;
-	uint64_t peak;
-	uint64_t allocated_total;
-	uint64_t freed_total;
-	uint64_t limit_hits;
-	uint64_t domain_limit_hits;
-	uint64_t file_limit_hits;
-	uint64_t reserve_hits;
-	uint64_t table_full_failures;
-	uint64_t nomem_failures;
-	uint64_t alloc_failures;
-	uint64_t quarantine_shortened;
+	__u64 limit;
+	__u64 domain_limit;
+	__u64 file_limit;
+	__u64 grant_reserve;
+	__u64 quarantine_ms;
+	__u64 grant_table_size;
+	__u64 in_use;
+	__u64 pending;
+	__u64 quarantined;
+	__u64 mapped;
+	__u64 open_files;
+	__u64 peak;
+	__u64 allocated_total;
+	__u64 freed_total;
+	__u64 limit_hits;
+	__u64 domain_limit_hits;
+	__u64 file_limit_hits;
+	__u64 reserve_hits;
+	__u64 table_full_failures;
+	__u64 nomem_failures;
+	__u64 alloc_failures;
+	__u64 quarantine_shortened;
 };
 
 #define GNTALLOC_FILE_MODE_RW	0644
@@ -374,13 +374,13 @@ static const struct {
 	GNTALLOC_SYSFS_FILES;
 #undef GNTALLOC_SYSFS_FILE
 static_assert(sizeof(struct gntalloc_counters) ==
-	       ARRAY_SIZE(gntalloc_counter_files) * sizeof(uint64_t),
+	       ARRAY_SIZE(gntalloc_counter_files) * sizeof(__u64),
 	       "struct gntalloc_counters has a field per file of GNTALLOC_SYSFS_FILES");
 
 /* The field of @c that gntalloc_counter_files[@i] names */
-static inline uint64_t *counter_field(struct gntalloc_counters *c, size_t i)
+static inline __u64 *counter_field(struct gntalloc_counters *c, size_t i)
 {
-	return (uint64_t *)((char *)c + gntalloc_counter_files[i].offset);
+	return (__u64 *)((char *)c + gntalloc_counter_files[i].offset);
 }
 
 /* All counters of the replacement driver: 0 or -errno. */
@@ -400,10 +400,10 @@ static inline int read_counters(struct gntalloc_counters *c)
 	return 0;
 }
 
-static inline uint64_t counter(const char *name)
+static inline __u64 counter(const char *name)
 {
 	char path[128];
-	uint64_t val = UINT64_MAX;
+	__u64 val = UINT64_MAX;
 
 	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s", name);
 	if (read_u64_file(path, &val))
@@ -412,7 +412,7 @@ static inline uint64_t counter(const char *name)
 }
 
 /* A tunable of GNTALLOC_SYSFS (domain_limit, grant_reserve, ...) */
-static inline int set_tunable(const char *name, uint64_t val)
+static inline int set_tunable(const char *name, __u64 val)
 {
 	char path[128];
 
@@ -428,9 +428,9 @@ static inline int set_tunable(const char *name, uint64_t val)
  */
 static inline int quarantine_off(void)
 {
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	char path[128];
-	uint64_t held;
+	__u64 held;
 	int err = set_tunable("quarantine_ms", 0);
 
 	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/quarantined");
@@ -445,7 +445,7 @@ static inline int quarantine_off(void)
 /* Remove every per-domain quota of domain_limits: 0 or -errno. */
 static inline int clear_domain_limits(void)
 {
-	char buf[4096], line[32], *p, *nl;
+	char buf[4096], line[32], *p, *nl, *end;
 	unsigned int domid;
 	int err, fd;
 	ssize_t n;
@@ -461,7 +461,8 @@ static inline int clear_domain_limits(void)
 	buf[n] = '\0';
 	for (p = buf; *p; p = nl + 1) {
 		nl = strchr(p, '\n');
-		if (!nl || sscanf(p, "%u", &domid) != 1)
+		domid = (unsigned int)strtoul(p, &end, 10);
+		if (!nl || end == p)
 			return -EIO;
 		snprintf(line, sizeof(line), "%u default\n", domid);
 		err = write_str_file(DOMAIN_LIMITS, line);
@@ -472,12 +473,12 @@ static inline int clear_domain_limits(void)
 }
 
 /* The limit, through the module parameter that both drivers have. */
-static inline int get_limit(uint64_t *limit)
+static inline int get_limit(__u64 *limit)
 {
 	return read_u64_file(GNTALLOC_PARAM_LIMIT, limit);
 }
 
-static inline int set_limit(uint64_t limit)
+static inline int set_limit(__u64 limit)
 {
 	return write_u64_file(GNTALLOC_PARAM_LIMIT, limit);
 }
@@ -487,9 +488,9 @@ static inline int set_limit(uint64_t limit)
  * limit under which a one-page ALLOC succeeds, minus one.  Puts the limit
  * back.  0 or -errno.
  */
-static inline int gntalloc_probe_in_use(uint64_t *in_use)
+static inline int gntalloc_probe_in_use(__u64 *in_use)
 {
-	uint64_t saved = 0, lo = 1, hi = BIG_LIMIT, index;
+	__u64 saved = 0, lo = 1, hi = BIG_LIMIT, index;
 	int fd, err = 0;
 
 	if (get_limit(&saved))
@@ -504,7 +505,7 @@ static inline int gntalloc_probe_in_use(uint64_t *in_use)
 	}
 	gntalloc_dealloc(fd, index, 1);
 	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
+		__u64 mid = lo + (hi - lo) / 2;
 
 		if (set_limit(mid)) {
 			err = -EIO;
@@ -557,7 +558,7 @@ static inline int wait_gauges(const struct gntalloc_counters *want,
 			      unsigned int gauges,
 			      struct gntalloc_counters *now)
 {
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	int err;
 
 	if (!have_counters())
@@ -584,7 +585,7 @@ static inline int wait_gauges(const struct gntalloc_counters *want,
 
 struct peer_map {
 	int fd;			/* /dev/xen/gntdev, not owned */
-	uint64_t index;		/* gntdev's offset for the mapping */
+	__u64 index;		/* gntdev's offset for the mapping */
 	uint32_t count;
 	void *addr;		/* NULL when not mapped */
 };
@@ -676,16 +677,16 @@ static inline void peer_set(const struct peer_map *p, size_t page,
 }
 
 /* The same for the 64 bits at byte @offset (a multiple of 8) */
-static inline uint64_t peer_get64(const struct peer_map *p, size_t page,
-				  size_t offset)
+static inline __u64 peer_get64(const struct peer_map *p, size_t page,
+			       size_t offset)
 {
-	return READ_ONCE(*(uint64_t *)peer_byte(p, page, offset));
+	return READ_ONCE(*(__u64 *)peer_byte(p, page, offset));
 }
 
 static inline void peer_set64(const struct peer_map *p, size_t page,
-			      size_t offset, uint64_t val)
+			      size_t offset, __u64 val)
 {
-	WRITE_ONCE(*(uint64_t *)peer_byte(p, page, offset), val);
+	WRITE_ONCE(*(__u64 *)peer_byte(p, page, offset), val);
 }
 
 /*
@@ -694,7 +695,7 @@ static inline void peer_set64(const struct peer_map *p, size_t page,
  * UNMAP_NOTIFY_CLEAR_BYTE on that byte.  0 or -errno.
  */
 static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
-				     int fd, uint64_t index,
+				     int fd, __u64 index,
 				     const uint32_t *refs, uint32_t count)
 {
 	uint32_t i;
@@ -791,7 +792,7 @@ static inline void evtchn_pair_close(struct evtchn_pair *e)
 static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = e->fd_remote, .events = POLLIN };
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	__u64 deadline = now_ms() + (__u64)timeout_ms;
 	uint32_t ports[16];
 	ssize_t len;
 	int ret, left, i;
@@ -898,12 +899,12 @@ static inline void comm_of_self(char *comm, size_t size)
  * every seed gives a good sequence, so a printed seed replays a run.
  */
 struct rng {
-	uint64_t s;
+	__u64 s;
 };
 
-static inline uint64_t rng_next(struct rng *r)
+static inline __u64 rng_next(struct rng *r)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+	__u64 z = (r->s += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;

@@ -99,7 +99,7 @@ static bool released(struct _test_data_mmap *self, uint32_t page)
 	return peer_saw_release(&self->fx.peer, page);
 }
 
-static int watch_release(struct _test_data_mmap *self, int fd, uint64_t index,
+static int watch_release(struct _test_data_mmap *self, int fd, __u64 index,
 			 const uint32_t *refs, uint32_t count)
 {
 	return peer_watch_release(&self->fx.peer, self->fx.gntdev, fd, index, refs,
@@ -113,7 +113,7 @@ static int watch_release(struct _test_data_mmap *self, int fd, uint64_t index,
 static void map_twice_and_dealloc(struct __test_metadata *_metadata,
 				  struct _test_data_mmap *self, void **a, void **b)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
@@ -139,7 +139,7 @@ FIXTURE_TEARDOWN_PARENT(mmap)
 TEST_F(mmap, private_mapping_fails_with_einval)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, ps, PROT_READ | PROT_WRITE,
@@ -153,7 +153,7 @@ TEST_F(mmap, private_mapping_fails_with_einval)
 TEST_F(mmap, unknown_offset_fails_with_enoent)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 
 	/* Nothing allocated yet. */
 	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, 0, 1));
@@ -166,7 +166,7 @@ TEST_F(mmap, unknown_offset_fails_with_enoent)
 
 TEST_F(mmap, mapping_beyond_the_allocation_fails_with_enoent)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
 	ASSERT_EQ(MAP_FAILED, gntalloc_mmap(self->fx.fd, index, 3));
@@ -178,7 +178,7 @@ TEST_F(mmap, mapping_beyond_the_allocation_fails_with_enoent)
 TEST_F(mmap, mapping_across_a_deallocated_page_fails_with_enoent)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + ps, 1));
@@ -192,7 +192,7 @@ TEST_F(mmap, mapping_across_a_deallocated_page_fails_with_enoent)
 
 TEST_F(mmap, zero_length_fails_with_einval)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(MAP_FAILED, mmap(NULL, 0, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -204,7 +204,7 @@ TEST_F(mmap, sub_range_maps_exactly_those_pages)
 {
 	const size_t ps = page_size();
 	uint8_t *all, *mid;
-	uint64_t index;
+	__u64 index;
 	int i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 4, &index, NULL));
@@ -227,7 +227,7 @@ TEST_F(mmap, same_range_mapped_twice_shares_the_pages)
 {
 	const size_t ps = page_size();
 	uint8_t *a, *b;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
 	a = fx_mmap(&self->fx, self->fx.fd, index, 2);
@@ -245,7 +245,7 @@ TEST_F(mmap, same_range_mapped_twice_shares_the_pages)
 TEST_F(mmap, one_mapping_may_span_consecutive_allocations)
 {
 	const size_t ps = page_size();
-	uint64_t first, second;
+	__u64 first, second;
 	uint32_t refs[3];
 	uint8_t *p;
 
@@ -276,7 +276,7 @@ TEST_F(mmap, one_mapping_may_span_consecutive_allocations)
 TEST_F(mmap, mremap_cannot_grow_the_mapping)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 	void *p;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
@@ -291,7 +291,7 @@ TEST_F(mmap, mremap_cannot_grow_the_mapping)
 TEST_F(mmap, mapping_is_left_out_of_core_dumps)
 {
 	char flags[256];
-	uint64_t index;
+	__u64 index;
 	void *p;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -307,7 +307,7 @@ TEST_F(mmap, fork_child_sees_and_writes_the_pages)
 {
 	const size_t ps = page_size();
 	uint8_t *p;
-	uint64_t index;
+	__u64 index;
 	pid_t pid;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
@@ -336,7 +336,7 @@ TEST_F(mmap, dealloc_while_mapped_keeps_the_page_until_munmap)
 {
 	struct gntalloc_counters before;
 	uint8_t *p;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -365,7 +365,7 @@ TEST_F(mmap, close_while_mapped_keeps_the_pages_until_munmap)
 {
 	const size_t ps = page_size();
 	uint8_t *p;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[2];
 
 	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
@@ -407,7 +407,7 @@ TEST_F(mmap, page_mapped_twice_is_released_by_the_second_munmap)
 TEST_F(mmap, access_after_madv_dontneed_gets_sigbus)
 {
 	uint8_t *p;
-	uint64_t index;
+	__u64 index;
 	int status;
 	pid_t pid;
 
@@ -460,7 +460,7 @@ TEST_F(mmap, proc_self_mem_cannot_write_a_read_only_mapping)
 {
 	const uint8_t mark = MARK;
 	uint8_t *p;
-	uint64_t index;
+	__u64 index;
 	ssize_t ret;
 	int mem;
 
@@ -479,7 +479,7 @@ TEST_F(mmap, proc_self_mem_cannot_write_a_read_only_mapping)
 
 TEST_F(mmap, exec_drops_the_mapping)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	char arg[32];
 	pid_t pid;
@@ -565,7 +565,7 @@ static bool stock_unsafe_asked(void)
 TEST_F(mmap, mapping_across_allocations_leaves_other_files_alone)
 {
 	const size_t ps = page_size();
-	uint64_t a, b, x;
+	__u64 a, b, x;
 	uint32_t refs[3];	/* A, B, X */
 	uint8_t *p, *px;
 
@@ -656,7 +656,7 @@ TEST_F(partial_munmap, each_page_is_released_with_its_piece)
 {
 	const size_t ps = page_size();
 	uint8_t *p;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[3];
 	int step, i;
 
@@ -775,7 +775,7 @@ TEST_F(fork_release, page_is_released_when_the_last_process_lets_go)
 {
 	uint8_t *peer;
 	void *map;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	pid_t pid;
 

@@ -43,7 +43,7 @@ FIXTURE_TEARDOWN_PARENT(notify)
 TEST_F(notify, unknown_action_bits_are_refused)
 {
 	static const uint32_t actions[] = { 0x4, 0x8, 0x80000000, 0xffffffff };
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -57,7 +57,7 @@ TEST_F(notify, unknown_action_bits_are_refused)
 
 TEST_F(notify, send_event_to_an_unbound_port_is_refused)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
@@ -72,7 +72,7 @@ TEST_F(notify, send_event_to_an_unbound_port_is_refused)
 TEST_F(notify, send_event_to_a_huge_port_is_refused)
 {
 	static const uint32_t ports[] = { 1U << 17, 1U << 24, UINT32_MAX };
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -97,15 +97,18 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 #define HYPERVISOR_event_channel_op	32
 #define EVTCHNOP_status			5
 #define DOMID_SELF			0x7FF0U
-enum { EVTCHNSTAT_closed, EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain,
-       EVTCHNSTAT_pirq, EVTCHNSTAT_virq, EVTCHNSTAT_ipi };
+enum {
+	EVTCHNSTAT_closed, EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain,
+	EVTCHNSTAT_pirq, EVTCHNSTAT_virq, EVTCHNSTAT_ipi
+};
+
 #define VIRQ_TIMER	0
 #define VIRQ_DEBUG	1
 
 /* <xen/privcmd.h>'s, which needs the kernel's Xen headers */
 struct privcmd_hypercall {
-	uint64_t op;
-	uint64_t arg[5];
+	__u64 op;
+	__u64 arg[5];
 };
 
 #define IOCTL_PRIVCMD_HYPERCALL	_IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
@@ -148,7 +151,7 @@ static bool port_is_the_kernels_or_nobodys(int privcmd, uint32_t port)
 TEST_F(notify, send_event_to_ports_not_bound_by_user_space_is_refused)
 {
 	uint32_t lowest = self->fx.ev.local_port, port, tried = 0;
-	uint64_t index;
+	__u64 index;
 	int privcmd;
 
 	/* Below the ports we bound: the kernel's own (timers, IPIs, ...)... */
@@ -181,7 +184,7 @@ TEST_F(notify, send_event_to_ports_not_bound_by_user_space_is_refused)
 
 TEST_F(notify, clear_byte_alone_ignores_the_port)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
@@ -192,7 +195,7 @@ TEST_F(notify, clear_byte_alone_ignores_the_port)
 TEST_F(notify, unallocated_page_is_refused_with_enoent)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, 0, UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
@@ -208,7 +211,7 @@ TEST_F(notify, unallocated_page_is_refused_with_enoent)
 
 TEST_F(notify, deallocated_page_is_refused_with_enoent_even_if_mapped)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	self->map_len = page_size();
@@ -226,7 +229,7 @@ TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 {
 	const size_t ps = page_size();
 	uint8_t *peer;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[3];
 	size_t page, off;
 
@@ -250,7 +253,7 @@ TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 TEST_F(notify, action_zero_removes_the_notification)
 {
 	uint8_t *peer;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
@@ -272,7 +275,7 @@ TEST_F(notify, action_zero_removes_the_notification)
 TEST_F(notify, second_call_replaces_the_first)
 {
 	uint8_t *peer;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
@@ -303,7 +306,7 @@ TEST_F(notify, second_call_replaces_the_first)
  * a notification needs it, and no longer.  Whether a port is still bound
  * shows in whether SET_UNMAP_NOTIFY accepts it.
  */
-static bool port_is_bound(int fd, uint64_t index, uint32_t port)
+static bool port_is_bound(int fd, __u64 index, uint32_t port)
 {
 	bool bound = !gntalloc_set_notify(fd, index, UNMAP_NOTIFY_SEND_EVENT,
 					  port);
@@ -317,7 +320,7 @@ TEST_F(notify, replaced_or_fired_notifications_drop_their_port)
 {
 	const size_t ps = page_size();
 	uint32_t port = self->fx.ev.local_port;
-	uint64_t index, probe;
+	__u64 index, probe;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &probe, NULL));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
@@ -343,7 +346,7 @@ TEST_F(notify, replaced_or_fired_notifications_drop_their_port)
 TEST_F(notify, removed_notification_drops_its_port)
 {
 	uint32_t port = self->fx.ev.local_port;
-	uint64_t index, probe;
+	__u64 index, probe;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &probe, NULL));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -358,7 +361,7 @@ TEST_F(notify, removed_notification_drops_its_port)
 TEST_F(notify, clear_byte_reaches_a_read_only_peer)
 {
 	uint8_t *peer;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	uint8_t *p;
 
@@ -398,7 +401,7 @@ enum release_path {
 FIXTURE(notify_release) {
 	struct gntalloc_fixture fx;
 	void *map;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 };
 
@@ -446,7 +449,7 @@ FIXTURE_TEARDOWN_PARENT(notify_release)
  * Allocate a page, map it unless the path releases an unmapped page, and
  * arm @action on NOTIFY_BYTE.  0 or -errno.
  */
-static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
+static int arm_page(int *fd, void **map, __u64 *index, uint32_t *ref,
 		    enum release_path path, uint32_t action, uint32_t port)
 {
 	*fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
@@ -473,7 +476,7 @@ static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
 static void release_child(const struct _test_data_notify_release *self,
 			  uint32_t action)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	void *map;
 	int fd;

@@ -45,7 +45,7 @@ FIXTURE_SETUP(quota)
 
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV))
 		return;
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	for (i = 0; i < MAX_FDS; i++) {
 		self->fds[i] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 		ASSERT_LE(0, self->fds[i]);
@@ -72,13 +72,13 @@ static const char *const cause_counters[] = {
  */
 static void expect_causes(struct __test_metadata *_metadata,
 			  const struct gntalloc_counters *before,
-			  const char *moved, uint64_t by)
+			  const char *moved, __u64 by)
 {
 	struct gntalloc_counters now;
 	bool sum = moved && (!strcmp(moved, "table_full_failures") ||
 			     !strcmp(moved, "nomem_failures"));
 	size_t i, j;
-	uint64_t want;
+	__u64 want;
 
 	ASSERT_EQ(0, read_counters(&now));
 	for (i = 0; i < ARRAY_SIZE(cause_counters); i++) {
@@ -99,7 +99,7 @@ static void expect_causes(struct __test_metadata *_metadata,
 /* No reference held in quarantine any more: 0 or -ETIMEDOUT. */
 static int wait_quarantine_empty(void)
 {
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 
 	while (counter("quarantined")) {
 		if (now_ms() > deadline)
@@ -110,7 +110,7 @@ static int wait_quarantine_empty(void)
 }
 
 /* Grant entries gntalloc holds now: pages in use and quarantined refs */
-static uint64_t entries_held(void)
+static __u64 entries_held(void)
 {
 	return counter("in_use") + counter("quarantined");
 }
@@ -139,7 +139,7 @@ TEST_F(quota, defaults_cap_no_domain_and_no_file)
 {
 	EXPECT_EQ(NO_CAP, self->fx.env.base.domain_limit);
 	EXPECT_EQ(NO_CAP, self->fx.env.base.file_limit);
-	EXPECT_EQ((uint64_t)DEFAULT_QUARANTINE_MS, self->fx.env.base.quarantine_ms);
+	EXPECT_EQ((__u64)DEFAULT_QUARANTINE_MS, self->fx.env.base.quarantine_ms);
 	EXPECT_EQ(self->fx.env.base.grant_table_size / 8,
 		  self->fx.env.base.grant_reserve);
 }
@@ -150,10 +150,10 @@ TEST_F(quota, defaults_cap_no_domain_and_no_file)
  */
 TEST_F(quota, grant_table_size_is_whole_frames_less_linuxs_own)
 {
-	uint64_t size = self->fx.env.base.grant_table_size;
+	__u64 size = self->fx.env.base.grant_table_size;
 
 	EXPECT_LT(512U, size);
-	EXPECT_EQ(0U, (size + 8) % 512) TH_LOG("grant_table_size %" PRIu64, size);
+	EXPECT_EQ(0U, (size + 8) % 512) TH_LOG("grant_table_size %llu", size);
 	EXPECT_EQ(-EACCES, write_str_file(GNTALLOC_SYSFS "/grant_table_size",
 					  "1\n"));
 }
@@ -168,13 +168,13 @@ TEST_F(quota, without_a_quota_a_pinning_peer_takes_the_whole_limit)
 	enum { N = 16 };
 	struct gntalloc_counters before;
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, N));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N, PROT_READ));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, N));
-	EXPECT_LE((uint64_t)N, counter("pending"));
+	EXPECT_LE((__u64)N, counter("pending"));
 
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(-1, gntalloc_alloc(self->fds[0], OTHER_DOMID, 0, 1, NULL, NULL));
@@ -192,7 +192,7 @@ TEST_F(quota, hostile_peer_pinning_pages_cannot_fail_another_domains_alloc)
 	enum { Q = 16 };
 	struct gntalloc_counters before;
 	uint32_t refs[Q];
-	uint64_t index;
+	__u64 index;
 
 	/* Room for one more in the limit: the refusals below are the quotas' */
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 2 * Q + 1));
@@ -200,7 +200,7 @@ TEST_F(quota, hostile_peer_pinning_pages_cannot_fail_another_domains_alloc)
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, Q, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, Q, PROT_READ));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, Q));
-	EXPECT_LE((uint64_t)Q, counter("pending"));
+	EXPECT_LE((__u64)Q, counter("pending"));
 
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fds[0], 1, NULL, NULL));
@@ -220,7 +220,7 @@ TEST_F(quota, hostile_peer_pinning_pages_cannot_fail_another_domains_alloc)
 /* A quota counts every grant of the domain, in any file, mapped or not. */
 TEST_F(quota, domain_quota_spans_files_and_counts_mapped_pages)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, set_tunable("domain_limit", 4));
 	ASSERT_EQ(0, gntalloc_alloc(self->fds[0], OTHER_DOMID, 0, 2, &index, NULL));
@@ -304,7 +304,7 @@ TEST_F(quota, domain_limits_parse_strictly)
 		int err;
 	} refused[] = {
 		{ "1", -EINVAL },		{ "1\n", -EINVAL },
-		{ "1 ", -EINVAL },		{ "1 \n", -EINVAL },
+		{ "1 ", -EINVAL },		{ "1\x20\n", -EINVAL },
 		{ " 1 5", -EINVAL },		{ "1  5", -EINVAL },
 		{ "1 5 6", -EINVAL },		{ "1 -5", -EINVAL },
 		{ "1 0x5", -EINVAL },		{ "x 5", -EINVAL },
@@ -372,7 +372,7 @@ TEST_F(quota, tunables_parse_like_the_limit)
 		{ "99999999999999999999999x\n", -EINVAL },
 	};
 	char path[128];
-	uint64_t before, after;
+	__u64 before, after;
 	size_t i, j;
 
 	for (i = 0; i < ARRAY_SIZE(tunables); i++) {
@@ -404,7 +404,7 @@ TEST_F(quota, tunables_parse_like_the_limit)
 TEST_F(quota, file_limit_caps_each_open_file)
 {
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 	void *map;
 
 	ASSERT_EQ(0, set_tunable("file_limit", 4));
@@ -431,13 +431,13 @@ TEST_F(quota, pending_pages_leave_the_files_count)
 {
 	enum { N = 4 };
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, set_tunable("file_limit", N));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N, PROT_READ));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, N));
-	EXPECT_LE((uint64_t)N, counter("pending"));
+	EXPECT_LE((__u64)N, counter("pending"));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, NULL, NULL));
 }
 
@@ -454,7 +454,7 @@ TEST_F(quota, userspace_stops_at_table_size_less_the_reserve)
 {
 	enum { ROOM = 64 };
 	struct gntalloc_counters before;
-	uint64_t size = self->fx.env.base.grant_table_size, held;
+	__u64 size = self->fx.env.base.grant_table_size, held;
 
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	ASSERT_EQ(0, quarantine_off());
@@ -477,9 +477,9 @@ TEST_F(quota, userspace_stops_at_table_size_less_the_reserve)
 TEST_F_TIMEOUT(quota, default_reserve_holds_while_the_table_is_filled, 120)
 {
 	enum { BATCH = 1024 };
-	uint64_t size = self->fx.env.base.grant_table_size;
-	uint64_t reserve = self->fx.env.base.grant_reserve;
-	uint64_t got = 0, hits = counter("reserve_hits");
+	__u64 size = self->fx.env.base.grant_table_size;
+	__u64 reserve = self->fx.env.base.grant_reserve;
+	__u64 got = 0, hits = counter("reserve_hits");
 	uint32_t count = BATCH;
 
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
@@ -492,8 +492,7 @@ TEST_F_TIMEOUT(quota, default_reserve_holds_while_the_table_is_filled, 120)
 		}
 		got += count;
 	}
-	TH_LOG("userspace got %" PRIu64 " of %" PRIu64 " entries; %" PRIu64
-	       " kept for the kernel", got, size, reserve);
+	TH_LOG("userspace got %llu of %llu entries; %llu kept for the kernel", got, size, reserve);
 	EXPECT_EQ(size - reserve, entries_held());
 	EXPECT_LT(hits, counter("reserve_hits"));
 	EXPECT_EQ(self->fx.env.base.table_full_failures,
@@ -506,7 +505,7 @@ TEST_F_TIMEOUT(quota, default_reserve_holds_while_the_table_is_filled, 120)
 /* The reserve cannot exceed the table. */
 TEST_F(quota, reserve_beyond_the_table_is_refused)
 {
-	uint64_t size = self->fx.env.base.grant_table_size;
+	__u64 size = self->fx.env.base.grant_table_size;
 
 	EXPECT_EQ(-EINVAL, set_tunable("grant_reserve", size + 1));
 	EXPECT_EQ(0, set_tunable("grant_reserve", size));
@@ -528,7 +527,7 @@ TEST_F(quota, released_reference_is_not_reused_before_quarantine_ms)
 {
 	enum { MS = 1500, TRIES = 16 };
 	uint32_t ref, again[TRIES];
-	uint64_t index, start, base;
+	__u64 index, start, base;
 	struct peer_map late;
 	int i;
 
@@ -543,7 +542,7 @@ TEST_F(quota, released_reference_is_not_reused_before_quarantine_ms)
 		peer_unmap(&late);
 	for (i = 0; i < TRIES; i++) {
 		ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[1], 1, NULL, &again[i]));
-		EXPECT_NE(ref, again[i]) TH_LOG("reused after %" PRIu64 " ms",
+		EXPECT_NE(ref, again[i]) TH_LOG("reused after %llu ms",
 						now_ms() - start);
 	}
 	ASSERT_GT(start + MS, now_ms()) TH_LOG("too slow to tell");
@@ -558,7 +557,7 @@ TEST_F(quota, released_reference_is_not_reused_before_quarantine_ms)
 TEST_F(quota, quarantine_zero_gives_references_back_at_once)
 {
 	uint32_t ref, again;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, quarantine_off());
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 1, &index, &ref));
@@ -575,7 +574,7 @@ TEST_F(quota, quarantine_zero_gives_references_back_at_once)
 TEST_F(quota, quarantined_references_hold_entries_not_pages)
 {
 	enum { N = 8 };
-	uint64_t index, base_q;
+	__u64 index, base_q;
 
 	ASSERT_EQ(0, quarantine_off());
 	base_q = counter("quarantined");
@@ -593,7 +592,7 @@ TEST_F(quota, quarantine_gives_way_to_the_reserve)
 {
 	enum { N = 8 };
 	struct gntalloc_counters before;
-	uint64_t size = self->fx.env.base.grant_table_size, index, held;
+	__u64 size = self->fx.env.base.grant_table_size, index, held;
 
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	ASSERT_EQ(0, quarantine_off());
@@ -602,14 +601,14 @@ TEST_F(quota, quarantine_gives_way_to_the_reserve)
 	ASSERT_EQ(0, set_tunable("quarantine_ms", 60000));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], N, &index, NULL));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, N));
-	EXPECT_EQ((uint64_t)N, counter("quarantined"));
+	EXPECT_EQ((__u64)N, counter("quarantined"));
 
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], N / 2, NULL, NULL));
 	expect_causes(_metadata, &before, NULL, 0);
 	EXPECT_EQ(before.quarantine_shortened + N / 2,
 		  counter("quarantine_shortened"));
-	EXPECT_EQ((uint64_t)N / 2, counter("quarantined"));
+	EXPECT_EQ((__u64)N / 2, counter("quarantined"));
 	ASSERT_EQ(0, quarantine_off());
 }
 
@@ -620,7 +619,7 @@ TEST_F(quota, quarantine_gives_way_to_the_reserve)
 TEST_F(quota, each_refusal_moves_exactly_its_counter)
 {
 	struct gntalloc_counters before;
-	uint64_t size = self->fx.env.base.grant_table_size;
+	__u64 size = self->fx.env.base.grant_table_size;
 
 	/* The global limit */
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 2));
@@ -659,7 +658,7 @@ TEST_F_TIMEOUT(quota, full_grant_table_moves_table_full_failures, 120)
 {
 	struct gntalloc_counters before;
 	uint32_t count = 1024;
-	uint64_t failures = 0;
+	__u64 failures = 0;
 
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	ASSERT_EQ(0, quarantine_off());

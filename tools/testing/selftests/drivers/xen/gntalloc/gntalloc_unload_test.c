@@ -58,7 +58,7 @@ static bool module_built_in(void)
 }
 
 /* Load our module from module_path() with @limit: 0 or -errno. */
-static int load_module(uint64_t limit)
+static int load_module(__u64 limit)
 {
 	char params[64];
 	int fd, ret;
@@ -66,7 +66,7 @@ static int load_module(uint64_t limit)
 	fd = open(module_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	snprintf(params, sizeof(params), "limit=%" PRIu64, limit);
+	snprintf(params, sizeof(params), "limit=%llu", limit);
 	ret = syscall(__NR_finit_module, fd, params, 0);
 	if (ret)
 		ret = -errno;
@@ -77,7 +77,7 @@ static int load_module(uint64_t limit)
 /* Is the device usable: open, ALLOC, mmap, write, DEALLOC, munmap? */
 static int device_works(void)
 {
-	uint64_t index;
+	__u64 index;
 	uint8_t *p;
 	int fd, err = 0;
 
@@ -149,7 +149,7 @@ TEST_F(unload, refused_while_a_file_is_open_and_the_device_keeps_working)
 
 TEST_F(unload, refused_while_a_mapping_is_left)
 {
-	uint64_t index;
+	__u64 index;
 
 	self->fx.fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fx.fd);
@@ -208,7 +208,7 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	static char log[256 * 1024];
 	char want[128];
 	uint32_t refs[N], i;
-	uint64_t index, start;
+	__u64 index, start;
 	uint8_t *p;
 	size_t len = 0;
 	bool freed = false;
@@ -241,13 +241,13 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	p = gntalloc_mmap(self->fx.fd, index, N);
 	ASSERT_NE(MAP_FAILED, p);
 	for (i = 0; i < N; i++)
-		*(uint64_t *)(p + i * page_size()) = page_tag(i);
+		*(__u64 *)(p + i * page_size()) = page_tag(i);
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N,
 			      PROT_READ | PROT_WRITE));
 	ASSERT_EQ(0, munmap(p, N * page_size()));
 	ASSERT_EQ(0, close(self->fx.fd));
 	self->fx.fd = -1;
-	ASSERT_EQ((uint64_t)N, counter("pending"));
+	ASSERT_EQ((__u64)N, counter("pending"));
 
 	/* No file is open: the module goes, and hands the pages over. */
 	ASSERT_EQ(0, delete_module(MODULE_NAME)) TH_LOG("delete_module: %s", strerror(errno));
@@ -295,8 +295,7 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 		EXPECT_TRUE(freed)
 			TH_LOG("the grant-table core did not free every page within %d ms",
 			       DRAIN_TIMEOUT_MS);
-		TH_LOG("the grant-table core freed the %d pages %" PRIu64
-		       " ms after the peer unmapped them",
+		TH_LOG("grant-table core freed the %d pages %llu ms after the peer unmapped them",
 		       N, now_ms() - start);
 	}
 

@@ -52,32 +52,32 @@
 /* Both sides: the pages' contents                                          */
 /* ---------------------------------------------------------------------- */
 
-static inline uint64_t xdom_word(uint32_t seed, size_t page, size_t i)
+static inline __u64 xdom_word(uint32_t seed, size_t page, size_t i)
 {
-	return ((uint64_t)seed << 32) ^ ((uint64_t)page << 20) ^ i ^ 0x5a5a0000ULL;
+	return ((__u64)seed << 32) ^ ((__u64)page << 20) ^ i ^ 0x5a5a0000ULL;
 }
 
 /* Fill @pages pages at @addr with @seed's pattern. */
-static inline void xdom_fill(volatile void *addr, size_t pages, uint32_t seed)
+static inline void xdom_fill(void *addr, size_t pages, uint32_t seed)
 {
-	size_t words = page_size() / sizeof(uint64_t), p, i;
-	volatile uint64_t *w = addr;
+	size_t words = page_size() / sizeof(__u64), p, i;
+	__u64 *w = addr;
 
 	for (p = 0; p < pages; p++)
 		for (i = 0; i < words; i++)
-			w[p * words + i] = xdom_word(seed, p, i);
+			WRITE_ONCE(w[p * words + i], xdom_word(seed, p, i));
 }
 
 /* The first page at @addr that does not hold @seed's pattern, or -1. */
-static inline long xdom_check(const volatile void *addr, size_t pages,
+static inline long xdom_check(const void *addr, size_t pages,
 			      uint32_t seed)
 {
-	size_t words = page_size() / sizeof(uint64_t), p, i;
-	const volatile uint64_t *w = addr;
+	size_t words = page_size() / sizeof(__u64), p, i;
+	const __u64 *w = addr;
 
 	for (p = 0; p < pages; p++)
 		for (i = 0; i < words; i++)
-			if (w[p * words + i] != xdom_word(seed, p, i))
+			if (READ_ONCE(w[p * words + i]) != xdom_word(seed, p, i))
 				return (long)p;
 	return -1;
 }
@@ -225,7 +225,7 @@ static inline void xdom_path(char *buf, size_t size, int domid,
 /* Wait up to @ms for guest @name to be gone (destroyed, crashed): 0 or -ETIMEDOUT. */
 static inline int xdom_wait_gone(const char *name, int ms)
 {
-	uint64_t deadline = now_ms() + (uint64_t)ms;
+	__u64 deadline = now_ms() + (__u64)ms;
 	int domid = xdom_domid(name);
 	struct xs_handle *xs;
 	int err = 0;
@@ -275,7 +275,7 @@ static inline int xdom_cmd(struct xdom_guest *g, char *reply, size_t size,
 			   const char *fmt, ...)
 {
 	char path[128], cmd[XDOM_TEXT], buf[XDOM_TEXT], text[XDOM_TEXT];
-	uint64_t deadline = now_ms() + XDOM_CMD_MS, checked = now_ms();
+	__u64 deadline = now_ms() + XDOM_CMD_MS, checked = now_ms();
 	struct xs_handle *xs;
 	unsigned int seq;
 	int rc, n, err = -ETIMEDOUT;
@@ -400,7 +400,7 @@ static inline int xdom_create(struct xdom_guest *g, const char *name,
  */
 static inline int xdom_wait_ready(struct xdom_guest *g)
 {
-	uint64_t start = g->seq, deadline = start + XDOM_BOOT_MS;
+	__u64 start = g->seq, deadline = start + XDOM_BOOT_MS;
 	char path[128], buf[64];
 	struct xs_handle *xs;
 	int err = -ETIMEDOUT;
@@ -430,7 +430,7 @@ static inline int xdom_wait_ready(struct xdom_guest *g)
 		xdom_destroy(g);
 		return err;
 	}
-	printf("# guest %s (domid %d) up in %" PRIu64 " ms\n", g->name, g->domid,
+	printf("# guest %s (domid %d) up in %llu ms\n", g->name, g->domid,
 	       now_ms() - start);
 	g->seq = (unsigned int)now_ms();
 	return 0;

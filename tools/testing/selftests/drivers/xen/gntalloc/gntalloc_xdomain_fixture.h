@@ -28,7 +28,7 @@
  * has no second domain (the test then skips) or the guest failed (it fails).
  */
 static inline bool guest_setup(struct __test_metadata *_metadata,
-			struct xdom_guest *g, char *base, size_t size)
+			       struct xdom_guest *g, char *base, size_t size)
 {
 	if (access(XDOM_KERNEL, F_OK) || access(XDOM_RAMDISK, F_OK))
 		SKIP(return false, "%s is missing: no guest domains here (make check starts them)",
@@ -51,10 +51,10 @@ static inline bool guest_setup(struct __test_metadata *_metadata,
  * DRAIN_TIMEOUT_MS).  No ASSERT: TEARDOWN runs under the harness' setjmp().
  */
 static inline void guest_teardown(struct __test_metadata *_metadata,
-			   struct xdom_guest *g, const char *base)
+				  struct xdom_guest *g, const char *base)
 {
 	char now[XDOM_TEXT], health[XDOM_TEXT];
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 
 	if (g->domid < 0)
 		return;
@@ -75,7 +75,7 @@ static inline void guest_teardown(struct __test_metadata *_metadata,
 
 /* A grant of @g's that we map into @p; 0 or -errno. */
 static inline int map_guests(struct peer_map *p, int gntdev, const struct xdom_guest *g,
-		      const char *refstr, int prot)
+			     const char *refstr, int prot)
 {
 	uint32_t refs[XDOM_MAX_REFS];
 	int n = xdom_parse_refs(refstr, refs, XDOM_MAX_REFS);
@@ -99,8 +99,8 @@ static inline int parse_share(const char *reply, char *refs, size_t size)
 
 /* @count pages of ours granted to @domid (@flags), mapped at *@addr and filled. */
 static inline int share_with(int fd, uint16_t domid, uint16_t flags, uint32_t count,
-		      uint32_t seed, uint64_t *index, char *refstr, size_t size,
-		      uint8_t **addr)
+			     uint32_t seed, __u64 *index, char *refstr, size_t size,
+			     uint8_t **addr)
 {
 	uint32_t refs[XDOM_MAX_REFS];
 

@@ -10,16 +10,15 @@
 
 #include <stdlib.h>
 
-long __isoc23_strtol(const char *s, char **end, int base);
-unsigned long __isoc23_strtoul(const char *s, char **end, int base);
+#pragma weak __isoc23_strtol
+#pragma weak __isoc23_strtoul
 
-__attribute__((weak)) long __isoc23_strtol(const char *s, char **end, int base)
+long __isoc23_strtol(const char *s, char **end, int base)
 {
 	return strtol(s, end, base);
 }
 
-__attribute__((weak)) unsigned long __isoc23_strtoul(const char *s, char **end,
-						    int base)
+unsigned long __isoc23_strtoul(const char *s, char **end, int base)
 {
 	return strtoul(s, end, base);
 }

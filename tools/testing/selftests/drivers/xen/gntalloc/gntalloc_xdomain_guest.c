@@ -53,7 +53,7 @@ struct slot {
 	enum slot_kind kind;
 	int fd;			/* gntalloc, gntdev or evtchn */
 	void *addr;		/* SLOT_SHARE */
-	uint64_t index;		/* SLOT_SHARE */
+	__u64 index;		/* SLOT_SHARE */
 	uint32_t count;
 	struct peer_map map;	/* SLOT_MAP */
 	uint32_t port;		/* SLOT_EVTCHN */
@@ -105,7 +105,7 @@ static void slot_release(struct slot *s)
 	s->kind = SLOT_FREE;
 }
 
-static volatile uint8_t *slot_pages(struct slot *s)
+static uint8_t *slot_pages(struct slot *s)
 {
 	if (s->kind == SLOT_SHARE)
 		return s->addr;
@@ -168,7 +168,7 @@ static int do_map(char *out, size_t size, unsigned int domid,
 	if (s->fd < 0)
 		return -errno;
 	err = peer_map_domain(&s->map, s->fd, (uint16_t)domid, refs, (uint32_t)n,
-		       strcmp(prot, "rw") ? PROT_READ : PROT_READ | PROT_WRITE);
+			      strcmp(prot, "rw") ? PROT_READ : PROT_READ | PROT_WRITE);
 	if (err) {
 		close(s->fd);
 		return err;
@@ -246,7 +246,7 @@ static int do_vchan_serve(char *out, size_t size, const char *path,
 
 static int do_vchan_wait(char *out, size_t size, struct slot *s, unsigned int ms)
 {
-	uint64_t deadline = now_ms() + ms;
+	__u64 deadline = now_ms() + ms;
 	int status;
 	pid_t got;
 
@@ -273,7 +273,7 @@ static int do_counters(char *out, size_t size)
 	err = read_counters(&c);
 	if (err)
 		return err;
-	snprintf(out, size, "%" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+	snprintf(out, size, "%llu %llu %llu %llu",
 		 c.in_use, c.pending, c.mapped, c.open_files);
 	return 0;
 }
@@ -312,7 +312,8 @@ static int run(char *line, char *out, size_t size, bool *stop)
 	long bad;
 
 	out[0] = '\0';
-	sscanf(line, "%15s", verb);
+	if (sscanf(line, "%15s", verb) != 1)
+		verb[0] = '\0';	/* an empty line: no verb */
 	if (!strcmp(verb, "ping")) {
 		snprintf(out, size, "pong");
 		return 0;
@@ -410,7 +411,7 @@ static int run(char *line, char *out, size_t size, bool *stop)
 	return -EINVAL;
 }
 
-static int server(void)
+static int serve(void)
 {
 	char cmd[XDOM_TEXT], out[XDOM_TEXT], reply[XDOM_TEXT + 32];
 	unsigned int seq, last = 0;
@@ -453,7 +454,7 @@ static int server(void)
 int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "server"))
-		return server();
+		return serve();
 	if (argc == 6 && !strcmp(argv[1], "vchan-serve"))
 		return xdom_vchan_serve(argv[2], atoi(argv[3]), strtoul(argv[5], NULL, 0),
 					strtoul(argv[4], NULL, 0), vchan_ready) ? 1 : 0;

@@ -86,7 +86,7 @@ TEST_F_TIMEOUT(xdomain_peer_dies, pending_pages_come_back_and_counters_return_to
 	const uint32_t n = 8;
 	struct gntalloc_counters c, want = self->env.base;
 	char reply[XDOM_TEXT], refs[XDOM_TEXT];
-	uint64_t index, start, took;
+	__u64 index, start, took;
 	uint8_t *mine;
 	int err;
 
@@ -122,7 +122,7 @@ TEST_F_TIMEOUT(xdomain_peer_dies, pending_pages_come_back_and_counters_return_to
 	took = now_ms() - start;
 	EXPECT_EQ(want.in_use, c.in_use);
 	EXPECT_EQ(want.pending, c.pending);
-	ksft_print_msg("%u pending pages came back %" PRIu64 " ms after the guest's %s\n",
+	ksft_print_msg("%u pending pages came back %llu ms after the guest's %s\n",
 		       n, took, variant->how == BY_CRASH ? "crash" : "xl destroy");
 }
 
@@ -216,9 +216,9 @@ static int read_all(int fd, void *buf, size_t len)
 }
 
 /* One exchange as the sender, over a connected socket: 0 or -1. */
-static int socket_send(int fd, uint64_t bytes, uint32_t seed)
+static int socket_send(int fd, __u64 bytes, uint32_t seed)
 {
-	uint64_t h = XDOM_FNV_BASIS, sent = 0, back;
+	__u64 h = XDOM_FNV_BASIS, sent = 0, back;
 	uint8_t buf[16384];
 	size_t n, k;
 
@@ -241,7 +241,7 @@ static int socket_send(int fd, uint64_t bytes, uint32_t seed)
 /* One exchange as the receiver: read, answer the hash, wait for the close. */
 static int socket_receive(int fd)
 {
-	uint64_t h = XDOM_FNV_BASIS, len, got = 0;
+	__u64 h = XDOM_FNV_BASIS, len, got = 0;
 	uint8_t buf[16384];
 	ssize_t n;
 
@@ -254,7 +254,7 @@ static int socket_receive(int fd)
 		if (n <= 0)
 			return -1;
 		h = xdom_fnv(h, buf, (size_t)n);
-		got += (uint64_t)n;
+		got += (__u64)n;
 	}
 	if (write_all(fd, &h, sizeof(h)))
 		return -1;
@@ -265,7 +265,7 @@ static int socket_receive(int fd)
 static int connect_socket(const char *path, int wait_ms)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	uint64_t deadline = now_ms() + (uint64_t)wait_ms;
+	__u64 deadline = now_ms() + (__u64)wait_ms;
 	int fd;
 
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", path);
@@ -286,7 +286,7 @@ static int connect_socket(const char *path, int wait_ms)
 static int wait_vchan_ready(const struct xdom_guest *g, unsigned int i)
 {
 	char path[128], buf[32];
-	uint64_t deadline = now_ms() + XDOM_CMD_MS;
+	__u64 deadline = now_ms() + XDOM_CMD_MS;
 	struct xs_handle *xs = xs_open(0);
 	int err = -ETIMEDOUT;
 
@@ -314,7 +314,7 @@ TEST_F_TIMEOUT(xdomain_vchan, guest_server_and_dom0_proxy_carry_data_and_reconne
 	       XDOM_TEST_TIMEOUT)
 {
 	char reply[XDOM_TEXT];
-	uint64_t start;
+	__u64 start;
 	unsigned int i;
 	int slot, fd;
 
@@ -334,8 +334,8 @@ TEST_F_TIMEOUT(xdomain_vchan, guest_server_and_dom0_proxy_carry_data_and_reconne
 		}
 		close(fd);
 		if (i == 1)
-			ksft_print_msg("%u MB dom0 -> guest through vchan-socket-proxy in %" PRIu64 " ms\n",
-				       VCHAN_BIG >> 20, now_ms() - start);
+			ksft_print_msg("%u MB dom0 -> guest through %s in %llu ms\n",
+				       VCHAN_BIG >> 20, "vchan-socket-proxy", now_ms() - start);
 	}
 	ASSERT_EQ(0, xdom_cmd(&self->guest, reply, sizeof(reply), "vchan-wait %d %d",
 			      slot, XDOM_CMD_MS / 2));
@@ -378,7 +378,7 @@ TEST_F_TIMEOUT(xdomain_vchan, dom0_proxy_server_and_guest_client_carry_data_and_
 	struct receiver r = { .count = VCHAN_CONNECTIONS };
 	pthread_t thread;
 	unsigned int i;
-	uint64_t start;
+	__u64 start;
 
 	snprintf(a.sun_path, sizeof(a.sun_path), "%s", VCHAN_SOCKET);
 	self->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -396,8 +396,8 @@ TEST_F_TIMEOUT(xdomain_vchan, dom0_proxy_server_and_guest_client_carry_data_and_
 			TH_LOG("connection %u broke or its hash differs", i);
 		}
 		if (i == 1)
-			ksft_print_msg("%u MB guest -> dom0 through vchan-socket-proxy in %" PRIu64 " ms\n",
-				       VCHAN_BIG >> 20, now_ms() - start);
+			ksft_print_msg("%u MB guest -> dom0 through %s in %llu ms\n",
+				       VCHAN_BIG >> 20, "vchan-socket-proxy", now_ms() - start);
 	}
 	pthread_join(thread, NULL);
 	EXPECT_EQ((unsigned int)VCHAN_CONNECTIONS, r.done);
@@ -455,7 +455,7 @@ TEST_F_TIMEOUT(xdomain_many, one_guest_destroyed_in_the_middle_leaves_the_others
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT];
 	struct gntalloc_counters c, want = self->env.base;
-	uint64_t index[MANY_GUESTS];
+	__u64 index[MANY_GUESTS];
 	uint8_t *mine[MANY_GUESTS];
 	int slot[MANY_GUESTS], i;
 	const int victim = MANY_GUESTS / 2;
@@ -474,7 +474,7 @@ TEST_F_TIMEOUT(xdomain_many, one_guest_destroyed_in_the_middle_leaves_the_others
 	ASSERT_EQ(0, xdom_destroy(&self->guest[victim]));
 	want.in_use += 4 * (MANY_GUESTS - 1);
 	EXPECT_EQ(0, wait_gauges(&want, GAUGE_IN_USE | GAUGE_PENDING, &c)) {
-		TH_LOG("in_use %" PRIu64 " pending %" PRIu64, c.in_use, c.pending);
+		TH_LOG("in_use %llu pending %llu", c.in_use, c.pending);
 	}
 	/* The others still share with us, both ways. */
 	for (i = 0; i < MANY_GUESTS; i++) {

@@ -37,24 +37,24 @@
 #define FRESH_MB	128
 #define PAUSE_MS	500
 
-static uint64_t canary_word(uint64_t tag, size_t i)
+static __u64 canary_word(__u64 tag, size_t i)
 {
 	return 0xc0de000000000000ULL ^ (tag << 40) ^ i;
 }
 
-static void canary_fill(uint64_t *w, size_t words, uint64_t tag)
+static void canary_fill(__u64 *w, size_t words, __u64 tag)
 {
 	for (size_t i = 0; i < words; i++)
 		w[i] = canary_word(tag, i);
 }
 
 /* Which fill of gntalloc_xdomain.h @v is, if any: its seed, or 0. */
-static uint32_t whose(uint64_t v, size_t i)
+static uint32_t whose(__u64 v, size_t i)
 {
 	static const uint32_t seeds[] = { 11, 12, 21, 22 };
-	size_t words = page_size() / sizeof(uint64_t);
+	size_t words = page_size() / sizeof(__u64);
 
-	for (size_t s = 0; s < sizeof(seeds) / sizeof(seeds[0]); s++)
+	for (size_t s = 0; s < ARRAY_SIZE(seeds); s++)
 		for (size_t p = 0; p < XDOM_MAX_REFS; p++)
 			if (v == xdom_word(seeds[s], p, i % words))
 				return seeds[s];
@@ -62,22 +62,23 @@ static uint32_t whose(uint64_t v, size_t i)
 }
 
 /* The number of words of @w that lost the pattern; the first few printed. */
-static size_t canary_check(const char *what, const volatile uint64_t *w,
-			   size_t words, uint64_t tag)
+static size_t canary_check(const char *what, const __u64 *w,
+			   size_t words, __u64 tag)
 {
 	size_t bad = 0, pages = 0, last_page = (size_t)-1;
-	size_t per_page = page_size() / sizeof(uint64_t);
+	size_t per_page = page_size() / sizeof(__u64);
 
 	for (size_t i = 0; i < words; i++) {
-		uint64_t v = w[i];
+		__u64 v = READ_ONCE(w[i]);
 
 		if (v == canary_word(tag, i))
 			continue;
-		if (bad < 8)
-			printf("REPRO: %s: page %zu word %zu: %#018" PRIx64
-			       " (want %#018" PRIx64 ", fill seed %u)\n",
-			       what, i / per_page, i % per_page, v,
+		if (bad < 8) {
+			printf("REPRO: %s: page %zu word %zu: %#018llx",
+			       what, i / per_page, i % per_page, v);
+			printf(" (want %#018llx, fill seed %u)\n",
 			       canary_word(tag, i), whose(v, i));
+		}
 		if (i / per_page != last_page) {
 			pages++;
 			last_page = i / per_page;
@@ -129,7 +130,7 @@ static int step_d2g(struct xdom_guest *g, int fd, uint32_t pages, bool write)
 {
 	uint32_t refs[XDOM_MAX_REFS];
 	char reply[XDOM_TEXT], refstr[XDOM_TEXT];
-	uint64_t index;
+	__u64 index;
 	uint8_t *mine;
 	int slot, err;
 
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
 	const char *step = argc > 1 ? argv[1] : "";
 	int iterations = argc > 2 ? atoi(argv[2]) : 0;
 	struct xdom_guest g;
-	uint64_t *old;
+	__u64 *old;
 	int fd, gntdev, i, err = 0;
 
 	if (iterations <= 0 || !pages || pages > XDOM_MAX_REFS ||
@@ -205,7 +206,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 1; i <= iterations; i++) {
-		uint64_t *fresh;
+		__u64 *fresh;
 		size_t bad;
 
 		if (!strcmp(step, "g2d"))
@@ -222,9 +223,9 @@ int main(int argc, char **argv)
 			perror("REPRO: mmap");
 			return 2;
 		}
-		canary_fill(fresh, fresh_words, 2 + (uint64_t)i);
+		canary_fill(fresh, fresh_words, 2 + (__u64)i);
 		sleep_ms(PAUSE_MS);
-		bad = canary_check("fresh canary", fresh, fresh_words, 2 + (uint64_t)i);
+		bad = canary_check("fresh canary", fresh, fresh_words, 2 + (__u64)i);
 		bad += canary_check("old canary", old, old_words, 1);
 		munmap(fresh, fresh_words * 8);
 		if (bad) {

@@ -62,10 +62,11 @@ FIXTURE_VARIANT_ADD(xdomain_data, many_pages) {
 
 FIXTURE_SETUP(xdomain_data)
 {
-	self->fd = self->gntdev = -1;
+	self->fd = -1;
+	self->gntdev = -1;
 	if (!env_setup(_metadata, &self->env))
 		return;
-	REQUIRE_DEVICE(GNTDEV_DEV, "xen-gntdev");
+	REQUIRE_DEVICE(return, GNTDEV_DEV, "xen-gntdev");
 	if (!guest_setup(_metadata, &self->guest, self->guest_base,
 			 sizeof(self->guest_base)))
 		return;
@@ -111,7 +112,7 @@ TEST_F_TIMEOUT(xdomain_data, dom0_shares_pages_that_the_guest_reads_and_writes,
 	       XDOM_TEST_TIMEOUT)
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT];
-	uint64_t index;
+	__u64 index;
 	uint8_t *mine;
 	int slot;
 
@@ -146,13 +147,16 @@ FIXTURE(xdomain) {
 
 FIXTURE_SETUP(xdomain)
 {
-	self->fd = self->gntdev = -1;
+	self->fd = -1;
+	self->gntdev = -1;
 	self->child = 0;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
+	self->to_child[0] = -1;
+	self->to_child[1] = -1;
+	self->to_parent[0] = -1;
+	self->to_parent[1] = -1;
 	if (!env_setup(_metadata, &self->env))
 		return;
-	REQUIRE_DEVICE(GNTDEV_DEV, "xen-gntdev");
+	REQUIRE_DEVICE(return, GNTDEV_DEV, "xen-gntdev");
 	if (!guest_setup(_metadata, &self->guest, self->guest_base,
 			 sizeof(self->guest_base)))
 		return;
@@ -181,7 +185,7 @@ TEST_F_TIMEOUT(xdomain, read_only_grant_cannot_be_mapped_writable_by_the_guest,
 	       XDOM_TEST_TIMEOUT)
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT];
-	uint64_t index;
+	__u64 index;
 	uint8_t *mine;
 	int rc;
 
@@ -205,7 +209,7 @@ TEST_F_TIMEOUT(xdomain, grant_for_a_third_domain_cannot_be_mapped_by_the_guest,
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT];
 	uint16_t third = (uint16_t)(self->guest.domid + THIRD_DOMID_OFFSET);
-	uint64_t index;
+	__u64 index;
 	uint8_t *mine;
 	int rc;
 
@@ -229,7 +233,7 @@ TEST_F_TIMEOUT(xdomain, pages_the_guest_maps_stay_pending_and_count_until_it_unm
 	const uint32_t n = 8;
 	struct gntalloc_counters c, want = self->env.base;
 	char reply[XDOM_TEXT], refs[XDOM_TEXT];
-	uint64_t index, before;
+	__u64 index, before;
 	uint8_t *mine;
 	int slot;
 
@@ -253,7 +257,7 @@ TEST_F_TIMEOUT(xdomain, pages_the_guest_maps_stay_pending_and_count_until_it_unm
 	self->fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fd);
 	EXPECT_EQ(-1, gntalloc_alloc_rw(self->fd, 3, NULL, NULL)) {
-		TH_LOG("3 pages allocated with %" PRIu64 " in use and room for 2",
+		TH_LOG("3 pages allocated with %llu in use and room for 2",
 		       before);
 	}
 	EXPECT_EQ(ENOSPC, errno);
@@ -262,7 +266,7 @@ TEST_F_TIMEOUT(xdomain, pages_the_guest_maps_stay_pending_and_count_until_it_unm
 	/* The guest unmaps: they come back. */
 	ASSERT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "release %d", slot));
 	EXPECT_EQ(0, wait_gauges(&want, GAUGE_IN_USE | GAUGE_PENDING, &c)) {
-		TH_LOG("in_use %" PRIu64 " pending %" PRIu64 " after the guest unmapped",
+		TH_LOG("in_use %llu pending %llu after the guest unmapped",
 		       c.in_use, c.pending);
 	}
 }
@@ -276,8 +280,8 @@ TEST_F_TIMEOUT(xdomain, guest_pages_come_back_when_the_dom0_mapper_is_killed,
 	       XDOM_TEST_TIMEOUT)
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT], counters[XDOM_TEXT];
-	uint64_t in_use, pending, start, took;
-	int slot, got = -1;
+	__u64 in_use, pending, start, took;
+	int slot, got = -1, fields;
 	pid_t pid;
 
 	if (!strcmp(self->guest_base, "none"))
@@ -303,7 +307,8 @@ TEST_F_TIMEOUT(xdomain, guest_pages_come_back_when_the_dom0_mapper_is_killed,
 	ASSERT_EQ('m', recv_byte(self->to_parent[0], CHILD_TIMEOUT_MS));
 	ASSERT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "drop %d", slot));
 	ASSERT_EQ(0, xdom_cmd(&self->guest, counters, sizeof(counters), "counters"));
-	ASSERT_EQ(2, sscanf(counters, "%" SCNu64 " %" SCNu64, &in_use, &pending));
+	fields = sscanf(counters, "%llu %llu", &in_use, &pending);
+	ASSERT_EQ(2, fields);
 	EXPECT_EQ(4U, pending) TH_LOG("guest counters: %s", counters);
 	start = now_ms();
 	ASSERT_EQ(0, kill(pid, SIGKILL));
@@ -317,8 +322,8 @@ TEST_F_TIMEOUT(xdomain, guest_pages_come_back_when_the_dom0_mapper_is_killed,
 	took = now_ms() - start;
 	EXPECT_EQ(0, got) TH_LOG("guest counters %s, baseline %s", counters,
 				 self->guest_base);
-	ksft_print_msg("the guest's pending pages came back %" PRIu64
-		       " ms after dom0's mapper was killed\n", took);
+	ksft_print_msg("guest's pending pages came back %llu ms after dom0's mapper was killed\n",
+		       took);
 }
 
 /* debugfs `domains` and `gntstat -p` name the guest's real domid. */
@@ -326,7 +331,7 @@ TEST_F_TIMEOUT(xdomain, per_domain_views_show_the_guests_domid,
 	       XDOM_TEST_TIMEOUT)
 {
 	char reply[XDOM_TEXT], refs[XDOM_TEXT], view[4096], want[128];
-	uint64_t index;
+	__u64 index;
 	uint8_t *mine;
 
 	if (!self->env.counters)
@@ -338,17 +343,17 @@ TEST_F_TIMEOUT(xdomain, per_domain_views_show_the_guests_domid,
 	ASSERT_EQ(0, xdom_cmd(&self->guest, reply, sizeof(reply), "map 0 rw %s",
 			      refs));
 	ASSERT_LT(0, read_buf_file(DEBUGFS_DOMAINS, view, sizeof(view)));
-	snprintf(want, sizeof(want), "\n%d 3 0\n", self->guest.domid);
+	snprintf(want, sizeof(want), "\n%d 3 0 ", self->guest.domid);
 	EXPECT_NE(NULL, strstr(view, want)) TH_LOG("domains:\n%s", view);
 	/* The owner lets go: the same pages, now pending. */
 	ASSERT_EQ(0, munmap(mine, 3 * page_size()));
 	close(self->fd);
 	self->fd = -1;
 	ASSERT_LT(0, read_buf_file(DEBUGFS_DOMAINS, view, sizeof(view)));
-	snprintf(want, sizeof(want), "\n%d 3 3\n", self->guest.domid);
+	snprintf(want, sizeof(want), "\n%d 3 3 ", self->guest.domid);
 	EXPECT_NE(NULL, strstr(view, want)) TH_LOG("domains:\n%s", view);
 	ASSERT_EQ(0, xdom_sh(view, sizeof(view), "gntstat -p -j"));
-	snprintf(want, sizeof(want), "{\"domid\":%d,\"grants\":3,\"pending\":3}",
+	snprintf(want, sizeof(want), "{\"domid\":%d,\"grants\":3,\"pending\":3,",
 		 self->guest.domid);
 	EXPECT_NE(NULL, strstr(view, want)) TH_LOG("gntstat -p -j: %s", view);
 	ASSERT_EQ(0, xdom_cmd(&self->guest, NULL, 0, "reset"));
@@ -372,7 +377,7 @@ TEST_F_TIMEOUT(xdomain, tracepoints_name_the_guests_domid, XDOM_TEST_TIMEOUT)
 	struct gntalloc_counters c, base = self->env.base;
 	char old[2][8];
 	static char trace[65536];
-	uint64_t index;
+	__u64 index;
 	uint8_t *mine;
 	size_t i;
 	int slot;
@@ -467,11 +472,13 @@ FIXTURE_SETUP(xdomain_notify)
 
 	self->evtchn = -1;
 	self->child = 0;
-	self->to_child[0] = self->to_child[1] = -1;
-	self->to_parent[0] = self->to_parent[1] = -1;
+	self->to_child[0] = -1;
+	self->to_child[1] = -1;
+	self->to_parent[0] = -1;
+	self->to_parent[1] = -1;
 	if (!env_setup(_metadata, &self->env))
 		return;
-	REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+	REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 	if (!guest_setup(_metadata, &self->guest, self->guest_base,
 			 sizeof(self->guest_base)))
 		return;
@@ -503,7 +510,7 @@ FIXTURE_TEARDOWN_PARENT(xdomain_notify)
  * The owner's side: one page for the guest with MARK at byte 0, to be
  * cleared on release with an event on @port.  Its refs go to @refs.
  */
-static int owner_share(int fd, uint16_t domid, uint32_t port, uint64_t *index,
+static int owner_share(int fd, uint16_t domid, uint32_t port, __u64 *index,
 		       uint32_t *ref, uint8_t **addr)
 {
 	if (gntalloc_alloc(fd, domid, GNTALLOC_FLAG_WRITABLE, 1, index, ref))
@@ -522,7 +529,7 @@ TEST_F_TIMEOUT(xdomain_notify, guest_sees_the_byte_cleared_and_an_event,
 	       XDOM_TEST_TIMEOUT)
 {
 	char reply[XDOM_TEXT];
-	uint64_t index = 0;
+	__u64 index = 0;
 	uint8_t *mine = NULL;
 	uint32_t ref = 0;
 	int fd = -1, slot, ev, rc;

@@ -105,8 +105,10 @@ int xdom_vchan_send(const char *path, int domid, uint64_t bytes, uint32_t seed,
 		for (k = 0; k < n; k++)
 			buf[k] = xdom_stream_byte(seed, sent + k);
 		h = xdom_fnv(h, buf, n);
-		/* write, not send: send refuses more than the ring holds (the
-		 * proxy's rings are 1 KB), a blocking write waits for room. */
+		/*
+		 * write, not send: send refuses more than the ring holds (the
+		 * proxy's rings are 1 KB), a blocking write waits for room.
+		 */
 		if (libxenvchan_write(v, buf, n) != (int)n)
 			goto broke;
 		sent += n;
