@@ -124,7 +124,7 @@ static int read_counters(unsigned long long *vals)
 static void print_table(const unsigned long long *vals)
 {
 	for (size_t i = 0; i < NR_COUNTERS; i++) {
-		printf("%-16s %12llu", counter_names[i], vals[i]);
+		printf("%-20s %12llu", counter_names[i], vals[i]);
 		if (i == C_in_use && vals[C_limit])
 			printf("  (%.1f%% of limit)",
 			       100.0 * (double)vals[C_in_use] /
