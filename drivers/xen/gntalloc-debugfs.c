@@ -153,7 +153,7 @@ static int gntalloc_domains_show(struct seq_file *m, void *v)
 		gntalloc_pending_for_each(gntalloc_count_domain_pending,
 					  pending);
 
-	seq_puts(m, "# domid grants pending limit\n");
+	seq_puts(m, "# domid grants pending quota\n");
 	for (domid = 0; domid < DOMID_FIRST_RESERVED; domid++) {
 		grants = gntalloc_quota_domain_used(domid);
 		limit = gntalloc_quota_domain_limit(domid);

@@ -29,7 +29,7 @@ for n in $names; do
 	i=$((i + 1))
 done
 # One column more than the driver writes today: new columns must appear unchanged.
-printf '# domid grants pending quota_hits\n0 12 0 0\n7 1024 3 5\n' >"$tmp/debug/domains"
+printf '# domid grants pending quota quota_hits\n0 12 0 4294967295 0\n7 1024 3 2048 5\n' >"$tmp/debug/domains"
 export GNTSTAT_SYSFS="$tmp/sys" GNTSTAT_DEBUGFS="$tmp/debug"
 
 # in_use's value: 7 times its position in the list
@@ -40,6 +40,9 @@ grep -q "^in_use  *$in_use " "$tmp/table" || fail "table: $(cat "$tmp/table")"
 grep -q "\"in_use\":$in_use," "$tmp/json" || fail "JSON: $(cat "$tmp/json")"
 
 "$gntstat" --prometheus >"$tmp/prom" || fail "gntstat --prometheus exited $?"
+# one family per name: a sysfs file and a debugfs column must not make the same metric
+dup=$(grep '^# HELP ' "$tmp/prom" | cut -d' ' -f3 | sort | uniq -d)
+[ -z "$dup" ] || fail "metric families named twice: $dup"
 # metric, type, value
 i=1
 for n in $names; do

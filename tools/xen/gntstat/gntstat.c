@@ -178,7 +178,7 @@ static FILE *open_debugfs(const char *name)
 
 /*
  * Print debugfs gntalloc/files ("pid held mapped pending comm") and
- * gntalloc/domains ("domid grants pending limit", the limit being the
+ * gntalloc/domains ("domid grants pending quota", the quota being the
  * domain's quota, 4294967295 for none) as tables or JSON arrays.
  */
 static int print_processes(bool json)

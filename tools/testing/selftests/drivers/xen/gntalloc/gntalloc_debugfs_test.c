@@ -9,7 +9,7 @@
  *                     pages allocated and not deallocated, pages in a user
  *                     mapping, pages released by this file that the peer
  *                     still maps;
- *   gntalloc/domains  "# domid grants pending limit", then one line per
+ *   gntalloc/domains  "# domid grants pending quota", then one line per
  *                     peer domain that has grants (or a quota of its own):
  *                     every page the driver holds for it (pending ones
  *                     included), the pending ones, and its quota
@@ -27,7 +27,7 @@
 #define DEBUGFS_FILES		DEBUGFS_DIR "/files"
 #define DEBUGFS_DOMAINS		DEBUGFS_DIR "/domains"
 #define FILES_HEADER		"# pid held mapped pending comm\n"
-#define DOMAINS_HEADER		"# domid grants pending limit\n"
+#define DOMAINS_HEADER		"# domid grants pending quota\n"
 #define OTHER_DOMID		1	/* need not exist: ALLOC works all the same */
 #define MAX_FDS			3
 #define MAX_LINES		64

@@ -288,7 +288,7 @@ TEST_F(quota, debugfs_domains_shows_use_against_the_quota)
 	ASSERT_EQ(0, gntalloc_alloc(self->fds[0], OTHER_DOMID, 0, 3, NULL, NULL));
 	ASSERT_EQ(0, read_table("/sys/kernel/debug/gntalloc/domains", buf,
 				sizeof(buf)));
-	EXPECT_EQ(0, strncmp(buf, "# domid grants pending limit\n", 29));
+	EXPECT_EQ(0, strncmp(buf, "# domid grants pending quota\n", 29));
 	snprintf(want, sizeof(want), "\n%d 3 0 7\n", OTHER_DOMID);
 	EXPECT_NE(NULL, strstr(buf, want)) TH_LOG("%s", buf);
 	/* A domain with a quota and no grant has its line too. */
