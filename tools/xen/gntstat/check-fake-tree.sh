@@ -46,14 +46,20 @@ dup=$(grep '^# HELP ' "$tmp/prom" | cut -d' ' -f3 | sort | uniq -d)
 # metric, type, value
 i=1
 for n in $names; do
+	v=$((i * 7))
 	case $n in
 	*_total) m=xen_gntalloc_$n t=counter ;;
 	*_hits | *_failures | *_errors) m=xen_gntalloc_${n}_total t=counter ;;
+	# milliseconds become seconds, Prometheus's base unit
+	*_ms)
+		m=xen_gntalloc_${n%_ms}_seconds t=gauge
+		v=$(printf '%d.%03d' $((v / 1000)) $((v % 1000)))
+		;;
 	*) m=xen_gntalloc_$n t=gauge ;;
 	esac
 	grep -qx "# TYPE $m $t" "$tmp/prom" || fail "no '# TYPE $m $t'"
 	grep -q "^# HELP $m ." "$tmp/prom" || fail "no HELP for $m"
-	grep -qx "$m $((i * 7))" "$tmp/prom" || fail "no '$m $((i * 7))'"
+	grep -qx "$m $v" "$tmp/prom" || fail "no '$m $v'"
 	i=$((i + 1))
 done
 for want in 'xen_gntalloc_up 1' 'xen_gntalloc_domain_stats_available 1' \

@@ -420,14 +420,25 @@ static bool prom_is_counter(const char *name)
 }
 
 /* HELP and TYPE of xen_gntalloc_<name>; its name, with _total if a counter */
-static void prom_family(FILE *out, const char *name, const char *source,
+/*
+ * Print the HELP and TYPE lines of @name's family and put its metric name in
+ * @metric.  True if @name is in milliseconds (*_ms): the metric is then in
+ * seconds, Prometheus's base unit (xen_gntalloc_quarantine_seconds), and its
+ * value must be printed with prom_value(..., true).
+ */
+static bool prom_family(FILE *out, const char *name, const char *source,
 			char *metric, size_t size)
 {
 	const char *help = NULL;
 	bool counter = prom_is_counter(name);
+	bool ms = !counter && ends_with(name, "_ms");
 
-	snprintf(metric, size, "xen_gntalloc_%s%s", name,
-		 counter && !ends_with(name, "_total") ? "_total" : "");
+	if (ms)
+		snprintf(metric, size, "xen_gntalloc_%.*s_seconds",
+			 (int)(strlen(name) - strlen("_ms")), name);
+	else
+		snprintf(metric, size, "xen_gntalloc_%s%s", name,
+			 counter && !ends_with(name, "_total") ? "_total" : "");
 	for (size_t i = 0; i < sizeof(prom_help) / sizeof(prom_help[0]); i++)
 		if (!strcmp(prom_help[i].name, name))
 			help = prom_help[i].help;
@@ -436,6 +447,16 @@ static void prom_family(FILE *out, const char *name, const char *source,
 	else
 		fprintf(out, "# HELP %s xen-gntalloc's %s.\n", metric, source);
 	fprintf(out, "# TYPE %s %s\n", metric, counter ? "counter" : "gauge");
+	return ms;
+}
+
+/* The value @val of a family, converted from milliseconds to seconds if @ms */
+static void prom_value(FILE *out, unsigned long long val, bool ms)
+{
+	if (ms)
+		fprintf(out, " %llu.%03llu\n", val / 1000, val % 1000);
+	else
+		fprintf(out, " %llu\n", val);
 }
 
 #define PROM_MAX_COLUMNS 16
@@ -514,7 +535,7 @@ static void prom_print(FILE *out, const unsigned long long *vals, bool up)
 	size_t width = 1 + PROM_MAX_COLUMNS;
 	struct prom_domains d;
 	char metric[96], source[96];
-	bool domains;
+	bool domains, ms;
 
 	fprintf(out, "# HELP xen_gntalloc_up 1 if the counters of xen-gntalloc were read from %s.\n"
 		"# TYPE xen_gntalloc_up gauge\nxen_gntalloc_up %d\n", sysfs_dir, up);
@@ -522,8 +543,10 @@ static void prom_print(FILE *out, const unsigned long long *vals, bool up)
 		return;
 	for (size_t i = 0; i < NR_COUNTERS; i++) {
 		snprintf(source, sizeof(source), "sysfs file %s", counter_names[i]);
-		prom_family(out, counter_names[i], source, metric, sizeof(metric));
-		fprintf(out, "%s %llu\n", metric, vals[i]);
+		ms = prom_family(out, counter_names[i], source, metric,
+				 sizeof(metric));
+		fprintf(out, "%s", metric);
+		prom_value(out, vals[i], ms);
 	}
 
 	domains = prom_read_domains(&d);
@@ -533,10 +556,13 @@ static void prom_print(FILE *out, const unsigned long long *vals, bool up)
 	for (int c = 0; domains && d.nr_rows && c < d.columns; c++) {
 		snprintf(source, sizeof(source), "debugfs domains column %s",
 			 d.names[c] + strlen("domain_"));
-		prom_family(out, d.names[c], source, metric, sizeof(metric));
-		for (size_t r = 0; r < d.nr_rows; r++)
-			fprintf(out, "%s{domid=\"%llu\"} %llu\n", metric,
-				d.rows[r * width], d.rows[r * width + 1 + c]);
+		ms = prom_family(out, d.names[c], source, metric,
+				 sizeof(metric));
+		for (size_t r = 0; r < d.nr_rows; r++) {
+			fprintf(out, "%s{domid=\"%llu\"}", metric,
+				d.rows[r * width]);
+			prom_value(out, d.rows[r * width + 1 + c], ms);
+		}
 	}
 	free(d.rows);
 }

@@ -428,8 +428,23 @@ static bool prom_counter(const char *name, char *metric, size_t size)
 			return true;
 		}
 	}
-	snprintf(metric, size, "xen_gntalloc_%s", name);
+	if (len > 3 && !strcmp(name + len - 3, "_ms"))	/* in seconds, the base unit */
+		snprintf(metric, size, "xen_gntalloc_%.*s_seconds", (int)(len - 3), name);
+	else
+		snprintf(metric, size, "xen_gntalloc_%s", name);
 	return false;
+}
+
+/* The value line of @metric for the sysfs value @val of the file @name */
+static void prom_line(char *line, size_t size, const char *metric,
+		      const char *name, __u64 val)
+{
+	size_t len = strlen(name);
+
+	if (len > 3 && !strcmp(name + len - 3, "_ms"))
+		snprintf(line, size, "%s %llu.%03llu", metric, val / 1000, val % 1000);
+	else
+		snprintf(line, size, "%s %llu", metric, val);
 }
 
 /* Whether @out has the whole line @line */
@@ -473,14 +488,15 @@ TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
 		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
 		snprintf(line, sizeof(line), "# HELP %s ", metric);
 		EXPECT_NE(NULL, strstr(self->run.out, line)) TH_LOG("no '%s'", line);
-		snprintf(line, sizeof(line), "%s %llu", metric,
-			 *counter_field(&c, i));
+		prom_line(line, sizeof(line), metric, name, *counter_field(&c, i));
 		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
 	}
 	/* Ours are known: a counter named _total, one given _total, a gauge */
 	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_allocated_total counter"));
 	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_limit_hits_total counter"));
 	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_in_use gauge"));
+	/* and one in milliseconds, given in seconds */
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_quarantine_seconds gauge"));
 
 	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_domain_stats_available 1"));
 	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_domain_grants gauge"));
