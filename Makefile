@@ -44,25 +44,29 @@ all: modules selftests demo gntstat ## build module, selftests, demo and gntstat
 
 help: ## this list
 	@awk -F':.*## ' '/^[a-z-]+:.*## / { printf "  make %-15s %s\n", $$1, $$2 }' \
-		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk Makefile
+		$(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/package/deb.mk scripts/patches.mk Makefile
 	@echo 'Variables: KERNEL=$(subst $(eval) ,|,$(KNOWN_KERNELS)) (now $(KERNEL))' \
-		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock KDIR'
+		'XEN=$(subst $(eval) ,|,$(KNOWN_XENS)) (now $(XEN)) KERNELS DRIVER=ours|stock|stock-patched STOCK STOCK_UNSAFE KDIR'
 	@echo '  GNTALLOC_CACHE BUILD'
 	@echo '  VM_CPUS VM_MEM DOM0_MEM VM_TIMEOUT SHELL_TIMEOUT XEN_EXTRA DOM0_EXTRA LOG_TAIL SCRIPT'
-	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR (README "Targets")'
+	@echo '  DURATION SEED DEBUG_* BENCH_* INSTALL_KVER INSTALL_KDIR SUBMITTER REROLL PATCHES_KERNEL'
+	@echo '  (README "Targets", "Sending upstream")'
 
 modules: ## build drivers/xen/xen-gntalloc.ko against KDIR
 	$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(CURDIR)/drivers/xen modules
 	mkdir -p $(dir $(MODULE)) && cp drivers/xen/xen-gntalloc.ko $(MODULE)
 
 # lib.mk's install target lays the suite out as a kselftest tree, emit_tests gives its order.
+# EMIT_MAKE, not $(MAKE), runs emit_tests: a line naming $(MAKE) runs even under `make -n`, and
+# the sub-make would then print its recipe into the list instead of the tests.
+EMIT_MAKE = $(MAKE)
 selftests: ## build the selftests into $(BUILD)/kselftest
 	rm -rf $(BUILD)/kselftest
 	mkdir -p $(BUILD)/selftests
 	$(MAKE) -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests XEN_CFLAGS='$(XEN_CFLAGS)' \
 		XEN_LDLIBS='$(XEN_LDLIBS)' INSTALL_PATH=$(BUILD)/kselftest/$(TEST_DIR:$(KSFT_DIR)/%=%) \
 		install
-	$(MAKE) -s --no-print-directory -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests emit_tests \
+	$(EMIT_MAKE) -s --no-print-directory -C $(TEST_DIR) OUTPUT=$(BUILD)/selftests emit_tests \
 		| sed 's/^[^:]*://' > $(BUILD)/kselftest/list
 	cp -a $(KSFT_DIR)/kselftest $(BUILD)/kselftest/
 
@@ -113,7 +117,9 @@ dkms-install: ## register with DKMS and install for INSTALL_KVER (rebuilt on ker
 	-dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all 2>/dev/null
 	$(call dkms_src,/usr/src)
 	dkms add -m $(DKMS_NAME) -v $(DKMS_VERSION)
-	dkms install -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(INSTALL_KVER)
+	@# --force: the stock module has no MODULE_VERSION either, and dkms keeps a module it finds
+	@# to be of the same version as ours (the package says so in modules_to_force_install)
+	dkms install --force -m $(DKMS_NAME) -v $(DKMS_VERSION) -k $(INSTALL_KVER)
 dkms-uninstall: ## remove it from DKMS
 	dkms remove -m $(DKMS_NAME) -v $(DKMS_VERSION) --all
 
@@ -144,7 +150,9 @@ clean: ## remove build/, the module's objects and the copied kselftest files
 .PHONY: all help modules selftests demo gntstat style style-one install uninstall dkms-install \
 	dkms-uninstall dkms-build check-dkms clean
 
-include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk
+include $(QEMU_DIR)/testbed.mk $(BENCH_DIR)/bench.mk scripts/patches.mk
+# make deb, make check-deb: the Debian packages
+include scripts/package/deb.mk
 
 # What each goal needs provisioned (testbed.mk and bench.mk add theirs); `make modules KDIR=` none.
 PARTS_modules    := $(if $(filter command line environment,$(origin KDIR)),,host headers)

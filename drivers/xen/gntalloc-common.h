@@ -24,6 +24,15 @@
 
 struct attribute_group;
 
+#ifndef GNTALLOC_HAVE_KZALLOC_OBJ
+/*
+ * kzalloc_obj() (7.x) allocates a zeroed object of its argument's type;
+ * kernels before it get this equivalent (GNTALLOC_HAVE_KZALLOC_OBJ is a
+ * compile-time probe: drivers/xen/Makefile).
+ */
+#define kzalloc_obj(obj, gfp)	kzalloc(sizeof(obj), gfp)
+#endif
+
 /* Long loops yield this often: per item costs as much as the item itself */
 #define GNTALLOC_RESCHED_BATCH	64
 
@@ -38,14 +47,20 @@ struct attribute_group;
  * in the file's xarray at its page offset and everything but @node is
  * covered by the file's lock.  Once released it belongs to whoever released
  * it: it is freed at once, or, if the peer still maps it, it moves to the
- * global pending list (gntalloc-grant.c) until the peer lets go.
+ * global pending list (gntalloc-grant.c) until the peer lets go.  When the
+ * peer's access has ended and quarantine is on, the page is freed but the
+ * grant keeps its reference on the quarantine list (gntalloc-quarantine.c):
+ * @released replaces @page there.
  *
  * Kept at 40 bytes on purpose: it is the driver's whole cost per grant
  * beyond the page itself (the xarray slot adds about 9 bytes).
  */
 struct gntalloc_grant {
-	struct list_head node;		/* on a local batch or the pending list */
-	struct page *page;
+	struct list_head node;		/* on a batch, pending or quarantine list */
+	union {
+		struct page *page;
+		unsigned long released;	/* jiffies, on the quarantine list */
+	};
 	grant_ref_t gref;
 	evtchn_port_t notify_port;	/* valid with UNMAP_NOTIFY_SEND_EVENT */
 	u32 file_id;			/* gntalloc_file.id of its file */
@@ -65,6 +80,7 @@ struct gntalloc_file {
 	struct xarray grants;		/* page offset -> struct gntalloc_grant */
 	atomic_long_t next_pgoff;	/* first page offset of the next ALLOC */
 	struct list_head node;		/* on gntalloc_files */
+	atomic_long_t charged;		/* grants held, against file_limit */
 	u32 id;				/* tells its pending grants apart */
 	pid_t pid;			/* of the opener, for debugfs */
 	char comm[TASK_COMM_LEN];
@@ -76,41 +92,105 @@ struct gntalloc_refs {
 	unsigned int left;		/* how many are on it */
 };
 
-/* Grants and pending grants of one peer domain, for debugfs */
-struct gntalloc_domain_count {
-	unsigned int grants;
-	unsigned int pending;
-};
-
 /*
  * Global counters, read through sysfs.  Plain atomics: no operation takes a
  * global lock to update them, so unrelated files never serialise.
  */
 struct gntalloc_stats {
+	atomic_long_t grant_table_size;	/* entries of the table, a constant */
 	atomic_long_t in_use;		/* pages counted against the limit */
 	atomic_long_t pending;		/* released, still mapped by the peer */
+	atomic_long_t quarantined;	/* references held back from reuse */
 	atomic_long_t mapped;		/* pages in at least one user mapping */
 	atomic_long_t open_files;
 	atomic_long_t peak;		/* high-water mark of in_use */
 	atomic_long_t allocated_total;
 	atomic_long_t freed_total;
-	atomic_long_t limit_hits;	/* ALLOCs refused for the limit */
-	atomic_long_t alloc_failures;	/* ALLOCs failed for memory or grants */
+	/* ALLOCs refused or failed, one total per cause (gntalloc-quota.c) */
+	atomic_long_t limit_hits;
+	atomic_long_t domain_limit_hits;
+	atomic_long_t file_limit_hits;
+	atomic_long_t reserve_hits;
+	atomic_long_t table_full_failures;
+	atomic_long_t nomem_failures;
+	atomic_long_t alloc_failures;	/* table_full + nomem, as before */
+	atomic_long_t quarantine_shortened; /* refs given back early */
+	/* Not in sysfs: grant entries held, in_use + quarantined */
+	atomic_long_t entries;
 };
 
 extern struct gntalloc_stats gntalloc_stats;
+/* The tunables (gntalloc-sysfs.c); read with READ_ONCE() */
 extern unsigned int gntalloc_limit;
+extern unsigned int gntalloc_domain_limit;
+extern unsigned int gntalloc_file_limit;
+extern unsigned int gntalloc_grant_reserve;
+extern unsigned int gntalloc_quarantine_ms;
+
+/* Why an ALLOC was refused or failed: each has its counter and its name */
+enum gntalloc_cause {
+	GNTALLOC_CAUSE_LIMIT,		/* the global limit */
+	GNTALLOC_CAUSE_DOMAIN,		/* the peer domain's quota */
+	GNTALLOC_CAUSE_FILE,		/* the file's limit */
+	GNTALLOC_CAUSE_RESERVE,		/* the entries kept for kernel drivers */
+	GNTALLOC_CAUSE_TABLE_FULL,	/* Xen's grant table has no entry left */
+	GNTALLOC_CAUSE_NOMEM,		/* out of memory */
+};
+
+/* gntalloc-quota.c: who may hold how many grants */
+int gntalloc_quota_init(void);
+void gntalloc_quota_exit(void);
+int gntalloc_quota_charge(struct gntalloc_file *file, domid_t domid,
+			  unsigned int count, enum gntalloc_cause *cause);
+void gntalloc_quota_uncharge(struct gntalloc_file *file, domid_t domid,
+			     unsigned int count);
+void gntalloc_quota_domain_put(domid_t domid, unsigned int count);
+void gntalloc_quota_fail(enum gntalloc_cause cause, domid_t domid,
+			 unsigned int count);
+unsigned int gntalloc_quota_domain_used(domid_t domid);
+unsigned int gntalloc_quota_domain_limit(domid_t domid);
+int gntalloc_quota_set_domain_limit(domid_t domid, bool set,
+				    unsigned int limit);
+int gntalloc_quota_show_domain_limits(char *buf);
+int gntalloc_quota_set_grant_reserve(unsigned int reserve);
+
+/*
+ * gntalloc-quarantine.c: references held back from reuse for a while.
+ * What a batch of releases ended, accounted at once by
+ * gntalloc_ended_flush(): on the caller's stack.
+ */
+struct gntalloc_ended {
+	struct list_head held;		/* grants whose reference is held */
+	unsigned long held_count;
+	unsigned long entries;		/* given back to the grant table */
+	unsigned long shortened;	/* quarantine_shortened */
+	domid_t domid;			/* the run of one domain's pages */
+	unsigned int domain_count;
+};
+
+void gntalloc_ended_init(struct gntalloc_ended *ended);
+void gntalloc_ended_flush(struct gntalloc_ended *ended);
+bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
+				    struct gntalloc_ended *ended);
+unsigned long gntalloc_quarantine_shorten(unsigned long count);
+void gntalloc_quarantine_kick(void);
+void gntalloc_quarantine_exit(void);
 
 /* gntalloc-grant.c: the life of a grant, from allocation to reclaim */
-int gntalloc_grants_charge(unsigned int count);
-void gntalloc_grants_uncharge(unsigned int count);
+extern struct kmem_cache *gntalloc_grant_cache;
+int gntalloc_grants_charge(struct gntalloc_file *file, domid_t domid,
+			   unsigned int count);
+void gntalloc_grants_uncharge(struct gntalloc_file *file, domid_t domid,
+			      unsigned int count);
 struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly,
 					  struct gntalloc_refs *refs,
 					  unsigned int wanted);
 void gntalloc_refs_put(struct gntalloc_refs *refs);
 void gntalloc_grants_commit(unsigned int count);
-void gntalloc_grants_abort(struct list_head *grants);
-void gntalloc_grants_release(struct list_head *grants);
+void gntalloc_grants_abort(struct gntalloc_file *file,
+			   struct list_head *grants);
+void gntalloc_grants_release(struct gntalloc_file *file,
+			     struct list_head *grants);
 void gntalloc_pending_for_each(void (*fn)(const struct gntalloc_grant *grant,
 					  void *arg), void *arg);
 int gntalloc_grants_init(void);

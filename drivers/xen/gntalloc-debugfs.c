@@ -3,10 +3,14 @@
  * Who holds grants: debugfs files for operators.
  *
  *   <debugfs>/gntalloc/files    one line per open file of the device
- *   <debugfs>/gntalloc/domains  one line per peer domain with grants
+ *   <debugfs>/gntalloc/domains  one line per peer domain with grants, or
+ *                               with a quota of its own (domain_limits)
  *
- * Both are computed when read, by walking every grant: reading costs
- * O(grants) but nothing is kept up to date on the hot paths for them.
+ * files is computed when read, by walking every grant: reading costs
+ * O(grants) but nothing is kept up to date on the hot paths for it.
+ * domains shows the per-domain charge the quota is checked against
+ * (gntalloc-quota.c) beside the pending grants, counted by a walk of the
+ * pending list.
  * The formats are described in Documentation/admin-guide/xen-gntalloc.rst.
  */
 
@@ -128,43 +132,37 @@ DEFINE_SHOW_ATTRIBUTE(gntalloc_files);
 static void gntalloc_count_domain_pending(const struct gntalloc_grant *grant,
 					  void *arg)
 {
-	struct gntalloc_domain_count *counts = arg;
+	unsigned int *pending = arg;
 
-	counts[grant->domid].grants++;
-	counts[grant->domid].pending++;
+	pending[grant->domid]++;
 }
 
+/*
+ * "grants" is what the domain's quota is checked against: its grants in
+ * files and pending, and those an ALLOC in progress has charged.  "limit"
+ * is its quota (4294967295: none).
+ */
 static int gntalloc_domains_show(struct seq_file *m, void *v)
 {
-	struct gntalloc_domain_count *counts;
-	struct gntalloc_file *file;
-	struct gntalloc_grant *grant;
-	unsigned long index;
-	unsigned int domid;
+	unsigned int *pending, domid, grants, limit;
 
-	counts = kvcalloc(DOMID_FIRST_RESERVED, sizeof(*counts), GFP_KERNEL);
-	if (!counts)
+	pending = kvcalloc(DOMID_FIRST_RESERVED, sizeof(*pending), GFP_KERNEL);
+	if (!pending)
 		return -ENOMEM;
-
-	mutex_lock(&gntalloc_files_lock);
-	list_for_each_entry(file, &gntalloc_files, node) {
-		mutex_lock(&file->lock);
-		xa_for_each(&file->grants, index, grant)
-			counts[grant->domid].grants++;
-		mutex_unlock(&file->lock);
-		cond_resched();
-	}
-	mutex_unlock(&gntalloc_files_lock);
 	if (atomic_long_read(&gntalloc_stats.pending))
-		gntalloc_pending_for_each(gntalloc_count_domain_pending, counts);
+		gntalloc_pending_for_each(gntalloc_count_domain_pending,
+					  pending);
 
-	seq_puts(m, "# domid grants pending\n");
-	for (domid = 0; domid < DOMID_FIRST_RESERVED; domid++)
-		if (counts[domid].grants)
-			seq_printf(m, "%u %u %u\n", domid, counts[domid].grants,
-				   counts[domid].pending);
+	seq_puts(m, "# domid grants pending quota\n");
+	for (domid = 0; domid < DOMID_FIRST_RESERVED; domid++) {
+		grants = gntalloc_quota_domain_used(domid);
+		limit = gntalloc_quota_domain_limit(domid);
+		if (grants || limit != READ_ONCE(gntalloc_domain_limit))
+			seq_printf(m, "%u %u %u %u\n", domid, grants,
+				   pending[domid], limit);
+	}
 
-	kvfree(counts);
+	kvfree(pending);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(gntalloc_domains);

@@ -114,7 +114,7 @@ static int gntalloc_open(struct inode *inode, struct file *filp)
 {
 	struct gntalloc_file *file;
 
-	file = kzalloc(sizeof(*file), GFP_KERNEL_ACCOUNT);
+	file = kzalloc_obj(*file, GFP_KERNEL_ACCOUNT);
 	if (!file)
 		return -ENOMEM;
 
@@ -167,12 +167,12 @@ static int gntalloc_release(struct inode *inode, struct file *filp)
 		/* Releasing may sleep (evtchn_put) */
 		xas_pause(&xas);
 		rcu_read_unlock();
-		gntalloc_grants_release(&release);
+		gntalloc_grants_release(file, &release);
 		batched = 0;
 		rcu_read_lock();
 	}
 	rcu_read_unlock();
-	gntalloc_grants_release(&release);
+	gntalloc_grants_release(file, &release);
 	xa_destroy(&file->grants);
 
 	mutex_destroy(&file->lock);
@@ -248,8 +248,8 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 	    op.domid >= DOMID_FIRST_RESERVED)
 		return -EINVAL;
 	readonly = !(op.flags & GNTALLOC_FLAG_WRITABLE);
-	/* The limit first: a request that can never fit fails the same way */
-	ret = gntalloc_grants_charge(op.count);
+	/* The budgets first: a request that can never fit fails the same way */
+	ret = gntalloc_grants_charge(file, op.domid, op.count);
 	if (ret)
 		return ret;
 	ret = -EFAULT;
@@ -278,6 +278,9 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 					   op.count - allocated);
 		if (IS_ERR(grant)) {
 			ret = PTR_ERR(grant);
+			gntalloc_quota_fail(ret == -ENOMEM ? GNTALLOC_CAUSE_NOMEM :
+					    GNTALLOC_CAUSE_TABLE_FULL,
+					    op.domid, op.count);
 			goto err_abort;
 		}
 		list_add_tail(&grant->node, &grants);
@@ -298,7 +301,7 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 
 	ret = gntalloc_file_publish(file, pgoff, op.count, &grants);
 	if (ret) {
-		atomic_long_inc(&gntalloc_stats.alloc_failures);
+		gntalloc_quota_fail(GNTALLOC_CAUSE_NOMEM, op.domid, op.count);
 		goto err_abort;
 	}
 	gntalloc_grants_commit(op.count);
@@ -306,13 +309,13 @@ static long gntalloc_ioctl_alloc(struct gntalloc_file *file,
 
 err_abort:
 	gntalloc_refs_put(&refs);
-	gntalloc_grants_abort(&grants);
+	gntalloc_grants_abort(file, &grants);
 	gntalloc_file_unreserve(file, pgoff);
-	gntalloc_grants_uncharge(op.count - allocated);
+	gntalloc_grants_uncharge(file, op.domid, op.count - allocated);
 	return ret;
 
 err_uncharge:
-	gntalloc_grants_uncharge(op.count);
+	gntalloc_grants_uncharge(file, op.domid, op.count);
 	return ret;
 }
 
@@ -351,7 +354,7 @@ static long gntalloc_ioctl_dealloc(struct gntalloc_file *file,
 	mutex_unlock(&file->lock);
 
 	trace_gntalloc_dealloc(op.index, op.count);
-	gntalloc_grants_release(&release);
+	gntalloc_grants_release(file, &release);
 	return 0;
 }
 

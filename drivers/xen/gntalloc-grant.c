@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The life of a grant: allocation against the limit, release with its unmap
- * notification, and reclaim of pages that the peer still maps.
+ * The life of a grant: allocation against the budgets (gntalloc-quota.c),
+ * release with its unmap notification, and reclaim of pages that the peer
+ * still maps.
  *
  * A released grant whose page the peer still maps must not be freed: the
  * peer could still read or write it.  Such grants go on a global pending
- * list and keep counting against the limit, so a peer that never unmaps
- * cannot make us pin unbounded memory.  A delayed work retries them, backing
- * off while nothing comes back; an ALLOC that would hit the limit retries
- * them too before it gives up.
+ * list and keep counting against the limit and their domain's quota, so a
+ * peer that never unmaps cannot make us pin unbounded memory, nor take
+ * other domains' share.  A delayed work retries them, backing off while
+ * nothing comes back; an ALLOC that would hit a budget retries them too
+ * before it gives up.  Once the peer has let go, the page is freed and the
+ * reference may spend a while in quarantine (gntalloc-quarantine.c).
  */
 
 #include "gntalloc-common.h"
@@ -34,7 +37,7 @@ static_assert(PAGE_SHIFT > 12 || sizeof(struct gntalloc_grant) == 40);
 #define GNTALLOC_RECLAIM_MIN_DELAY	(HZ / 20)
 #define GNTALLOC_RECLAIM_MAX_DELAY	HZ
 
-static struct kmem_cache *gntalloc_grant_cache;
+struct kmem_cache *gntalloc_grant_cache;
 
 /*
  * The pending list.  Releases add to it under the spinlock alone; grants
@@ -58,20 +61,6 @@ static unsigned long gntalloc_reclaim_delay = GNTALLOC_RECLAIM_MIN_DELAY;
 static void gntalloc_reclaim_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gntalloc_reclaim_work, gntalloc_reclaim_work_fn);
 
-/* Reserve @count pages of the limit, without ever going beyond it. */
-static bool gntalloc_charge(unsigned long count)
-{
-	unsigned long limit = READ_ONCE(gntalloc_limit);
-	long used = atomic_long_read(&gntalloc_stats.in_use);
-
-	do {
-		if (count > limit || (unsigned long)used > limit - count)
-			return false;
-	} while (!atomic_long_try_cmpxchg(&gntalloc_stats.in_use, &used,
-					  used + count));
-	return true;
-}
-
 static void gntalloc_update_peak(void)
 {
 	long used = atomic_long_read(&gntalloc_stats.in_use);
@@ -80,12 +69,6 @@ static void gntalloc_update_peak(void)
 	while (used > peak &&
 	       !atomic_long_try_cmpxchg(&gntalloc_stats.peak, &peak, used))
 		;
-}
-
-static void gntalloc_grant_free(struct gntalloc_grant *grant)
-{
-	__free_page(grant->page);
-	kmem_cache_free(gntalloc_grant_cache, grant);
 }
 
 /* Move the whole pending list to @batch, to walk it without the spinlock. */
@@ -114,20 +97,30 @@ static unsigned long gntalloc_reclaim(void)
 {
 	struct gntalloc_grant *grant, *next;
 	unsigned long reclaimed = 0, walked = 0;
+	struct gntalloc_ended ended;
 	LIST_HEAD(batch);
 
 	WRITE_ONCE(gntalloc_reclaim_walks, gntalloc_reclaim_walks + 1);
+	gntalloc_ended_init(&ended);
 	gntalloc_pending_take(&batch);
 	list_for_each_entry_safe(grant, next, &batch, node) {
-		if (gnttab_try_end_foreign_access(grant->gref)) {
-			trace_gntalloc_reclaim(grant->gref, grant->domid);
-			list_del(&grant->node);
-			gntalloc_grant_free(grant);
+		u32 gref = grant->gref;
+		domid_t domid = grant->domid;
+
+		list_del(&grant->node);
+		if (gntalloc_quarantine_end_access(grant, &ended)) {
+			trace_gntalloc_reclaim(gref, domid);
 			reclaimed++;
+		} else {
+			/* Back in its place: before @next, or at the tail */
+			list_add_tail(&grant->node, &next->node);
 		}
-		if (!(++walked % GNTALLOC_RESCHED_BATCH))
+		if (!(++walked % GNTALLOC_RESCHED_BATCH)) {
+			gntalloc_ended_flush(&ended);
 			cond_resched();
+		}
 	}
+	gntalloc_ended_flush(&ended);
 	gntalloc_pending_put_back(&batch);
 
 	atomic_long_sub(reclaimed, &gntalloc_stats.pending);
@@ -187,52 +180,65 @@ static void gntalloc_add_pending(struct gntalloc_grant *grant)
 }
 
 /*
- * End the peer's access and free the page, or park the grant on the
- * pending list while the peer still maps it.  Returns true if freed.
+ * End the peer's access and free the page (its reference may go into
+ * quarantine), in @ended's batch, or park the grant on the pending list
+ * while the peer still maps it.  Returns true if freed.
  */
-static bool gntalloc_end_access(struct gntalloc_grant *grant)
+static bool gntalloc_end_access(struct gntalloc_grant *grant,
+				struct gntalloc_ended *ended)
 {
-	if (gnttab_try_end_foreign_access(grant->gref)) {
-		gntalloc_grant_free(grant);
+	if (gntalloc_quarantine_end_access(grant, ended))
 		return true;
-	}
 	gntalloc_add_pending(grant);
 	return false;
 }
 
 /**
- * gntalloc_grants_charge() - reserve @count pages of the limit
+ * gntalloc_grants_charge() - charge @count grants for @domid to @file
+ * @file: the file that asks
+ * @domid: the peer domain
  * @count: number of pages, at least 1
  *
- * Retries the pending pages first if the limit is in the way.  ALLOCs at
- * the limit queue on gntalloc_reclaim_lock: one walk at a time, and a walk
- * that began while this one waited is shared instead of repeated.
+ * Charges the global limit, the domain, the file and the grant table
+ * (gntalloc_quota_charge()).  If a budget other than the file's is in the
+ * way, retries the pending pages first; if the reserve still is, gives
+ * quarantined references back early.  ALLOCs that retry queue on
+ * gntalloc_reclaim_lock: one walk at a time, and a walk that began while
+ * this one waited is shared instead of repeated.
  *
- * Return: 0, or -ENOSPC (counted in limit_hits).
+ * Return: 0, or -ENOSPC (counted by its cause).
  */
-int gntalloc_grants_charge(unsigned int count)
+int gntalloc_grants_charge(struct gntalloc_file *file, domid_t domid,
+			   unsigned int count)
 {
+	enum gntalloc_cause cause;
 	unsigned long walks;
 
-	if (gntalloc_charge(count))
+	if (!gntalloc_quota_charge(file, domid, count, &cause))
 		return 0;
-	if (atomic_long_read(&gntalloc_stats.pending)) {
+	if (cause != GNTALLOC_CAUSE_FILE &&
+	    atomic_long_read(&gntalloc_stats.pending)) {
 		walks = READ_ONCE(gntalloc_reclaim_walks);
 		mutex_lock(&gntalloc_reclaim_lock);
 		if (gntalloc_reclaim_walks == walks)
 			gntalloc_reclaim();
 		mutex_unlock(&gntalloc_reclaim_lock);
-		if (gntalloc_charge(count))
+		if (!gntalloc_quota_charge(file, domid, count, &cause))
 			return 0;
 	}
-	atomic_long_inc(&gntalloc_stats.limit_hits);
+	if (cause == GNTALLOC_CAUSE_RESERVE &&
+	    gntalloc_quarantine_shorten(count) &&
+	    !gntalloc_quota_charge(file, domid, count, &cause))
+		return 0;
+	gntalloc_quota_fail(cause, domid, count);
 	return -ENOSPC;
 }
 
-/* Give back a reservation that no grant will use. */
-void gntalloc_grants_uncharge(unsigned int count)
+/* Give back a charge that no grant will use. */
+void gntalloc_grants_uncharge(struct gntalloc_file *file, domid_t domid,
+			      unsigned int count)
 {
-	atomic_long_sub(count, &gntalloc_stats.in_use);
+	gntalloc_quota_uncharge(file, domid, count);
 }
 
 /*
@@ -251,9 +257,10 @@ void gntalloc_grants_uncharge(unsigned int count)
  *
  * The page was charged with gntalloc_grants_charge(), and is charged to the
  * caller's memory cgroup, but not yet to allocated_total: the caller
- * commits or aborts it.  A failure counts in alloc_failures (an ALLOC stops
+ * commits or aborts it, and counts a failure by its cause (an ALLOC stops
  * at its first one).  When @refs runs out, it is refilled for up to @wanted
- * pages; the caller gives back what is left with gntalloc_refs_put().
+ * pages, with quarantined references given back early if the grant table
+ * is full; the caller gives back what is left with gntalloc_refs_put().
  *
  * Return: the grant, or ERR_PTR(-ENOSPC) when Xen's grant table is full,
  * ERR_PTR(-ENOMEM).
@@ -263,22 +270,24 @@ struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly,
 					  unsigned int wanted)
 {
 	struct gntalloc_grant *grant;
-	int ret = -ENOSPC;
 
 	if (!refs->left) {
 		wanted = min(wanted, GNTALLOC_REFS_BATCH);
-		if (gnttab_alloc_grant_references(wanted, &refs->head))
-			goto err;
+		if (gnttab_alloc_grant_references(wanted, &refs->head) &&
+		    (!gntalloc_quarantine_shorten(wanted) ||
+		     gnttab_alloc_grant_references(wanted, &refs->head)))
+			return ERR_PTR(-ENOSPC);
 		refs->left = wanted;
 	}
 
-	ret = -ENOMEM;
 	grant = kmem_cache_zalloc(gntalloc_grant_cache, GFP_KERNEL);
 	if (!grant)
-		goto err;
+		return ERR_PTR(-ENOMEM);
 	grant->page = alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO);
-	if (!grant->page)
-		goto err_free_grant;
+	if (!grant->page) {
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		return ERR_PTR(-ENOMEM);
+	}
 	grant->gref = gnttab_claim_grant_reference(&refs->head);
 	refs->left--;
 	gnttab_grant_foreign_access_ref(grant->gref, domid,
@@ -286,12 +295,6 @@ struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly,
 	grant->domid = domid;
 	grant->flags = GNTALLOC_GRANT_OWNED;
 	return grant;
-
-err_free_grant:
-	kmem_cache_free(gntalloc_grant_cache, grant);
-err:
-	atomic_long_inc(&gntalloc_stats.alloc_failures);
-	return ERR_PTR(ret);
 }
 
 /* Give back the grant references that gntalloc_grant_new() left over. */
@@ -312,20 +315,28 @@ void gntalloc_grants_commit(unsigned int count)
 /*
  * Undo gntalloc_grant_new() for grants nobody can know about.  A peer
  * may still have guessed a reference and mapped it; such a grant becomes a
- * real one, counted as allocated and pending, so the totals stay exact.
+ * real one, counted as allocated and pending (and to its domain), so the
+ * totals stay exact.  None stays charged to @file.
  */
-void gntalloc_grants_abort(struct list_head *grants)
+void gntalloc_grants_abort(struct gntalloc_file *file,
+			   struct list_head *grants)
 {
 	struct gntalloc_grant *grant, *next;
 	unsigned long freed = 0, kept = 0;
+	struct gntalloc_ended ended;
 
+	gntalloc_ended_init(&ended);
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
-		if (gntalloc_end_access(grant))
+		if (gntalloc_end_access(grant, &ended))
 			freed++;
 		else
 			kept++;
+		if (!((freed + kept) % GNTALLOC_RESCHED_BATCH))
+			gntalloc_ended_flush(&ended);
 	}
+	gntalloc_ended_flush(&ended);
+	atomic_long_sub(freed + kept, &file->charged);
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
 	if (kept) {
 		atomic_long_add(kept, &gntalloc_stats.allocated_total);
@@ -355,24 +366,32 @@ static void gntalloc_fire_notify(struct gntalloc_grant *grant)
 
 /**
  * gntalloc_grants_release() - release grants that left their file
+ * @file: the file they left, which stops paying for them
  * @grants: grants no file and no user mapping refers to any more
  *
  * Fires each unmap notification, then frees the page or, while the peer
  * still maps it, keeps it pending.  Called without any file lock held.
  */
-void gntalloc_grants_release(struct list_head *grants)
+void gntalloc_grants_release(struct gntalloc_file *file,
+			     struct list_head *grants)
 {
 	struct gntalloc_grant *grant, *next;
 	unsigned long freed = 0, done = 0;
+	struct gntalloc_ended ended;
 
+	gntalloc_ended_init(&ended);
 	list_for_each_entry_safe(grant, next, grants, node) {
 		list_del(&grant->node);
 		gntalloc_fire_notify(grant);
-		if (gntalloc_end_access(grant))
+		if (gntalloc_end_access(grant, &ended))
 			freed++;
-		if (!(++done % GNTALLOC_RESCHED_BATCH))
+		if (!(++done % GNTALLOC_RESCHED_BATCH)) {
+			gntalloc_ended_flush(&ended);
 			cond_resched();
+		}
 	}
+	gntalloc_ended_flush(&ended);
+	atomic_long_sub(done, &file->charged);
 	atomic_long_sub(freed, &gntalloc_stats.in_use);
 	atomic_long_add(freed, &gntalloc_stats.freed_total);
 }
@@ -413,7 +432,8 @@ int gntalloc_grants_init(void)
 /*
  * At unload no file is open, so only pending grants are left.  Hand them
  * to the grant-table core, which frees each page once its peer lets go:
- * nothing is freed under a mapping, and nothing is lost.
+ * nothing is freed under a mapping, and nothing is lost.  Then give every
+ * quarantined reference back (the work that would have is stopped).
  */
 void gntalloc_grants_exit(void)
 {
@@ -434,6 +454,7 @@ void gntalloc_grants_exit(void)
 	if (handed)
 		pr_info("%lu pages still mapped by peers handed to the grant table\n",
 			handed);
+	gntalloc_quarantine_exit();
 
 	kmem_cache_destroy(gntalloc_grant_cache);
 }

@@ -16,15 +16,20 @@
  * -------------------
  *  ALLOC:   a zeroed page is allocated (charged to the caller's memory
  *           cgroup) and granted to the peer; it is now "owned" by the file
- *           and counted against the global limit.
+ *           and counted against four budgets: the file's, the peer
+ *           domain's quota, the global limit and the grant entries left
+ *           after the reserve kept for kernel drivers.
  *  mmap:    the page is inserted into the caller's address space.
  *  DEALLOC: the file gives the page up (close() does so for all of them).
  *  release: once a page is deallocated AND unmapped by every process (fork
  *           shares mappings), its unmap notification fires (clear a byte
  *           the peer watches, signal an event channel), and the peer's
  *           access is ended.  If the peer still maps the page, it cannot
- *           be freed: it stays "pending", still counted against the limit,
- *           until a background retry finds the peer has let go.
+ *           be freed: it stays "pending", still counted against the limit
+ *           and its domain's quota, until a background retry finds the peer
+ *           has let go.
+ *  end:     the page is freed; its grant reference is held back from
+ *           reuse for quarantine_ms, then given back to the grant table.
  *
  * The reclaim guarantee: a pending page comes back within about a second
  * of its peer's unmap, with no further ioctl.  While anything is pending the
@@ -40,21 +45,28 @@
  *  gntalloc-main.c   this: the character device, its class, init and exit
  *  gntalloc-file.c   each open file and its ioctls
  *  gntalloc-mmap.c   user mappings and when a page stops being mapped
- *  gntalloc-grant.c  allocation against the limit, release, reclaim
+ *  gntalloc-grant.c  allocation, release, reclaim
+ *  gntalloc-quota.c  the budgets: per domain, per file, the limit, the
+ *                    grant-table reserve; why an ALLOC was refused
+ *  gntalloc-quarantine.c  references held back from reuse
  *  gntalloc-sysfs.c  the limit and the live counters
  *  gntalloc-debugfs.c  who holds grants: per file and per peer domain
  *  gntalloc_trace.h  tracepoints of the "gntalloc" trace system
  * Each open file keeps its grants in an xarray indexed by page offset, so
  * every operation costs O(log n) in the grants of that file and nothing in
- * the grants of others; the only global state is atomic counters and the
- * list of pending pages.
+ * the grants of others; the only global state is atomic counters (per
+ * domain, a flat array), the list of pending pages and the quarantine.
  *
  * Beware
  * ------
  * The peer decides when pending pages come back: a peer that never unmaps
- * pins them.  That is why they keep counting against the limit.  The device
- * is root-only by default; giving it to a group lets that group pin up to
- * the limit in pages.
+ * pins them.  That is why they keep counting against the limit, and against
+ * the peer's own quota (domain_limit), which is what keeps one such peer
+ * from starving the others once an operator sets it.  The device is
+ * root-only by default; giving it to a group lets that group pin up to the
+ * limit in pages (file_limit bounds one open file).  Userspace can take the
+ * grant table's entries only down to grant_reserve: blkfront and netfront
+ * must not fail because a GUI filled the table.
  */
 
 #include "gntalloc-common.h"
@@ -102,7 +114,7 @@ static int gntalloc_device_create(void)
 	struct gntalloc_device *gdev;
 	int err;
 
-	gdev = kzalloc(sizeof(*gdev), GFP_KERNEL);
+	gdev = kzalloc_obj(*gdev, GFP_KERNEL);
 	if (!gdev)
 		return -ENOMEM;
 
@@ -143,9 +155,12 @@ static int __init gntalloc_init(void)
 		return -ENODEV;
 	}
 
-	err = gntalloc_grants_init();
+	err = gntalloc_quota_init();
 	if (err)
 		return err;
+	err = gntalloc_grants_init();
+	if (err)
+		goto err_quota_exit;
 	err = alloc_chrdev_region(&gntalloc_devt, 0, 1, "gntalloc");
 	if (err)
 		goto err_grants_exit;
@@ -165,6 +180,8 @@ err_unregister_region:
 	unregister_chrdev_region(gntalloc_devt, 1);
 err_grants_exit:
 	gntalloc_grants_exit();
+err_quota_exit:
+	gntalloc_quota_exit();
 	return err;
 }
 
@@ -175,6 +192,7 @@ static void __exit gntalloc_exit(void)
 	class_unregister(&gntalloc_class);
 	unregister_chrdev_region(gntalloc_devt, 1);
 	gntalloc_grants_exit();
+	gntalloc_quota_exit();
 }
 
 module_init(gntalloc_init);

@@ -78,7 +78,7 @@ static void gntalloc_vma_close(struct vm_area_struct *vma)
 	xas_unlock(&xas);
 	mutex_unlock(&file->lock);
 
-	gntalloc_grants_release(&release);
+	gntalloc_grants_release(file, &release);
 }
 
 static const struct vm_operations_struct gntalloc_vm_ops = {

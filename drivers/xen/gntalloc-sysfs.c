@@ -5,7 +5,10 @@
  * The limit is one variable with two doors: the module parameter
  * /sys/module/xen_gntalloc/parameters/limit (where Qubes OS and other users
  * of the upstream driver write it) and the device attribute
- * /sys/class/gntalloc/gntalloc/limit.  Both parse it the same strict way.
+ * /sys/class/gntalloc/gntalloc/limit.  Both parse it the same strict way,
+ * as do the other tunables (domain_limit, file_limit, grant_reserve,
+ * quarantine_ms).  domain_limits, the per-domain overrides of domain_limit,
+ * is the one file that is a table: "DOMID PAGES" lines (see its comment).
  * Every attribute is documented in Documentation/ABI/testing/.
  */
 
@@ -19,6 +22,7 @@
 #include <linux/stringify.h>
 #include <linux/sysfs.h>
 #include <xen/gntalloc.h>
+#include <xen/interface/xen.h>
 
 unsigned int gntalloc_limit = 1024;
 struct gntalloc_stats gntalloc_stats;
@@ -85,6 +89,52 @@ static ssize_t limit_store(struct device *dev, struct device_attribute *attr,
 	return ret ? ret : len;
 }
 
+/* The plain tunables: show the value, store a strict decimal */
+#define GNTALLOC_TUNABLE(_name, _var, _set)				\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(_var));		\
+}									\
+static ssize_t _name##_store(struct device *dev,			\
+			     struct device_attribute *attr,		\
+			     const char *buf, size_t len)		\
+{									\
+	unsigned int val;						\
+	int ret = gntalloc_parse_uint(buf, len, &val);			\
+									\
+	if (!ret)							\
+		ret = _set(val);					\
+	return ret ? ret : len;						\
+}
+
+static int gntalloc_set_domain_limit(unsigned int val)
+{
+	WRITE_ONCE(gntalloc_domain_limit, val);
+	return 0;
+}
+
+static int gntalloc_set_file_limit(unsigned int val)
+{
+	WRITE_ONCE(gntalloc_file_limit, val);
+	return 0;
+}
+
+/* A new quarantine applies to every held reference at once. */
+static int gntalloc_set_quarantine_ms(unsigned int val)
+{
+	WRITE_ONCE(gntalloc_quarantine_ms, val);
+	gntalloc_quarantine_kick();
+	return 0;
+}
+
+GNTALLOC_TUNABLE(domain_limit, gntalloc_domain_limit, gntalloc_set_domain_limit)
+GNTALLOC_TUNABLE(file_limit, gntalloc_file_limit, gntalloc_set_file_limit)
+GNTALLOC_TUNABLE(grant_reserve, gntalloc_grant_reserve,
+		 gntalloc_quota_set_grant_reserve)
+GNTALLOC_TUNABLE(quarantine_ms, gntalloc_quarantine_ms,
+		 gntalloc_set_quarantine_ms)
+
 static ssize_t peak_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -133,8 +183,76 @@ static ssize_t gntalloc_counter_show(struct device *dev,
 static struct gntalloc_file_attr gntalloc_sysfs_files[] = GNTALLOC_SYSFS_FILES;
 #undef GNTALLOC_SYSFS_FILE
 
-/* Their attributes and the NULL that ends them, by gntalloc_sysfs_init() */
-static struct attribute *gntalloc_attrs[ARRAY_SIZE(gntalloc_sysfs_files) + 1];
+/*
+ * domain_limits: the per-domain overrides of domain_limit, a table.
+ *
+ * sysfs wants one value per file; a table of overrides has no such form
+ * short of a directory per domain.  The kernel's answer elsewhere is a
+ * keyed file (cgroup v2's io.max: "MAJ:MIN key=value" lines, one per write;
+ * a PCI driver's new_id: "VENDOR DEVICE"), and that is what this is: each
+ * write is one line "DOMID PAGES" (set) or "DOMID default" (remove, so the
+ * domain gets domain_limit again), both numbers strict decimals, DOMID
+ * below DOMID_FIRST_RESERVED; reading gives one "DOMID PAGES" line per
+ * override, by domid.  At most GNTALLOC_MAX_DOMAIN_LIMITS (gntalloc-quota.c)
+ * overrides, so the table always fits in one read.
+ */
+static ssize_t domain_limits_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return gntalloc_quota_show_domain_limits(buf);
+}
+
+static ssize_t domain_limits_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t len)
+{
+	static const char keep_default[] = "default";
+	const char *space = memchr(buf, ' ', len);
+	size_t pages_len, domid_len;
+	unsigned int domid, pages = 0;
+	char domid_buf[24];
+	bool set;
+	int ret;
+
+	if (!space)
+		return -EINVAL;
+	domid_len = space - buf;
+	pages_len = len - domid_len - 1;
+	/*
+	 * The parser reads up to a NUL: DOMID gets a copy of its own.  All
+	 * digits but too long for the copy, it is too large.
+	 */
+	if (!domid_len || domid_len != strspn(buf, "0123456789"))
+		return -EINVAL;
+	if (domid_len >= sizeof(domid_buf))
+		return -ERANGE;
+	memcpy(domid_buf, buf, domid_len);
+	domid_buf[domid_len] = '\0';
+	ret = gntalloc_parse_uint(domid_buf, domid_len, &domid);
+	if (ret)
+		return ret;
+	if (domid >= DOMID_FIRST_RESERVED)
+		return -EINVAL;
+	if (pages_len && space[pages_len] == '\n')
+		pages_len--;
+	set = pages_len != strlen(keep_default) ||
+	      memcmp(space + 1, keep_default, pages_len);
+	if (set) {
+		ret = gntalloc_parse_uint(space + 1, len - domid_len - 1,
+					  &pages);
+		if (ret)
+			return ret;
+	}
+	ret = gntalloc_quota_set_domain_limit(domid, set, pages);
+	return ret ? ret : len;
+}
+static DEVICE_ATTR_RW(domain_limits);
+
+/*
+ * Their attributes, domain_limits and the NULL that ends them, by
+ * gntalloc_sysfs_init()
+ */
+static struct attribute *gntalloc_attrs[ARRAY_SIZE(gntalloc_sysfs_files) + 2];
 
 static const struct attribute_group gntalloc_group = {
 	.attrs = gntalloc_attrs,
@@ -147,6 +265,7 @@ void gntalloc_sysfs_init(void)
 
 	for (i = 0; i < ARRAY_SIZE(gntalloc_sysfs_files); i++)
 		gntalloc_attrs[i] = &gntalloc_sysfs_files[i].dattr.attr;
+	gntalloc_attrs[i] = &dev_attr_domain_limits.attr;
 }
 
 /* The class's .dev_groups (gntalloc-main.c) */

@@ -66,6 +66,41 @@ TRACE_EVENT(gntalloc_alloc,
 		      __entry->domid, __entry->writable, __entry->first_gref)
 );
 
+/*
+ * An ALLOC was refused or failed for want of something: cause is the
+ * gntalloc_cause (gntalloc-common.h), printed as its number and, in
+ * parentheses, its name (the counters of sysfs are named after it).
+ */
+TRACE_DEFINE_ENUM(GNTALLOC_CAUSE_LIMIT);
+TRACE_DEFINE_ENUM(GNTALLOC_CAUSE_DOMAIN);
+TRACE_DEFINE_ENUM(GNTALLOC_CAUSE_FILE);
+TRACE_DEFINE_ENUM(GNTALLOC_CAUSE_RESERVE);
+TRACE_DEFINE_ENUM(GNTALLOC_CAUSE_TABLE_FULL);
+TRACE_DEFINE_ENUM(GNTALLOC_CAUSE_NOMEM);
+
+TRACE_EVENT(gntalloc_alloc_fail,
+	    TP_PROTO(unsigned int count, u16 domid, unsigned int cause),
+	    TP_ARGS(count, domid, cause),
+	    TP_STRUCT__entry(__field(unsigned int, count)
+			     __field(unsigned int, cause)
+			     __field(pid_t, pid)
+			     __field(u16, domid)),
+	    TP_fast_assign(__entry->count = count;
+			   __entry->cause = cause;
+			   __entry->pid = task_tgid_nr(current);
+			   __entry->domid = domid;),
+	    TP_printk("pid=%d count=%u domid=%u cause=%u (%s)",
+		      __entry->pid, __entry->count, __entry->domid,
+		      __entry->cause,
+		      __print_symbolic(__entry->cause,
+				       { GNTALLOC_CAUSE_LIMIT, "limit" },
+				       { GNTALLOC_CAUSE_DOMAIN, "domain_limit" },
+				       { GNTALLOC_CAUSE_FILE, "file_limit" },
+				       { GNTALLOC_CAUSE_RESERVE, "reserve" },
+				       { GNTALLOC_CAUSE_TABLE_FULL, "table_full" },
+				       { GNTALLOC_CAUSE_NOMEM, "nomem" }))
+);
+
 /* One grant went pending (its peer still maps it), or came back */
 DECLARE_EVENT_CLASS(gntalloc_grant,
 		    TP_PROTO(u32 gref, u16 domid),

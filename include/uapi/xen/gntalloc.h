@@ -35,7 +35,10 @@
  *   EFAULT  the argument or the gref_ids array is not accessible
  *           (nothing is allocated);
  *   EINVAL  @count is 0, @flags has unknown bits, or @domid is reserved;
- *   ENOSPC  the global limit would be exceeded, or Xen's grant table is full;
+ *   ENOSPC  the global limit, the peer domain's quota or this file's limit
+ *           would be exceeded, the grant entries left would fall below the
+ *           reserve kept for kernel drivers, or Xen's grant table is full
+ *           (sysfs counts each cause apart, see GNTALLOC_SYSFS_FILES);
  *   ENOMEM  out of memory.
  */
 #define IOCTL_GNTALLOC_ALLOC_GREF \
@@ -115,26 +118,44 @@ struct ioctl_gntalloc_unmap_notify {
  * GNTALLOC_SYSFS_FILES - the files of /sys/class/gntalloc/gntalloc/
  *
  * A brace-enclosed list of GNTALLOC_SYSFS_FILE(name, mode), one per file, in
- * the order tools show them: the limit, the gauges (in_use to peak), then
- * the totals, which only grow.  @mode is RW for the two files that take a
- * write (limit; peak, reset by writing 0), RO for the others.  Each file
- * holds one decimal number and a newline (Documentation/ABI/testing/
- * sysfs-class-gntalloc).  The driver makes its attributes from this list,
- * so these are the names in sysfs.  Define GNTALLOC_SYSFS_FILE before use:
- * as "#name," the list initialises an array of names; as "__u64 name;" it
- * is the body of a struct with one field per file.
+ * the order tools show them: the tunables (limit to quarantine_ms) and the
+ * grant table's size, the gauges (in_use to peak), then the totals, which
+ * only grow.  @mode is RW for the files that take a write (the tunables;
+ * peak, reset by writing 0), RO for the others.  Each file holds one decimal
+ * number and a newline (Documentation/ABI/testing/sysfs-class-gntalloc).
+ * The driver makes its attributes from this list, so these are the names in
+ * sysfs.  Define GNTALLOC_SYSFS_FILE before use: as "#name," the list
+ * initialises an array of names; as "__u64 name;" it is the body of a struct
+ * with one field per file.
+ *
+ * Every ALLOC refused or failed for want of a resource counts in exactly
+ * one of the cause totals limit_hits to nomem_failures; alloc_failures is,
+ * as before them, the sum of table_full_failures and nomem_failures.  /sys/class/gntalloc/gntalloc/
+ * domain_limits (the per-domain overrides, a table) is not in this list.
  */
 #define GNTALLOC_SYSFS_FILES {						\
 	GNTALLOC_SYSFS_FILE(limit, RW)					\
+	GNTALLOC_SYSFS_FILE(domain_limit, RW)				\
+	GNTALLOC_SYSFS_FILE(file_limit, RW)				\
+	GNTALLOC_SYSFS_FILE(grant_reserve, RW)				\
+	GNTALLOC_SYSFS_FILE(quarantine_ms, RW)				\
+	GNTALLOC_SYSFS_FILE(grant_table_size, RO)			\
 	GNTALLOC_SYSFS_FILE(in_use, RO)					\
 	GNTALLOC_SYSFS_FILE(pending, RO)				\
+	GNTALLOC_SYSFS_FILE(quarantined, RO)				\
 	GNTALLOC_SYSFS_FILE(mapped, RO)					\
 	GNTALLOC_SYSFS_FILE(open_files, RO)				\
 	GNTALLOC_SYSFS_FILE(peak, RW)					\
 	GNTALLOC_SYSFS_FILE(allocated_total, RO)			\
 	GNTALLOC_SYSFS_FILE(freed_total, RO)				\
 	GNTALLOC_SYSFS_FILE(limit_hits, RO)				\
+	GNTALLOC_SYSFS_FILE(domain_limit_hits, RO)			\
+	GNTALLOC_SYSFS_FILE(file_limit_hits, RO)			\
+	GNTALLOC_SYSFS_FILE(reserve_hits, RO)				\
+	GNTALLOC_SYSFS_FILE(table_full_failures, RO)			\
+	GNTALLOC_SYSFS_FILE(nomem_failures, RO)				\
 	GNTALLOC_SYSFS_FILE(alloc_failures, RO)				\
+	GNTALLOC_SYSFS_FILE(quarantine_shortened, RO)			\
 }
 
 #endif /* __LINUX_PUBLIC_GNTALLOC_H__ */

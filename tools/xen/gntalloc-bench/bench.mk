@@ -11,7 +11,12 @@ BENCH_RESULTS       ?= $(BENCH_DIR)/results
 BENCH_KERNELS       ?= $(if $(filter command line,$(origin KERNELS)),$(KERNELS),6.1 6.12)
 BENCH_SCALE         ?= 1
 BENCH_ONLY          ?=
-BENCH_DRIVERS       ?= stock ours
+# A revision whose drivers/xen is measured too, as driver `base`, in the same boot (e.g. the
+# merge-base of a branch: BENCH_BASE_REV=$$(git merge-base HEAD main)); empty: none.
+BENCH_BASE_REV      ?=
+# stock, ours, base, each with optional :TUNABLE=VALUE (ours:quarantine_ms=0): see the guest script
+BENCH_DRIVERS       ?= stock $(if $(BENCH_BASE_REV),base) ours
+BENCH_ROUNDS        ?= 2
 BENCH_PROFILE       ?= 1
 BENCH_GNTTAB_FRAMES ?= 4096
 BENCH_VM_MEM        ?= 9216
@@ -24,17 +29,24 @@ BENCH_DRIVER_REV    ?= HEAD
 bench: ## our driver against the stock one, per kernel of BENCH_KERNELS (tools/xen/gntalloc-bench/)
 	@# every kernel measures the same commit, even if HEAD moves meanwhile
 	@rev='$(BENCH_DRIVER_REV)'; [ "$$rev" = worktree ] || rev=$$(git rev-parse --verify "$$rev^{commit}") || exit 1; \
+	base='$(BENCH_BASE_REV)'; [ -z "$$base" ] || base=$$(git rev-parse --verify "$$base^{commit}") || exit 1; \
 	start=$$(date +%s); \
 	for k in $(BENCH_KERNELS); do \
-		$(MAKE) --no-print-directory bench-one KERNEL=$$k BENCH_DRIVER_REV=$$rev || exit 1; \
+		$(MAKE) --no-print-directory bench-one KERNEL=$$k BENCH_DRIVER_REV=$$rev BENCH_BASE_REV=$$base || exit 1; \
 	done; \
 	echo "bench: BENCH_KERNELS='$(BENCH_KERNELS)' took $$(( $$(date +%s) - start )) s"
 
 BENCH_BUILD = $(BUILD)/bench
 # the VM_FILES of the benchmark boot (run) and of the profile boot (profile)
-bench_files = $(BENCH_BUILD)/gntalloc-bench $(CURDIR)/$(BENCH_DIR)/gntalloc-bench-guest.sh $(BENCH_BUILD)/$(1)/gntalloc-bench.env
-bench_env = printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s\n' \
-	'$(BENCH_SCALE)' '$(1)' '$(BENCH_DRIVERS)' $(2) >$(BENCH_BUILD)/$(3)/gntalloc-bench.env
+bench_files = $(BENCH_BUILD)/gntalloc-bench $(CURDIR)/$(BENCH_DIR)/gntalloc-bench-guest.sh $(BENCH_BUILD)/$(1)/gntalloc-bench.env \
+	$(if $(BENCH_BASE_REV),$(BENCH_BUILD)/xen-gntalloc-base.ko)
+bench_env = printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s BENCH_ROUNDS=%s\n' \
+	'$(BENCH_SCALE)' '$(1)' '$(BENCH_DRIVERS)' $(2) '$(BENCH_ROUNDS)' >$(BENCH_BUILD)/$(3)/gntalloc-bench.env
+# bench_build REV,DIR,KO: build drivers/xen as committed at REV in DIR, copy the module to KO
+bench_build = rm -rf $(2) && mkdir -p $(2) && \
+	git archive '$(1)' drivers/xen include/uapi | tar -x -C $(2) && \
+	$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(2)/drivers/xen modules && \
+	cp $(2)/drivers/xen/xen-gntalloc.ko $(3)
 
 bench-one: override DRIVER := ours
 bench-one: override XEN_EXTRA += gnttab_max_frames=$(BENCH_GNTTAB_FRAMES)
@@ -49,11 +61,12 @@ bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat ## 
 	$(MAKE) -C $(BENCH_DIR) OUTPUT=$(BENCH_BUILD) XEN_CFLAGS='$(XEN_CFLAGS)' XEN_LDLIBS='$(XEN_LDLIBS)'
 	mkdir -p $(BENCH_BUILD)/run $(BENCH_BUILD)/profile
 	@if [ '$(BENCH_DRIVER_REV)' != worktree ]; then \
-		rm -rf $(BENCH_BUILD)/src && mkdir -p $(BENCH_BUILD)/src && \
-		git archive '$(BENCH_DRIVER_REV)' drivers/xen include/uapi | tar -x -C $(BENCH_BUILD)/src && \
-		$(IN_KBUILD_ENV) $(MAKE) -C $(KDIR) M=$(BENCH_BUILD)/src/drivers/xen modules && \
-		cp $(BENCH_BUILD)/src/drivers/xen/xen-gntalloc.ko $(MODULE) && \
+		$(call bench_build,$(BENCH_DRIVER_REV),$(BENCH_BUILD)/src,$(MODULE)) && \
 		echo "bench: measuring drivers/xen as of $$(git rev-parse --short '$(BENCH_DRIVER_REV)')"; \
+	fi
+	@if [ -n '$(BENCH_BASE_REV)' ]; then \
+		$(call bench_build,$(BENCH_BASE_REV),$(BENCH_BUILD)/base-src,$(BENCH_BUILD)/xen-gntalloc-base.ko) && \
+		echo "bench: base = drivers/xen as of $$(git rev-parse --short '$(BENCH_BASE_REV)')"; \
 	fi
 	printf '#!/bin/sh\n. /usr/bin/gntalloc-bench.env\nexec gntalloc-bench-guest.sh\n' >$(SCRIPT)
 	$(call bench_env,$(BENCH_ONLY),0,run)

@@ -8,7 +8,7 @@
 # Results are the BENCH lines on the console; the host turns them into tables and plots.
 #
 # Environment: BENCH_SCALE (repetitions, default 1), BENCH_ONLY (workload list, default all;
-# "none" for none), BENCH_DRIVERS, BENCH_ROUNDS (default 2), BENCH_PROFILE (1: profile both
+# "none" for none), BENCH_DRIVERS (see load()), BENCH_ROUNDS (default 2), BENCH_PROFILE (1: profile both
 # drivers with ftrace, see the end; `make bench` does that in a boot of its own). The Makefile
 # sets them in /usr/bin/gntalloc-bench.env, which the payload reads.
 
@@ -36,25 +36,34 @@ echo "BENCH-INFO,rounds,${BENCH_ROUNDS:-2}"
 # gntalloc-bench times with the TSC (see there); the kernel knows its rate from Xen.
 MHZ=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | head -n 1)
 
+# A driver is stock, ours or base (BENCH_BASE_REV's build of ours, /usr/bin/xen-gntalloc-base.ko),
+# with optional :TUNABLE=VALUE suffixes written to /sys/class/gntalloc/gntalloc/ after loading
+# (ours:quarantine_ms=0); the whole word is the label of its results.
 load() {
 	if [ -d /sys/module/xen_gntalloc ]; then
 		rmmod xen_gntalloc || fail "rmmod xen_gntalloc failed"
 	fi
-	case $1 in
+	case ${1%%:*} in
 	stock) modprobe xen-gntalloc || fail "modprobe xen-gntalloc failed" ;;
 	ours) insmod /gntalloc/xen-gntalloc.ko || fail "insmod of our module failed" ;;
+	base) insmod /usr/bin/xen-gntalloc-base.ko || fail "insmod of the base module failed" ;;
 	*) fail "unknown driver $1" ;;
 	esac
 	[ -c /dev/xen/gntalloc ] || fail "no /dev/xen/gntalloc"
 	taint=$(cat /sys/module/xen_gntalloc/taint)
-	case $1:$taint in
+	case ${1%%:*}:$taint in
 	stock:*O*) fail "the stock driver should not be out-of-tree (taint $taint)" ;;
-	ours:*O*) ;;
-	ours:*) fail "ours should be out-of-tree (taint '$taint')" ;;
+	ours:*O* | base:*O*) ;;
+	ours:* | base:*) fail "$1 should be out-of-tree (taint '$taint')" ;;
 	esac
 	echo 1073741824 >"$PARAM" || fail "cannot raise $PARAM"
+	tunables=
+	for t in $(echo "${1#"${1%%:*}"}" | tr : ' '); do
+		echo "${t#*=}" >"/sys/class/gntalloc/gntalloc/${t%%=*}" || fail "$1: cannot set $t"
+		tunables="$tunables ${t%%=*} $(cat "/sys/class/gntalloc/gntalloc/${t%%=*}")"
+	done
 	echo "BENCH-INFO,driver-$1,srcversion $(cat /sys/module/xen_gntalloc/srcversion 2>/dev/null)" \
-		"taint '$taint' limit $(cat "$PARAM")"
+		"taint '$taint' limit $(cat "$PARAM")$tunables"
 }
 
 # The drivers take turns, in reverse order every other round (stock, ours, ours, stock...), so

@@ -245,6 +245,46 @@ END {
 	printf "\ntargets: %d of %d PASS, %d MISS\n", nverdicts - nmiss, nverdicts, nmiss
 }' "$out/bench.csv" >"$out/table.txt"
 
+# BENCH_BASE_REV: every other driver against `base`, pooled (median [p10..p90]) and per round
+# (the ratio of the round's medians: how much the host moved the figures between rounds).
+if grep -q '^[^,]*,[^,]*,base,' "$out/bench.csv"; then
+	grep '^BENCH-RAW,' <<<"$lines" | awk -F, '
+	function med(list,   a, n, i, j, x) {
+		n = split(list, a, " ")
+		for (i = 2; i <= n; i++) {
+			x = a[i] + 0
+			for (j = i - 1; j >= 1 && a[j] + 0 > x; j--) a[j + 1] = a[j]
+			a[j + 1] = x
+		}
+		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	}
+	FNR == NR {	# bench.csv
+		if (FNR > 1 && $4 != "canary" && $4 != "guard") {
+			k = $4 "," $5 "," $6
+			cell[$3, k] = sprintf("%.4g [%.4g..%.4g]", $8, $9, $10); m[$3, k] = $8
+			if (!($3 in seen)) { seen[$3] = 1; if ($3 != "base" && $3 != "stock") drv[++nd] = $3 }
+			if ($3 == "base") keys[++nk] = k
+		}
+		next
+	}
+	{ k = $3 "," $4 "," $5; r = ++nr[$2, k]; rm[$2, k, r] = med($8) }
+	END {
+		printf "\nbase = drivers/xen at BENCH_BASE_REV; ratio = base/driver (<1: the driver is slower); per round: the ratio of the medians of each round\n"
+		for (i = 1; i <= nd; i++) {
+			d = drv[i]
+			printf "\n%-44s %-26s %-26s %6s  %s\n", "workload,N,metric", "base", d, "ratio", "per round"
+			for (j = 1; j <= nk; j++) {
+				k = keys[j]
+				if (!((d, k) in m) || m[d, k] <= 0) continue
+				pr = ""
+				for (r = 1; (("base", k, r) in rm) && ((d, k, r) in rm); r++)
+					pr = pr sprintf(" %.3f", rm["base", k, r] / rm[d, k, r])
+				printf "%-44s %-26s %-26s %6.3f %s\n", k, cell["base", k], cell[d, k], m["base", k] / m[d, k], pr
+			}
+		}
+	}' "$out/bench.csv" - >>"$out/table.txt"
+fi
+
 # The plot: N = 0 cannot sit on a log axis; it is drawn at N = 100 and labelled 0.
 for d in ours stock; do
 	for w in w1 w2; do

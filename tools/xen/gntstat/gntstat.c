@@ -5,6 +5,7 @@
  * Reads the limit and the live counters from /sys/class/gntalloc/gntalloc/,
  * the per-process and per-domain views from debugfs (gntalloc/files and
  * gntalloc/domains), and sets the limit with the same rules as the driver.
+ * --prometheus prints all of it in the Prometheus text format (below).
  * Documentation/admin-guide/xen-gntalloc.rst describes every value.
  *
  * Exit status: 0 on success, 1 when the driver or a file cannot be read or
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +48,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: gntstat [-j] [-p] [-w SECONDS [-n COUNT]]\n"
 		"       gntstat --set-limit PAGES\n"
+		"       gntstat --prometheus[=FILE]\n"
 		"Show the xen-gntalloc limit and counters (/sys/class/gntalloc/gntalloc).\n"
 		"\n"
 		"  -w, --watch SECONDS  print the counters every SECONDS, with per-second\n"
@@ -57,6 +60,10 @@ static void usage(FILE *out)
 		"  -j, --json           print JSON (one object per sample with --watch)\n"
 		"      --set-limit PAGES  set the system-wide limit: a decimal number from\n"
 		"                       0 to 4294967295; needs root\n"
+		"      --prometheus[=FILE]  print the counters, the limit and each peer\n"
+		"                       domain's use in the Prometheus text format; with\n"
+		"                       FILE, replace FILE atomically instead (for the node\n"
+		"                       exporter's textfile collector)\n"
 		"  -h, --help           this text\n"
 		"\n"
 		"Exit status: 0 ok, 1 driver or file trouble, 2 usage error.\n");
@@ -117,7 +124,7 @@ static int read_counters(unsigned long long *vals)
 static void print_table(const unsigned long long *vals)
 {
 	for (size_t i = 0; i < NR_COUNTERS; i++) {
-		printf("%-16s %12llu", counter_names[i], vals[i]);
+		printf("%-20s %12llu", counter_names[i], vals[i]);
 		if (i == C_in_use && vals[C_limit])
 			printf("  (%.1f%% of limit)",
 			       100.0 * (double)vals[C_in_use] /
@@ -171,11 +178,12 @@ static FILE *open_debugfs(const char *name)
 
 /*
  * Print debugfs gntalloc/files ("pid held mapped pending comm") and
- * gntalloc/domains ("domid grants pending") as tables or JSON arrays.
+ * gntalloc/domains ("domid grants pending quota", the quota being the
+ * domain's quota, 4294967295 for none) as tables or JSON arrays.
  */
 static int print_processes(bool json)
 {
-	unsigned long long held, mapped, pending, grants;
+	unsigned long long held, mapped, pending, grants, quota;
 	char line[512];
 	int pid, n, comm_at;
 	unsigned int domid;
@@ -218,16 +226,22 @@ static int print_processes(bool json)
 	if (json)
 		printf("],\"domains\":[");
 	else
-		printf("\n%8s %10s %10s\n", "DOMID", "GRANTS", "PENDING");
+		printf("\n%8s %10s %10s %10s\n", "DOMID", "GRANTS", "PENDING",
+		       "QUOTA");
 	while (fgets(line, sizeof(line), f)) {
 		if (line[0] == '#' ||
-		    sscanf(line, "%u %llu %llu", &domid, &grants, &pending) != 3)
+		    sscanf(line, "%u %llu %llu %llu", &domid, &grants, &pending,
+			   &quota) != 4)
 			continue;
 		if (json)
-			printf("%s{\"domid\":%u,\"grants\":%llu,\"pending\":%llu}",
-			       first ? "" : ",", domid, grants, pending);
+			printf("%s{\"domid\":%u,\"grants\":%llu,\"pending\":%llu,\"quota\":%llu}",
+			       first ? "" : ",", domid, grants, pending, quota);
+		else if (quota == UINT_MAX)
+			printf("%8u %10llu %10llu %10s\n", domid, grants, pending,
+			       "-");
 		else
-			printf("%8u %10llu %10llu\n", domid, grants, pending);
+			printf("%8u %10llu %10llu %10llu\n", domid, grants,
+			       pending, quota);
 		first = false;
 	}
 	fclose(f);
@@ -360,6 +374,282 @@ static int set_limit(const char *arg)
 	return 0;
 }
 
+/* ---------------------------------------------------------------------- */
+/* --prometheus: the Prometheus text exposition format (version 0.0.4)     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Every file of the UAPI's GNTALLOC_SYSFS_FILES list becomes the metric
+ * xen_gntalloc_<file>, every column of debugfs gntalloc/domains (after the
+ * domid) xen_gntalloc_domain_<column>{domid="N"}: files and columns the
+ * driver adds later appear with no change here.  A value that only grows is
+ * a counter and its name ends in _total (added if the file's name lacks it);
+ * which ones those are is decided from the name: the driver names its totals
+ * *_total, and its event counts *_hits, *_failures or *_errors.  Everything
+ * else is a gauge.  The help text of the files known today is below; a new
+ * one gets a generic text naming its file.
+ */
+static const struct {
+	const char *name, *help;
+} prom_help[] = {
+	{ "limit", "Most pages all users of /dev/xen/gntalloc may hold together (sysfs limit)" },
+	{ "in_use", "Pages counted against the limit: allocated, mapped or pending" },
+	{ "pending", "Released pages that a peer domain still maps" },
+	{ "mapped", "Pages in at least one user mapping" },
+	{ "open_files", "Open files of /dev/xen/gntalloc" },
+	{ "peak", "High-water mark of in_use since load or since reset to 0" },
+	{ "allocated_total", "Pages allocated since the module was loaded" },
+	{ "freed_total", "Pages freed since the module was loaded" },
+	{ "limit_hits", "Allocations refused because of the limit" },
+	{ "alloc_failures", "Allocations failed for memory or a full grant table" },
+	{ "domain_grants", "Pages granted to the peer domain that the driver still holds, pending ones included" },
+	{ "domain_pending", "Pages granted to the peer domain, released by their owner, still mapped by the peer" },
+};
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+static bool prom_is_counter(const char *name)
+{
+	return ends_with(name, "_total") || ends_with(name, "_hits") ||
+	       ends_with(name, "_failures") || ends_with(name, "_errors");
+}
+
+/* HELP and TYPE of xen_gntalloc_<name>; its name, with _total if a counter */
+/*
+ * Print the HELP and TYPE lines of @name's family and put its metric name in
+ * @metric.  True if @name is in milliseconds (*_ms): the metric is then in
+ * seconds, Prometheus's base unit (xen_gntalloc_quarantine_seconds), and its
+ * value must be printed with prom_value(..., true).
+ */
+static bool prom_family(FILE *out, const char *name, const char *source,
+			char *metric, size_t size)
+{
+	const char *help = NULL;
+	bool counter = prom_is_counter(name);
+	bool ms = !counter && ends_with(name, "_ms");
+
+	if (ms)
+		snprintf(metric, size, "xen_gntalloc_%.*s_seconds",
+			 (int)(strlen(name) - strlen("_ms")), name);
+	else
+		snprintf(metric, size, "xen_gntalloc_%s%s", name,
+			 counter && !ends_with(name, "_total") ? "_total" : "");
+	for (size_t i = 0; i < sizeof(prom_help) / sizeof(prom_help[0]); i++)
+		if (!strcmp(prom_help[i].name, name))
+			help = prom_help[i].help;
+	if (help)
+		fprintf(out, "# HELP %s %s.\n", metric, help);
+	else
+		fprintf(out, "# HELP %s xen-gntalloc's %s.\n", metric, source);
+	fprintf(out, "# TYPE %s %s\n", metric, counter ? "counter" : "gauge");
+	return ms;
+}
+
+/* The value @val of a family, converted from milliseconds to seconds if @ms */
+static void prom_value(FILE *out, unsigned long long val, bool ms)
+{
+	if (ms)
+		fprintf(out, " %llu.%03llu\n", val / 1000, val % 1000);
+	else
+		fprintf(out, " %llu\n", val);
+}
+
+#define PROM_MAX_COLUMNS 16
+
+/* debugfs gntalloc/domains, read whole: its column names and its rows */
+struct prom_domains {
+	char names[PROM_MAX_COLUMNS][32];	/* the columns after domid */
+	int columns;
+	unsigned long long *rows;		/* domid, then the columns */
+	size_t nr_rows;
+};
+
+/*
+ * Read debugfs gntalloc/domains ("# domid grants pending ..." and one line
+ * per domain).  False, quietly, if it cannot be read (not root, debugfs not
+ * mounted): the output then says so in xen_gntalloc_domain_stats_available.
+ */
+static bool prom_read_domains(struct prom_domains *d)
+{
+	size_t width = 1 + PROM_MAX_COLUMNS, alloc = 0;
+	char path[256], line[512], *tok, *save;
+	FILE *f;
+
+	memset(d, 0, sizeof(*d));
+	snprintf(path, sizeof(path), "%s/domains", debugfs_dir);
+	f = fopen(path, "r");
+	if (!f)
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long vals[1 + PROM_MAX_COLUMNS];
+		int n = 0;
+
+		if (line[0] == '#') {
+			/* the header: "# domid name name ..." */
+			tok = strtok_r(line + 1, " \t\n", &save);
+			if (!tok || strcmp(tok, "domid"))
+				continue;
+			d->columns = 0;
+			while ((tok = strtok_r(NULL, " \t\n", &save)) &&
+			       d->columns < PROM_MAX_COLUMNS)
+				snprintf(d->names[d->columns++], sizeof(d->names[0]),
+					 "domain_%s", tok);
+			continue;
+		}
+		for (tok = strtok_r(line, " \t\n", &save); tok && n < 1 + PROM_MAX_COLUMNS;
+		     tok = strtok_r(NULL, " \t\n", &save)) {
+			char *end;
+
+			errno = 0;
+			vals[n] = strtoull(tok, &end, 10);
+			if (errno || *end)
+				break;
+			n++;
+		}
+		if (!d->columns || n != 1 + d->columns)
+			continue;
+		if (d->nr_rows == alloc) {
+			unsigned long long *rows;
+
+			alloc = alloc ? 2 * alloc : 64;
+			rows = realloc(d->rows, alloc * width * sizeof(*rows));
+			if (!rows) {
+				fclose(f);
+				return false;
+			}
+			d->rows = rows;
+		}
+		memcpy(d->rows + d->nr_rows++ * width, vals, sizeof(vals));
+	}
+	fclose(f);
+	return d->columns > 0;
+}
+
+static void prom_print(FILE *out, const unsigned long long *vals, bool up)
+{
+	size_t width = 1 + PROM_MAX_COLUMNS;
+	struct prom_domains d;
+	char metric[96], source[96];
+	bool domains, ms;
+
+	fprintf(out, "# HELP xen_gntalloc_up 1 if the counters of xen-gntalloc were read from %s.\n"
+		"# TYPE xen_gntalloc_up gauge\nxen_gntalloc_up %d\n", sysfs_dir, up);
+	if (!up)
+		return;
+	for (size_t i = 0; i < NR_COUNTERS; i++) {
+		snprintf(source, sizeof(source), "sysfs file %s", counter_names[i]);
+		ms = prom_family(out, counter_names[i], source, metric,
+				 sizeof(metric));
+		fprintf(out, "%s", metric);
+		prom_value(out, vals[i], ms);
+	}
+
+	domains = prom_read_domains(&d);
+	fprintf(out, "# HELP xen_gntalloc_domain_stats_available 1 if the per-domain metrics were read from %s/domains (needs root and debugfs).\n"
+		"# TYPE xen_gntalloc_domain_stats_available gauge\n"
+		"xen_gntalloc_domain_stats_available %d\n", debugfs_dir, domains);
+	for (int c = 0; domains && d.nr_rows && c < d.columns; c++) {
+		snprintf(source, sizeof(source), "debugfs domains column %s",
+			 d.names[c] + strlen("domain_"));
+		ms = prom_family(out, d.names[c], source, metric,
+				 sizeof(metric));
+		for (size_t r = 0; r < d.nr_rows; r++) {
+			fprintf(out, "%s{domid=\"%llu\"}", metric,
+				d.rows[r * width]);
+			prom_value(out, d.rows[r * width + 1 + c], ms);
+		}
+	}
+	free(d.rows);
+}
+
+/*
+ * Write @len bytes of @buf to @path through a temporary file in the same
+ * directory and rename(): a reader (the node exporter) sees the old file or
+ * the new one, never a part.  The temporary name does not end in .prom, so
+ * the textfile collector never reads it.
+ */
+static int write_atomically(const char *path, const char *buf, size_t len)
+{
+	size_t size = strlen(path) + sizeof(".XXXXXX");
+	char *tmp = malloc(size);
+	ssize_t done;
+	int fd;
+
+	if (!tmp)
+		return -1;
+	snprintf(tmp, size, "%s.XXXXXX", path);
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "gntstat: cannot create %s: %s\n", tmp, strerror(errno));
+		free(tmp);
+		return -1;
+	}
+	for (size_t off = 0; off < len; off += done) {
+		done = write(fd, buf + off, len - off);
+		if (done < 0)
+			goto fail;
+	}
+	if (fchmod(fd, 0644) || fsync(fd))
+		goto fail;
+	if (close(fd)) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path))
+		goto fail;
+	free(tmp);
+	return 0;
+fail:
+	fprintf(stderr, "gntstat: cannot write %s: %s\n", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return -1;
+}
+
+/*
+ * gntstat --prometheus[=FILE]: to stdout, or atomically to FILE.  When the
+ * counters cannot be read the output still appears, with xen_gntalloc_up 0
+ * (a textfile collector would otherwise go on serving the last good file),
+ * and the exit status is 1.
+ */
+static int prometheus(const char *file)
+{
+	unsigned long long vals[NR_COUNTERS];
+	bool up = !read_counters(vals);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out;
+
+	out = file ? open_memstream(&buf, &len) : stdout;
+	if (!out) {
+		fprintf(stderr, "gntstat: %s\n", strerror(errno));
+		return 1;
+	}
+	prom_print(out, vals, up);
+	if (file) {
+		if (fclose(out) || write_atomically(file, buf, len)) {
+			free(buf);
+			return 1;
+		}
+		free(buf);
+	} else if (fflush(stdout)) {
+		return 1;
+	}
+	return up ? 0 : 1;
+}
+
+/* ---------------------------------------------------------------------- */
+/* end of --prometheus                                                     */
+/* ---------------------------------------------------------------------- */
+
 static bool parse_uint(const char *s, unsigned long max, unsigned long *val)
 {
 	char *end;
@@ -377,12 +667,13 @@ int main(int argc, char **argv)
 		{ "processes", no_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "set-limit", required_argument, NULL, 'L' },
+		{ "prometheus", optional_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	unsigned long interval = 0, count = 0;
-	const char *limit = NULL, *env;
-	bool json = false, processes = false;
+	const char *limit = NULL, *prom_file = NULL, *env;
+	bool json = false, processes = false, prom = false;
 	int opt;
 
 	/* For tests: point the tool at another tree */
@@ -418,6 +709,14 @@ int main(int argc, char **argv)
 		case 'L':
 			limit = optarg;
 			break;
+		case 'P':
+			prom = true;
+			prom_file = optarg;
+			if (prom_file && !*prom_file) {
+				fprintf(stderr, "gntstat: --prometheus=FILE needs a file name\n");
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -430,6 +729,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "gntstat: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	if (prom) {
+		if (limit || interval || count || processes || json) {
+			fprintf(stderr, "gntstat: --prometheus takes no other option\n");
+			return 2;
+		}
+		return prometheus(prom_file);
 	}
 	if (limit) {
 		if (interval || count || processes || json) {

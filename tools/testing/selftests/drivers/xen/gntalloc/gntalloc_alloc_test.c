@@ -44,7 +44,7 @@ TEST_F(alloc, device_is_a_root_only_char_device)
 TEST_F(alloc, each_open_is_an_independent_context)
 {
 	const size_t ps = page_size();
-	uint64_t index, index2;
+	__u64 index, index2;
 
 	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fx.fd2);
@@ -69,7 +69,7 @@ TEST_F(alloc, each_open_is_an_independent_context)
 TEST_F(alloc, alloc_one_page_fills_index_and_ref)
 {
 	struct gntalloc_counters before, after;
-	uint64_t index = 1;
+	__u64 index = 1;
 	uint32_t ref = 0;
 
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -89,7 +89,7 @@ TEST_F(alloc, alloc_many_pages_gives_distinct_nonzero_refs)
 {
 	enum { N = 64 };
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 	int i, j;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
@@ -105,7 +105,7 @@ TEST_F(alloc, indexes_are_page_aligned_distinct_and_never_reused)
 {
 	enum { ROUNDS = 24 };
 	const size_t ps = page_size();
-	uint64_t start[ROUNDS], end[ROUNDS];
+	__u64 start[ROUNDS], end[ROUNDS];
 	int i, j;
 
 	for (i = 0; i < ROUNDS; i++) {
@@ -175,7 +175,7 @@ TEST_F(alloc, any_ordinary_domid_is_accepted)
 {
 	/* The peer need not exist yet: it is only named in the grant. */
 	static const uint16_t domids[] = { 1, 7, 0x7FEF };
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(domids); i++) {
@@ -189,7 +189,7 @@ TEST_F(alloc, any_ordinary_domid_is_accepted)
 TEST_F(alloc, count_over_limit_fails_with_enospc)
 {
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 8));
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -281,7 +281,7 @@ TEST_F(alloc, unwritable_gref_ids_fail_with_efault_and_allocate_nothing)
 	const size_t ps = page_size();
 	struct ioctl_gntalloc_alloc_gref *op;
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	/* The header and gref_ids[0..1] are writable, gref_ids[2..] are not. */
 	self->buf_len = 2 * ps;
@@ -325,7 +325,7 @@ TEST_F(alloc, unknown_ioctl_fails_with_enotty)
 TEST_F(alloc, dealloc_whole_allocation_frees_it)
 {
 	struct gntalloc_counters before, after;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 4, &index, NULL));
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -345,7 +345,7 @@ TEST_F(alloc, dealloc_sub_range_frees_only_that_range)
 {
 	const size_t ps = page_size();
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 	void *p;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 4, &index, NULL));
@@ -372,7 +372,7 @@ TEST_F(alloc, dealloc_sub_range_frees_only_that_range)
 TEST_F(alloc, dealloc_twice_fails_with_enoent)
 {
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 2));
@@ -388,7 +388,7 @@ TEST_F(alloc, dealloc_unknown_index_fails_with_enoent)
 {
 	const size_t ps = page_size();
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	/* Nothing allocated in this file yet. */
 	ASSERT_EQ(-1, gntalloc_dealloc(self->fx.fd, 0, 1));
@@ -408,7 +408,7 @@ TEST_F(alloc, dealloc_partly_unknown_range_fails_and_changes_nothing)
 {
 	const size_t ps = page_size();
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, NULL));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index + ps, 1));
@@ -432,7 +432,7 @@ TEST_F(alloc, dealloc_partly_unknown_range_fails_and_changes_nothing)
 TEST_F(alloc, dealloc_unaligned_index_fails_with_einval)
 {
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -447,7 +447,7 @@ TEST_F(alloc, dealloc_unaligned_index_fails_with_einval)
 TEST_F(alloc, dealloc_count_zero_fails_with_einval)
 {
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -459,7 +459,7 @@ TEST_F(alloc, dealloc_count_zero_fails_with_einval)
 
 TEST_F(alloc, dealloc_overflowing_range_fails_with_einval)
 {
-	const uint64_t last_page = UINT64_MAX & ~(uint64_t)(page_size() - 1);
+	const __u64 last_page = UINT64_MAX & ~(__u64)(page_size() - 1);
 	struct gntalloc_counters before;
 
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
@@ -481,7 +481,7 @@ TEST_F(alloc, dealloc_null_argument_fails_with_efault)
 TEST_F(alloc, close_releases_every_grant_of_the_file)
 {
 	struct gntalloc_counters before, after;
-	uint64_t index;
+	__u64 index;
 
 	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fx.fd2);
@@ -504,7 +504,7 @@ TEST_F(alloc, close_releases_every_grant_of_the_file)
 TEST_F(alloc, close_leaves_other_files_alone)
 {
 	struct gntalloc_counters before;
-	uint64_t index, index2;
+	__u64 index, index2;
 
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	self->fx.fd2 = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
@@ -566,16 +566,15 @@ FIXTURE_SETUP(alloc_sizes)
 
 FIXTURE_TEARDOWN_PARENT(alloc_sizes)
 {
-	if (env_in_test_process(&self->fx.env)) {
+	if (env_in_test_process(&self->fx.env))
 		free(self->refs);
-	}
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(alloc_sizes, alloc_then_dealloc_moves_in_use_both_ways)
 {
 	struct gntalloc_counters before;
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, env_snapshot(&self->fx.env, &before));
 	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, variant->flags,
@@ -587,7 +586,7 @@ TEST_F(alloc_sizes, alloc_then_dealloc_moves_in_use_both_ways)
 
 TEST_F(alloc_sizes, refs_are_distinct_and_nonzero)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t i, j;
 
 	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, variant->flags,
@@ -602,7 +601,7 @@ TEST_F(alloc_sizes, refs_are_distinct_and_nonzero)
 TEST_F(alloc_sizes, pages_come_zeroed_even_after_reuse)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 	size_t i;
 	int round;
 
@@ -637,11 +636,11 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	enum { N = 16384 };	/* half of the grant table the test bed has */
 	struct ioctl_gntalloc_alloc_gref *op;
 	struct gntalloc_counters before, after;
-	uint64_t deadline;
+	__u64 deadline;
 	int status;
 	pid_t pid;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	self->buf_len = sizeof(*op) + N * sizeof(uint32_t);
 	/* Shared: the test sees the references the child's ALLOC writes */
@@ -667,9 +666,9 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	self->fx.child = pid;
 
 	deadline = now_ms() + DRAIN_TIMEOUT_MS;
-	while (!((volatile uint32_t *)op->gref_ids)[0] && now_ms() < deadline)
+	while (!READ_ONCE(op->gref_ids[0]) && now_ms() < deadline)
 		;
-	ASSERT_NE(0U, ((volatile uint32_t *)op->gref_ids)[0])
+	ASSERT_NE(0U, READ_ONCE(op->gref_ids[0]))
 		TH_LOG("the child's ALLOC wrote no reference");
 	ASSERT_EQ(0, kill(pid, SIGKILL));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -677,7 +676,7 @@ TEST_F(alloc, fatal_signal_stops_a_large_alloc)
 	ASSERT_TRUE(WIFSIGNALED(status));
 	EXPECT_EQ(SIGKILL, WTERMSIG(status));
 
-	EXPECT_EQ(0U, ((volatile uint32_t *)op->gref_ids)[N - 1])
+	EXPECT_EQ(0U, READ_ONCE(op->gref_ids_flex[N - 1]))
 		TH_LOG("the ALLOC of %d pages went on to the end after SIGKILL", N);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGES_ALL, &after));
 	EXPECT_EQ(before.allocated_total, after.allocated_total);

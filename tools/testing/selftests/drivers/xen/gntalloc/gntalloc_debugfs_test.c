@@ -9,9 +9,11 @@
  *                     pages allocated and not deallocated, pages in a user
  *                     mapping, pages released by this file that the peer
  *                     still maps;
- *   gntalloc/domains  "# domid grants pending", then one line per peer
- *                     domain that has grants: every page the driver holds
- *                     for it (pending ones included), and the pending ones.
+ *   gntalloc/domains  "# domid grants pending quota", then one line per
+ *                     peer domain that has grants (or a quota of its own):
+ *                     every page the driver holds for it (pending ones
+ *                     included), the pending ones, and its quota
+ *                     (4294967295: none; gntalloc_quota_test checks it).
  *
  * The tests follow those lines through open, ALLOC, mmap, DEALLOC, munmap,
  * a peer that keeps pages mapped (our own gntdev) and close, and check that
@@ -25,7 +27,7 @@
 #define DEBUGFS_FILES		DEBUGFS_DIR "/files"
 #define DEBUGFS_DOMAINS		DEBUGFS_DIR "/domains"
 #define FILES_HEADER		"# pid held mapped pending comm\n"
-#define DOMAINS_HEADER		"# domid grants pending\n"
+#define DOMAINS_HEADER		"# domid grants pending quota\n"
 #define OTHER_DOMID		1	/* need not exist: ALLOC works all the same */
 #define MAX_FDS			3
 #define MAX_LINES		64
@@ -37,13 +39,13 @@
 
 struct file_line {
 	int pid;
-	uint64_t held, mapped, pending;
+	__u64 held, mapped, pending;
 	char comm[32];
 };
 
 struct domain_line {
 	unsigned int domid;
-	uint64_t grants, pending;
+	__u64 grants, pending, limit;
 };
 
 struct files_view {
@@ -67,10 +69,10 @@ static bool parse_file_line(const char *s, struct file_line *l)
 	char again[128];
 	int at = -1;
 
-	if (sscanf(s, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n", &l->pid,
+	if (sscanf(s, "%d %llu %llu %llu %n", &l->pid,
 		   &l->held, &l->mapped, &l->pending, &at) != 4 || at < 0)
 		return false;
-	snprintf(again, sizeof(again), "%d %" PRIu64 " %" PRIu64 " %" PRIu64 " ",
+	snprintf(again, sizeof(again), "%d %llu %llu %llu ",
 		 l->pid, l->held, l->mapped, l->pending);
 	if (strncmp(s, again, strlen(again)) || strlen(again) != (size_t)at)
 		return false;
@@ -83,11 +85,11 @@ static bool parse_domain_line(const char *s, struct domain_line *l)
 {
 	char again[128];
 
-	if (sscanf(s, "%u %" SCNu64 " %" SCNu64, &l->domid, &l->grants,
-		   &l->pending) != 3)
+	if (sscanf(s, "%u %llu %llu %llu", &l->domid,
+		   &l->grants, &l->pending, &l->limit) != 4)
 		return false;
-	snprintf(again, sizeof(again), "%u %" PRIu64 " %" PRIu64 "\n", l->domid,
-		 l->grants, l->pending);
+	snprintf(again, sizeof(again), "%u %llu %llu %llu\n",
+		 l->domid, l->grants, l->pending, l->limit);
 	return !strcmp(s, again);
 }
 
@@ -168,7 +170,7 @@ static const struct domain_line *domain_of(const struct domains_view *v,
 }
 
 static void domain_counts(const struct domains_view *v, unsigned int domid,
-			  uint64_t *grants, uint64_t *pending)
+			  __u64 *grants, __u64 *pending)
 {
 	const struct domain_line *l = domain_of(v, domid);
 
@@ -223,28 +225,30 @@ FIXTURE_TEARDOWN_PARENT(debugfs)
 
 /* The one line of @pid is "@pid @held @mapped @pending <our comm>". */
 #define ASSERT_FILE_LINE(pid, h, m, p) do { \
+	int _pid = (pid); \
 	struct file_line _l; \
-	ASSERT_EQ(1, lines_of(&self->files, (pid), &_l, 1)) \
-		TH_LOG("lines of pid %d", (int)(pid)); \
-	EXPECT_EQ((uint64_t)(h), _l.held) TH_LOG("held"); \
-	EXPECT_EQ((uint64_t)(m), _l.mapped) TH_LOG("mapped"); \
-	EXPECT_EQ((uint64_t)(p), _l.pending) TH_LOG("pending"); \
+	ASSERT_EQ(1, lines_of(&self->files, _pid, &_l, 1)) \
+		TH_LOG("lines of pid %d", _pid); \
+	EXPECT_EQ((__u64)(h), _l.held) TH_LOG("held"); \
+	EXPECT_EQ((__u64)(m), _l.mapped) TH_LOG("mapped"); \
+	EXPECT_EQ((__u64)(p), _l.pending) TH_LOG("pending"); \
 	EXPECT_STREQ(self->comm, _l.comm); \
 } while (0)
 
 /* Domain @domid has @g grants and @p pending more than at SETUP. */
 #define ASSERT_DOMAIN_DELTA(domid, g, p) do { \
-	uint64_t _bg, _bp, _g, _p; \
-	domain_counts(&self->base_domains, (domid), &_bg, &_bp); \
-	domain_counts(&self->domains, (domid), &_g, &_p); \
-	ASSERT_EQ(_bg + (uint64_t)(g), _g) TH_LOG("grants of domain %u", (domid)); \
-	ASSERT_EQ(_bp + (uint64_t)(p), _p) TH_LOG("pending of domain %u", (domid)); \
+	unsigned int _domid = (domid); \
+	__u64 _bg, _bp, _g, _p; \
+	domain_counts(&self->base_domains, _domid, &_bg, &_bp); \
+	domain_counts(&self->domains, _domid, &_g, &_p); \
+	ASSERT_EQ(_bg + (__u64)(g), _g) TH_LOG("grants of domain %u", _domid); \
+	ASSERT_EQ(_bp + (__u64)(p), _p) TH_LOG("pending of domain %u", _domid); \
 	if (!_g) \
-		ASSERT_EQ(NULL, domain_of(&self->domains, (domid))) \
-			TH_LOG("domain %u listed without grants", (domid)); \
+		ASSERT_EQ(NULL, domain_of(&self->domains, _domid)) \
+			TH_LOG("domain %u listed without grants", _domid); \
 } while (0)
 
-static void *map_pages(FIXTURE_DATA(debugfs) *self, int fd, uint64_t index,
+static void *map_pages(struct _test_data_debugfs *self, int fd, __u64 index,
 		       size_t pages)
 {
 	void *p = gntalloc_mmap(fd, index, pages);
@@ -302,8 +306,8 @@ TEST_F(debugfs, each_open_file_has_its_own_line)
 	ASSERT_EQ(MAX_FDS, lines_of(&self->files, getpid(), l, MAX_FDS));
 	for (i = 0; i < MAX_FDS; i++) {
 		ASSERT_LE(1U, l[i].held);
-		ASSERT_GE((uint64_t)MAX_FDS, l[i].held);
-		EXPECT_FALSE(seen[l[i].held]) TH_LOG("two lines hold %" PRIu64,
+		ASSERT_GE((__u64)MAX_FDS, l[i].held);
+		EXPECT_FALSE(seen[l[i].held]) TH_LOG("two lines hold %llu",
 						     l[i].held);
 		seen[l[i].held] = true;
 		EXPECT_EQ(0U, l[i].mapped);
@@ -328,7 +332,7 @@ TEST_F(debugfs, held_and_mapped_follow_alloc_mmap_dealloc_munmap)
 {
 	const size_t ps = page_size();
 	const pid_t pid = getpid();
-	uint64_t index;
+	__u64 index;
 
 	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fds[0]);
@@ -382,7 +386,7 @@ TEST_F(debugfs, forked_child_use_shows_under_the_opener)
 	child = fork();
 	ASSERT_LE(0, child);
 	if (child == 0) {
-		uint64_t index;
+		__u64 index;
 
 		if (gntalloc_alloc_rw(fd, 3, &index, NULL))
 			_exit(1);
@@ -457,7 +461,7 @@ TEST_F(debugfs, pending_shows_on_the_releasing_file_and_its_domain)
 	const pid_t pid = getpid();
 	struct gntalloc_counters c;
 	uint32_t refs[N + 1];
-	uint64_t index, kept;
+	__u64 index, kept;
 
 	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fds[0]);
@@ -489,7 +493,7 @@ TEST_F(debugfs, pending_shows_on_the_releasing_file_and_its_domain)
 TEST_F(debugfs, grants_to_two_domains_give_two_lines)
 {
 	const size_t ps = page_size();
-	uint64_t mine, theirs;
+	__u64 mine, theirs;
 
 	self->fds[0] = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fds[0]);
@@ -520,7 +524,7 @@ TEST_F(debugfs, grants_to_two_domains_give_two_lines)
 TEST_F(debugfs, lines_add_up_to_the_sysfs_counters)
 {
 	const size_t ps = page_size();
-	uint64_t grants = 0, pending = 0, mapped = 0, index;
+	__u64 grants = 0, pending = 0, mapped = 0, index;
 	struct gntalloc_counters c;
 	uint32_t refs[4];
 	int i;

@@ -3,10 +3,11 @@
  * xen-gntalloc fault injection: every allocation on every path of the driver
  * fails once, and the driver must take it cleanly.
  *
- * For each path (open, ALLOC of one and of many pages, DEALLOC,
- * SET_UNMAP_NOTIFY, mmap of one page, many pages and a sub-range, munmap,
- * munmap beside grants emptied by MADV_DONTNEED, close with grants, fork
- * with mappings) the one system call under test is run again and again
+ * For each path (open, ALLOC of one and of many pages, ALLOC under a domain
+ * quota and a file limit, DEALLOC, SET_UNMAP_NOTIFY, mmap of one page, many
+ * pages and a sub-range, munmap, munmap beside grants emptied by
+ * MADV_DONTNEED, close with grants, fork with mappings, a write of a
+ * per-domain quota) the one system call under test is run again and again
  * with /proc/thread-self/fail-nth set to 1, 2, 3, ...:
  * the n-th allocation the call makes fails (slab through failslab, pages
  * through fail_page_alloc), whoever makes it, the driver or the kernel
@@ -16,8 +17,9 @@
  *  - the call either failed with a clean errno (ENOMEM; EAGAIN for fork) or
  *    succeeded and did its whole job (checked per path);
  *  - on failure no counter of /sys/class/gntalloc/gntalloc moved, except
- *    alloc_failures: exactly one more for a failed ALLOC, none for any
- *    other call;
+ *    nomem_failures and alloc_failures: exactly one more each for a failed
+ *    ALLOC, none for any other call (released references go into
+ *    quarantine, on by default, on every path that releases grants);
  *  - once the run's own state is undone, the gauges are back where they
  *    were (nothing leaked), and the kernel is not tainted by a WARN.
  * A call that fails although no fault was injected fails the test.
@@ -46,7 +48,7 @@
 #define FAILSLAB		"/sys/kernel/debug/failslab"
 #define FAIL_PAGE_ALLOC		"/sys/kernel/debug/fail_page_alloc"
 #define TAINTED			"/proc/sys/kernel/tainted"
-#define TAINT_WARN		(1ULL << 9)
+#define TAINT_WARN		BIT_ULL(9)
 
 /* No path makes anywhere near this many allocations: a loop that does is stuck. */
 #define MAX_POINTS		5000U
@@ -89,12 +91,12 @@ static const struct {
 /* What one run of a path works on; zeroed (fds -1) before each run. */
 struct fault_ctx {
 	int fd;			/* the gntalloc file, or -1 */
-	uint64_t index;		/* its allocation */
+	__u64 index;		/* its allocation */
 	uint32_t pages;		/* ...of this many pages */
 	uint8_t *map;		/* all of them mapped, or NULL */
 	uint8_t *map2;		/* a second mapping (fork), or NULL */
 	uint32_t map2_pages;	/* ...of this many pages */
-	uint64_t early_index;	/* EARLY grants allocated before the others */
+	__u64 early_index;	/* EARLY grants allocated before the others */
 	uint8_t *early;		/* ...mapped, emptied by MADV_DONTNEED, or NULL */
 	struct ioctl_gntalloc_alloc_gref *op;	/* ALLOC's argument */
 	struct evtchn_pair evt;	/* SEND_EVENT's port */
@@ -103,11 +105,11 @@ struct fault_ctx {
 
 /* How the counters move when the call succeeds. */
 struct fault_delta {
-	int64_t in_use;
-	int64_t mapped;
-	int64_t open_files;
-	int64_t allocated_total;
-	int64_t freed_total;
+	__s64 in_use;
+	__s64 mapped;
+	__s64 open_files;
+	__s64 allocated_total;
+	__s64 freed_total;
 };
 
 struct fault_path {
@@ -216,7 +218,7 @@ static long call_open(struct fault_ctx *c, const struct fault_path *p)
 /* Whether file @fd can allocate a page and deallocate it. */
 static bool file_allocates(int fd)
 {
-	uint64_t index;
+	__u64 index;
 
 	return !gntalloc_alloc_rw(fd, 1, &index, NULL) && !gntalloc_dealloc(fd, index, 1);
 }
@@ -463,6 +465,9 @@ static int prepare_early_dontneed(struct fault_ctx *c, const struct fault_path *
 	return err ? err : map_and_mark(c);
 }
 
+static const char early_munmap_kept[] =
+	"the early mapping's munmap did not release the deallocated grant and unmark both";
+
 /* The early grants are as prepared; their munmap releases and unmarks them. */
 static const char *early_intact(struct fault_ctx *c)
 {
@@ -481,7 +486,7 @@ static const char *early_intact(struct fault_ctx *c)
 		return "cannot read the counters";
 	if (after.mapped != before.mapped - EARLY || after.in_use != before.in_use - 1 ||
 	    after.freed_total != before.freed_total + 1)
-		return "the early mapping's munmap did not release the deallocated grant and unmark both";
+		return early_munmap_kept;
 	if (evtchn_pair_wait(&c->evt, EVENT_TIMEOUT_MS) != 1)
 		return "no event when the early mapping went";
 	return NULL;
@@ -680,16 +685,16 @@ static void second_stop(int make_it_fail)
 /* Whether the second fault went off (after second_stop()); times back to 0. */
 static bool second_fired(void)
 {
-	uint64_t left;
+	__u64 left;
 
 	if (read_u64_file(FAILSLAB "/times", &left) || write_str_file(FAILSLAB "/times", "0"))
 		abort();
 	return left == 0;
 }
 
-static uint64_t tainted(void)
+static __u64 tainted(void)
 {
-	uint64_t val = 0;
+	__u64 val = 0;
 
 	read_u64_file(TAINTED, &val);
 	return val;
@@ -705,24 +710,34 @@ static void log_counters(struct __test_metadata *_metadata,
 
 	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++)
 		if (*counter_field(&x, i) != *counter_field(&y, i))
-			TH_LOG("  %s: %" PRIu64 " -> %" PRIu64, gntalloc_counter_files[i].name,
+			TH_LOG("  %s: %llu -> %llu", gntalloc_counter_files[i].name,
 			       *counter_field(&x, i), *counter_field(&y, i));
 }
 
-/* @now is @before moved by @d, and alloc_failures by exactly @failures. */
+/*
+ * @now is @before moved by @d, and nomem_failures and alloc_failures by
+ * exactly @failures; no other cause of a refusal moved.
+ */
 static bool counters_moved(const struct gntalloc_counters *before,
 			   const struct gntalloc_counters *now,
-			   const struct fault_delta *d, uint64_t failures)
+			   const struct fault_delta *d, __u64 failures)
 {
-	return now->in_use == before->in_use + (uint64_t)d->in_use &&
+	return now->in_use == before->in_use + (__u64)d->in_use &&
 	       now->pending == before->pending &&
-	       now->mapped == before->mapped + (uint64_t)d->mapped &&
-	       now->open_files == before->open_files + (uint64_t)d->open_files &&
-	       now->allocated_total == before->allocated_total + (uint64_t)d->allocated_total &&
-	       now->freed_total == before->freed_total + (uint64_t)d->freed_total &&
+	       now->mapped == before->mapped + (__u64)d->mapped &&
+	       now->open_files == before->open_files + (__u64)d->open_files &&
+	       now->allocated_total == before->allocated_total + (__u64)d->allocated_total &&
+	       now->freed_total == before->freed_total + (__u64)d->freed_total &&
 	       now->limit_hits == before->limit_hits &&
+	       now->domain_limit_hits == before->domain_limit_hits &&
+	       now->file_limit_hits == before->file_limit_hits &&
+	       now->reserve_hits == before->reserve_hits &&
+	       now->table_full_failures == before->table_full_failures &&
+	       now->nomem_failures - before->nomem_failures == failures &&
 	       now->alloc_failures - before->alloc_failures == failures;
 }
+
+#define NOT_COUNTED_ONCE "the failed ALLOC did not count exactly once in nomem_failures and alloc_failures"
 
 /* Why the counters are wrong after a failed call of @p that counters_moved() refused. */
 static const char *failed_counters_why(const struct fault_path *p,
@@ -732,7 +747,7 @@ static const char *failed_counters_why(const struct fault_path *p,
 	if (now->alloc_failures - before->alloc_failures == p->counts_failure)
 		return "the failed call moved the counters";
 	if (p->counts_failure)
-		return "the failed ALLOC did not count exactly once in alloc_failures";
+		return NOT_COUNTED_ONCE;
 	return "the failed call counted in alloc_failures";
 }
 
@@ -762,7 +777,7 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 {
 	static const struct fault_delta none;
 	struct gntalloc_counters base, before, after;
-	uint64_t taint = tainted() & TAINT_WARN;
+	__u64 taint = tainted() & TAINT_WARN;
 	struct fault_ctx c;
 	const char *why;
 	unsigned int n;
@@ -840,8 +855,9 @@ static void run_path(struct __test_metadata *_metadata, int fail_nth,
 
 		ASSERT_EQ(0, read_counters(&after));
 		if (!at_baseline(&base, &after)) {
-			TH_LOG("%s, failure point %u (the call gave %s): once undone, the gauges are not back:",
-			       p->name, n, errno_name(ret));
+			TH_LOG("%s, failure point %u (the call gave %s): %s",
+			       p->name, n, errno_name(ret),
+			       "once undone, the gauges are not back:");
 			log_counters(_metadata, &base, &after);
 			ASSERT_TRUE(false);
 		}
@@ -892,7 +908,7 @@ static const struct fault_path path_alloc_many = {
  */
 static int prepare_alloc_past_node(struct fault_ctx *c, const struct fault_path *p)
 {
-	uint64_t first;
+	__u64 first;
 	int err = prepare_alloc(c, p);
 
 	if (!err && gntalloc_alloc_rw(c->fd, 1, &first, NULL))
@@ -901,11 +917,79 @@ static int prepare_alloc_past_node(struct fault_ctx *c, const struct fault_path 
 }
 
 static const struct fault_path path_alloc_many_twice = {
-	.name = "ALLOC of " __stringify(MANY) " pages past an xarray node, two slab allocations in a row failing",
+	.name = "ALLOC of " __stringify(MANY)
+		" pages past an xarray node, two slab allocations in a row failing",
 	.prepare = prepare_alloc_past_node, .call = call_alloc,
 	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
 	.count = MANY, .delta = { .in_use = MANY, .allocated_total = MANY },
 	.counts_failure = true, .slab_only = true, .twice = true,
+};
+
+/*
+ * The same under a quota for the peer domain and a limit for the file, both
+ * with room for it: the budgets are charged, and given back on failure.
+ */
+static int prepare_alloc_under_quotas(struct fault_ctx *c, const struct fault_path *p)
+{
+	char line[32];
+	int err;
+
+	snprintf(line, sizeof(line), "%u %u\n", SELF_DOMID, 4 * MANY);
+	err = write_str_file(DOMAIN_LIMITS, line);
+	if (!err)
+		err = set_tunable("file_limit", 2 * MANY);
+	return err ? err : prepare_alloc(c, p);
+}
+
+static const struct fault_path path_alloc_under_quotas = {
+	.name = "ALLOC of " __stringify(MANY) " pages under a domain quota and a file limit",
+	.prepare = prepare_alloc_under_quotas, .call = call_alloc,
+	.done = done_alloc, .intact = intact_alloc, .undo = undo_all,
+	.count = MANY, .delta = { .in_use = MANY, .allocated_total = MANY },
+	.counts_failure = true,
+};
+
+/* A quota for domain 7 written to domain_limits: the table's xarray allocates */
+static long call_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	(void)c;
+	(void)p;
+	return write_str_file(DOMAIN_LIMITS, "7 100\n");
+}
+
+static const char *quota_is(const char *want)
+{
+	char buf[64];
+
+	if (read_buf_file(DOMAIN_LIMITS, buf, sizeof(buf)) < 0)
+		return "domain_limits cannot be read";
+	return strcmp(buf, want) ? "domain_limits is not what it should be" : NULL;
+}
+
+static const char *done_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	(void)c;
+	(void)p;
+	return quota_is("7 100\n");
+}
+
+static const char *intact_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	(void)c;
+	(void)p;
+	return quota_is("");
+}
+
+static void undo_set_quota(struct fault_ctx *c, const struct fault_path *p)
+{
+	write_str_file(DOMAIN_LIMITS, "7 default\n");
+	undo_all(c, p);
+}
+
+static const struct fault_path path_set_quota = {
+	.name = "write of a quota to domain_limits", .prepare = prepare_nothing,
+	.call = call_set_quota, .done = done_set_quota, .intact = intact_set_quota,
+	.undo = undo_set_quota,
 };
 
 static const struct fault_path path_dealloc = {
@@ -999,6 +1083,8 @@ FIXTURE_VARIANT_ADD(fault, open) { .path = &path_open };
 FIXTURE_VARIANT_ADD(fault, alloc_one) { .path = &path_alloc_one };
 FIXTURE_VARIANT_ADD(fault, alloc_many) { .path = &path_alloc_many };
 FIXTURE_VARIANT_ADD(fault, alloc_many_two_failures) { .path = &path_alloc_many_twice };
+FIXTURE_VARIANT_ADD(fault, alloc_many_under_quotas) { .path = &path_alloc_under_quotas };
+FIXTURE_VARIANT_ADD(fault, set_domain_quota) { .path = &path_set_quota };
 FIXTURE_VARIANT_ADD(fault, dealloc) { .path = &path_dealloc };
 FIXTURE_VARIANT_ADD(fault, notify_clear_byte) { .path = &path_notify_clear };
 FIXTURE_VARIANT_ADD(fault, notify_send_event) { .path = &path_notify_event };
@@ -1010,6 +1096,7 @@ FIXTURE_VARIANT_ADD(fault, munmap_middle) { .path = &path_munmap_middle };
 FIXTURE_VARIANT_ADD(fault, munmap_middle_keeps_dontneed_grants) {
 	.path = &path_munmap_dontneed
 };
+
 FIXTURE_VARIANT_ADD(fault, close_with_grants) { .path = &path_close };
 FIXTURE_VARIANT_ADD(fault, fork_with_mappings) { .path = &path_fork };
 
@@ -1030,7 +1117,7 @@ FIXTURE_SETUP(fault)
 			     "%s is missing: no CONFIG_FAILSLAB/FAIL_PAGE_ALLOC/FAULT_INJECTION_DEBUG_FS, or no debugfs",
 			     knobs[i].path);
 	if (variant->path->evtchn)
-		REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+		REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 
 	self->knobs_set = true;
 	for (i = 0; i < NKNOBS; i++) {

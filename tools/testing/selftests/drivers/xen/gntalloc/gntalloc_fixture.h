@@ -30,7 +30,7 @@
  *
  *	TEST_F(example, peer_sees_the_owners_write)
  *	{
- *		uint64_t index;
+ *		__u64 index;
  *		uint32_t ref;
  *		uint8_t *mine;
  *
@@ -40,7 +40,7 @@
  *		ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
  *				      PROT_READ));
  *		mine[0] = MARK;
- *		EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 0));
+ *		EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, 0));
  *	}
  *
  * and TEARDOWN unmaps, closes and checks the gauges.
@@ -92,10 +92,14 @@
  */
 #pragma GCC diagnostic ignored "-Wclobbered"
 
-/* In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists. */
-#define REQUIRE_DEVICE(path, module) do { \
-	if (access(path, F_OK)) \
-		SKIP(return, "%s is missing: load %s", path, module); \
+/*
+ * In FIXTURE_SETUP: skip the test unless @path (a device of @module) exists;
+ * @statement is SKIP()'s (return, at the call site, where it can be seen).
+ */
+#define REQUIRE_DEVICE(statement, path, module) do { \
+	const char *_dev = (path); \
+	if (access(_dev, F_OK)) \
+		SKIP(statement, "%s is missing: load %s", _dev, module); \
 } while (0)
 
 /* ---------------------------------------------------------------------- */
@@ -105,7 +109,7 @@
 struct gntalloc_env {
 	pid_t pid;			/* the test's process */
 	bool counters;			/* the replacement's sysfs counters */
-	uint64_t limit;			/* at SETUP; TEARDOWN puts it back */
+	__u64 limit;			/* at SETUP; TEARDOWN puts it back */
 	struct gntalloc_counters base;	/* at SETUP (only in_use on stock) */
 };
 
@@ -158,10 +162,10 @@ static inline bool env_in_test_process(const struct gntalloc_env *env)
 	return getpid() == env->pid;
 }
 
-/* For tests of the replacement's own interfaces. */
-#define REQUIRE_COUNTERS(env) do { \
+/* For tests of the replacement's own interfaces; @statement as in SKIP(). */
+#define REQUIRE_COUNTERS(statement, env) do { \
 	if (!(env)->counters) \
-		SKIP(return, "%s is missing: stock driver, no counters", \
+		SKIP(statement, "%s is missing: stock driver, no counters", \
 		     GNTALLOC_SYSFS); \
 } while (0)
 
@@ -191,10 +195,26 @@ static inline void env_expect_baseline(struct __test_metadata *_metadata,
 		TH_LOG("allocated_total - freed_total != in_use when idle");
 }
 
+/* The other tunables back at their SETUP values, no per-domain quota */
+static inline void env_restore_tunables(struct __test_metadata *_metadata,
+					const struct gntalloc_env *env)
+{
+	const struct gntalloc_counters *b = &env->base;
+
+	if (!env->counters)
+		return;
+	EXPECT_EQ(0, set_tunable("domain_limit", b->domain_limit));
+	EXPECT_EQ(0, set_tunable("file_limit", b->file_limit));
+	EXPECT_EQ(0, set_tunable("grant_reserve", b->grant_reserve));
+	EXPECT_EQ(0, set_tunable("quarantine_ms", b->quarantine_ms));
+	EXPECT_EQ(0, clear_domain_limits());
+}
+
 static inline void env_teardown(struct __test_metadata *_metadata,
 				const struct gntalloc_env *env)
 {
 	EXPECT_EQ(0, set_limit(env->limit));
+	env_restore_tunables(_metadata, env);
 	env_expect_baseline(_metadata, env);
 }
 
@@ -206,7 +226,7 @@ static inline void env_teardown(struct __test_metadata *_metadata,
 static inline void expect_unchanged(struct __test_metadata *_metadata,
 				    const struct gntalloc_env *env,
 				    const struct gntalloc_counters *before,
-				    uint64_t hits, uint64_t failures)
+				    __u64 hits, __u64 failures)
 {
 	struct gntalloc_counters now;
 
@@ -226,16 +246,16 @@ static inline void expect_unchanged(struct __test_metadata *_metadata,
 static inline void expect_in_use(struct __test_metadata *_metadata,
 				 const struct gntalloc_env *env,
 				 const struct gntalloc_counters *before,
-				 int64_t delta)
+				 __s64 delta)
 {
 	struct gntalloc_counters now;
 
 	ASSERT_EQ(0, env_snapshot(env, &now));
-	EXPECT_EQ(before->in_use + (uint64_t)delta, now.in_use);
+	EXPECT_EQ(before->in_use + (__u64)delta, now.in_use);
 }
 
 /* Allow @extra more pages than are in use now. */
-static inline int limit_headroom(const struct gntalloc_env *env, uint64_t extra)
+static inline int limit_headroom(const struct gntalloc_env *env, __u64 extra)
 {
 	struct gntalloc_counters c;
 	int err = env_snapshot(env, &c);
@@ -248,10 +268,10 @@ static inline int limit_headroom(const struct gntalloc_env *env, uint64_t extra)
 /* ---------------------------------------------------------------------- */
 
 /* What gntalloc_fixture_setup() opens besides /dev/xen/gntalloc. */
-#define FX_GNTDEV	(1U << 0)	/* gntdev, for the peer: skips without it */
-#define FX_EVTCHN	(1U << 1)	/* one event channel pair: skips without it */
-#define FX_PIPES	(1U << 2)	/* to_child and to_parent */
-#define FX_NO_FILE	(1U << 3)	/* no /dev/xen/gntalloc: the test opens fd */
+#define FX_GNTDEV	BIT(0)	/* gntdev, for the peer: skips without it */
+#define FX_EVTCHN	BIT(1)	/* one event channel pair: skips without it */
+#define FX_PIPES	BIT(2)	/* to_child and to_parent */
+#define FX_NO_FILE	BIT(3)	/* no /dev/xen/gntalloc: the test opens fd */
 
 #define FX_MAPS		8		/* mappings fx_mmap() tracks */
 
@@ -281,10 +301,15 @@ static inline bool gntalloc_fixture_setup(struct __test_metadata *_metadata,
 					  unsigned int needs)
 {
 	memset(fx, 0, sizeof(*fx));
-	fx->fd = fx->fd2 = fx->gntdev = -1;
-	fx->ev.fd_local = fx->ev.fd_remote = -1;
-	fx->to_child[0] = fx->to_child[1] = -1;
-	fx->to_parent[0] = fx->to_parent[1] = -1;
+	fx->fd = -1;
+	fx->fd2 = -1;
+	fx->gntdev = -1;
+	fx->ev.fd_local = -1;
+	fx->ev.fd_remote = -1;
+	fx->to_child[0] = -1;
+	fx->to_child[1] = -1;
+	fx->to_parent[0] = -1;
+	fx->to_parent[1] = -1;
 	if (!env_setup(_metadata, &fx->env))
 		return false;
 	if ((needs & FX_GNTDEV) && access(GNTDEV_DEV, F_OK))
@@ -327,7 +352,7 @@ static inline void fx_track(struct gntalloc_fixture *fx, void *addr,
 
 /* gntalloc_mmap(), tracked: TEARDOWN unmaps whatever is left of it. */
 static inline void *fx_mmap(struct gntalloc_fixture *fx, int fd,
-			    uint64_t index, size_t pages)
+			    __u64 index, size_t pages)
 {
 	void *addr = gntalloc_mmap(fd, index, pages);
 
@@ -364,12 +389,7 @@ static inline void fx_untrack(struct gntalloc_fixture *fx, void *addr)
 static inline void gntalloc_fixture_stop_child(struct gntalloc_fixture *fx)
 {
 	/* A child of the test may outlive it: it holds grants. */
-	if (fx->child > 0) {
-		kill(fx->child, SIGKILL);
-		if (env_in_test_process(&fx->env))
-			waitpid(fx->child, NULL, 0);
-		fx->child = 0;
-	}
+	kill_child(&fx->child, env_in_test_process(&fx->env));
 }
 
 /*

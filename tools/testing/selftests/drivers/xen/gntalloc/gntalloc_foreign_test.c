@@ -36,9 +36,9 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 {
 	enum { N = 4 };
 	const size_t ps = page_size();
-	volatile uint8_t *mine, *theirs;
+	uint8_t *mine, *theirs;
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
@@ -53,18 +53,18 @@ TEST_F(foreign, peer_and_owner_see_each_others_writes)
 	theirs = self->fx.peer.addr;
 
 	for (i = 0; i < N; i++) {
-		mine[i * ps] = 'o' + i;
-		theirs[i * ps + ps - 1] = 'p' + i;
+		WRITE_ONCE(mine[i * ps], 'o' + i);
+		WRITE_ONCE(theirs[i * ps + ps - 1], 'p' + i);
 	}
 	for (i = 0; i < N; i++) {
-		EXPECT_EQ('o' + i, theirs[i * ps]);
-		EXPECT_EQ('p' + i, mine[i * ps + ps - 1]);
+		EXPECT_EQ('o' + i, READ_ONCE(theirs[i * ps]));
+		EXPECT_EQ('p' + i, READ_ONCE(mine[i * ps + ps - 1]));
 	}
 }
 
 TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, SELF_DOMID, 0, 1, &index, &ref));
@@ -76,7 +76,7 @@ TEST_F(foreign, read_only_grant_cannot_be_mapped_writable_by_the_peer)
 
 TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	uint8_t *mine;
 
@@ -89,14 +89,14 @@ TEST_F(foreign, read_only_grant_is_readable_by_the_peer)
 	mine = self->map;
 	mine[42] = MARK;
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 42));
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, 42));
 	mine[43] = MARK;
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, 43));
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, 43));
 }
 
 TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc(self->fx.fd, 1, GNTALLOC_FLAG_WRITABLE, 1,
@@ -110,8 +110,8 @@ TEST_F(foreign, grant_to_another_domain_is_not_ours_to_map)
 
 TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
 {
-	volatile uint8_t *theirs;
-	uint64_t index;
+	uint8_t *theirs;
+	__u64 index;
 	uint32_t ref;
 	uint8_t *mine;
 
@@ -131,25 +131,25 @@ TEST_F(foreign, deallocated_grant_keeps_its_data_for_the_peer)
 
 	/* The owner is gone; the page is not. */
 	theirs = self->fx.peer.addr;
-	theirs[0] = 1;
-	EXPECT_EQ(1, theirs[0]);
-	EXPECT_EQ(MARK, theirs[1]);
-	EXPECT_EQ(MARK, theirs[self->map_len - 1]);
+	WRITE_ONCE(theirs[0], 1);
+	EXPECT_EQ(1, READ_ONCE(theirs[0]));
+	EXPECT_EQ(MARK, READ_ONCE(theirs[1]));
+	EXPECT_EQ(MARK, READ_ONCE(theirs[self->map_len - 1]));
 }
 
 TEST_F(foreign, pending_grant_is_not_handed_out_again)
 {
 	enum { N = 64 };
-	volatile uint8_t *theirs;
+	uint8_t *theirs;
 	uint32_t ref, refs[N];
-	uint64_t index, more;
+	__u64 index, more;
 	int i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	theirs = self->fx.peer.addr;
-	theirs[0] = MARK;
+	WRITE_ONCE(theirs[0], MARK);
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &more, refs));
@@ -161,16 +161,16 @@ TEST_F(foreign, pending_grant_is_not_handed_out_again)
 		self->map = NULL;
 	}
 	memset(self->map, 0, self->map_len);
-	EXPECT_EQ(MARK, theirs[0]);
+	EXPECT_EQ(MARK, READ_ONCE(theirs[0]));
 }
 
 TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 {
 	struct gntalloc_counters before, during, after;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
@@ -189,7 +189,7 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 	/* The peer lets go; no ioctl of ours follows. */
 	peer_unmap(&self->fx.peer);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after))
-		TH_LOG("pending %" PRIu64 ", in_use %" PRIu64 " after %d ms",
+		TH_LOG("pending %llu, in_use %llu after %d ms",
 		       after.pending, after.in_use, DRAIN_TIMEOUT_MS);
 	EXPECT_EQ(before.freed_total + 1, after.freed_total);
 }
@@ -197,17 +197,17 @@ TEST_F(foreign, peer_mapped_grant_is_pending_until_the_peer_unmaps)
 TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 {
 	struct gntalloc_counters before, during, after;
-	volatile uint8_t *theirs;
-	uint64_t index;
+	uint8_t *theirs;
+	__u64 index;
 	uint32_t refs[3];
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 3, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, 2,
 			      PROT_READ | PROT_WRITE));
 	theirs = self->fx.peer.addr;
-	theirs[0] = MARK;
+	WRITE_ONCE(theirs[0], MARK);
 	ASSERT_EQ(0, close(self->fx.fd));
 	self->fx.fd = -1;
 
@@ -215,7 +215,7 @@ TEST_F(foreign, closed_file_leaves_peer_mapped_grants_pending)
 	EXPECT_EQ(before.pending + 2, during.pending);
 	EXPECT_EQ(before.in_use + 2, during.in_use);
 	EXPECT_EQ(before.freed_total + 1, during.freed_total);
-	EXPECT_EQ(MARK, theirs[0]);
+	EXPECT_EQ(MARK, READ_ONCE(theirs[0]));
 
 	peer_unmap(&self->fx.peer);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after));
@@ -227,9 +227,9 @@ TEST_F(foreign, many_pending_grants_all_come_back)
 	enum { N = 48 };
 	struct gntalloc_counters before, during, after;
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, read_counters(&before));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N, PROT_READ));
@@ -239,13 +239,13 @@ TEST_F(foreign, many_pending_grants_all_come_back)
 
 	peer_unmap(&self->fx.peer);
 	EXPECT_EQ(0, wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after))
-		TH_LOG("pending %" PRIu64 " of %d after %d ms",
+		TH_LOG("pending %llu of %d after %d ms",
 		       after.pending - before.pending, N, DRAIN_TIMEOUT_MS);
 }
 
 TEST_F(foreign, pending_grants_count_against_the_limit)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 1));
@@ -261,7 +261,7 @@ TEST_F(foreign, pending_grants_count_against_the_limit)
 
 TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, limit_headroom(&self->fx.env, 1));
@@ -282,7 +282,7 @@ TEST_F(foreign, alloc_at_the_limit_reclaims_unmapped_grants_at_once)
 struct early_peer {
 	struct peer_map *peer;
 	int gntdev;
-	volatile uint32_t *ref;	/* where the ALLOC writes its first reference */
+	uint32_t *ref;		/* where the ALLOC writes its first reference */
 	int err;		/* peer_map()'s result, -ETIMEDOUT if no ref came */
 };
 
@@ -290,10 +290,10 @@ struct early_peer {
 static void *map_early(void *arg)
 {
 	struct early_peer *e = arg;
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	uint32_t ref;
 
-	while (!(ref = *e->ref)) {
+	while (!(ref = READ_ONCE(*e->ref))) {
 		if (now_ms() > deadline) {
 			e->err = -ETIMEDOUT;
 			return NULL;
@@ -322,7 +322,7 @@ TEST_F(foreign, failed_alloc_whose_grant_the_peer_mapped_still_counts_in_peak)
 	char *buf;
 	int try, ret;
 
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 	buf = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -362,7 +362,7 @@ TEST_F(foreign, failed_alloc_whose_grant_the_peer_mapped_still_counts_in_peak)
 	EXPECT_EQ(before.pending + 1, after.pending);
 	EXPECT_EQ(before.allocated_total + 1, after.allocated_total);
 	EXPECT_LE(after.in_use, after.peak)
-		TH_LOG("peak %" PRIu64 " below in_use %" PRIu64, after.peak,
+		TH_LOG("peak %llu below in_use %llu", after.peak,
 		       after.in_use);
 
 	peer_unmap(&self->fx.peer);

@@ -16,7 +16,7 @@ static size_t ps(void)
 	return page_size();
 }
 
-int fz_find_page(const struct fz_model *m, unsigned int file_id, uint64_t pgoff)
+int fz_find_page(const struct fz_model *m, unsigned int file_id, __u64 pgoff)
 {
 	int i;
 
@@ -27,7 +27,7 @@ int fz_find_page(const struct fz_model *m, unsigned int file_id, uint64_t pgoff)
 	return -1;
 }
 
-bool fz_owned(const struct fz_model *m, int f, uint64_t pgoff)
+bool fz_owned(const struct fz_model *m, int f, __u64 pgoff)
 {
 	int i = fz_find_page(m, m->files[f].id, pgoff);
 
@@ -35,9 +35,9 @@ bool fz_owned(const struct fz_model *m, int f, uint64_t pgoff)
 }
 
 /* Are pages [pgoff, pgoff + count) all owned by file @f? */
-bool fz_owns_range(const struct fz_model *m, int f, uint64_t pgoff, uint64_t count)
+bool fz_owns_range(const struct fz_model *m, int f, __u64 pgoff, __u64 count)
 {
-	uint64_t i;
+	__u64 i;
 
 	if (!count || pgoff + count < pgoff || count > MAX_MODEL_PAGES)
 		return false;
@@ -57,7 +57,7 @@ int fz_used_pages(const struct fz_model *m)
 }
 
 /* Pages that one more ALLOC may take before the limit refuses it. */
-uint64_t fz_room(const struct fz_model *m)
+__u64 fz_room(const struct fz_model *m)
 {
 	return m->limit - m->base_in_use - fz_used_pages(m);
 }
@@ -145,9 +145,9 @@ void fz_opened(struct fz_model *m, int f, int fd)
 }
 
 /* ALLOC gave file @f @count pages at byte @index. */
-void fz_allocated(struct fz_model *m, int f, uint64_t index, uint32_t count)
+void fz_allocated(struct fz_model *m, int f, __u64 index, uint32_t count)
 {
-	uint64_t pgoff = index / ps();
+	__u64 pgoff = index / ps();
 	uint32_t n;
 	int i = 0;
 
@@ -185,9 +185,9 @@ void fz_alloc_failed(struct fz_model *m)
 }
 
 /* A mapping outside the arena of @npages pages of file @f came (+1) or went (-1). */
-void fz_count_maps(struct fz_model *m, int f, uint64_t pgoff, uint64_t npages, int delta)
+void fz_count_maps(struct fz_model *m, int f, __u64 pgoff, __u64 npages, int delta)
 {
-	uint64_t i;
+	__u64 i;
 
 	for (i = 0; i < npages; i++)
 		m->pages[fz_find_page(m, m->files[f].id, pgoff + i)].maps += delta;
@@ -211,10 +211,10 @@ void fz_forget_slots(struct fz_model *m, size_t s, size_t n)
 }
 
 /* One mmap() put @npages pages of file @f at arena slot @s, in place of what was there. */
-void fz_mapped(struct fz_model *m, size_t s, int f, uint64_t pgoff, uint64_t npages,
+void fz_mapped(struct fz_model *m, size_t s, int f, __u64 pgoff, __u64 npages,
 	       int prot)
 {
-	uint64_t i;
+	__u64 i;
 
 	fz_forget_slots(m, s, npages);
 	for (i = 0; i < npages; i++) {
@@ -248,7 +248,7 @@ void fz_moved(struct fz_model *m, size_t from, size_t to, size_t n)
 void fz_model_counters(const struct fz_model *m, const struct gntalloc_counters *base,
 		       struct gntalloc_counters *want)
 {
-	uint64_t in_use = 0, mapped = 0;
+	__u64 in_use = 0, mapped = 0;
 	int i;
 
 	for (i = 0; i < MAX_MODEL_PAGES; i++) {
@@ -288,7 +288,7 @@ int fz_page_access(const struct fz_model *m, uintptr_t addr)
 }
 
 /* Can the kernel read (and write, if @write) [addr, addr + len)? */
-bool fz_range_ok(const struct fz_model *m, uintptr_t addr, uint64_t len, bool write)
+bool fz_range_ok(const struct fz_model *m, uintptr_t addr, __u64 len, bool write)
 {
 	uintptr_t p;
 

@@ -43,7 +43,7 @@
 struct fz_page {
 	bool used;
 	unsigned int file_id;	/* fz_file.id of the file it was allocated in */
-	uint64_t pgoff;
+	__u64 pgoff;
 	bool owned;		/* not yet deallocated (nor closed) */
 	int maps;		/* arena slots that map it */
 };
@@ -51,7 +51,7 @@ struct fz_page {
 struct fz_file {
 	int fd;
 	unsigned int id;	/* new for every open */
-	uint64_t next_pgoff;	/* every later ALLOC must give this or more */
+	__u64 next_pgoff;	/* every later ALLOC must give this or more */
 };
 
 struct fz_slot {
@@ -68,29 +68,29 @@ struct fz_model {
 	struct fz_slot slots[ARENA_PAGES];
 	unsigned int next_vma;
 	uint8_t *buf;		/* BUF_PAGES scratch pages for arguments */
-	uint64_t base_in_use;	/* in_use at SETUP */
-	uint64_t limit;		/* in force */
+	__u64 base_in_use;	/* in_use at SETUP */
+	__u64 limit;		/* in force */
 	/* what the totals moved by since SETUP */
-	uint64_t allocated, freed, hits, failures;
+	__u64 allocated, freed, hits, failures;
 };
 
 /* Files, pages and ownership */
-int fz_find_page(const struct fz_model *m, unsigned int file_id, uint64_t pgoff);
-bool fz_owned(const struct fz_model *m, int f, uint64_t pgoff);
-bool fz_owns_range(const struct fz_model *m, int f, uint64_t pgoff, uint64_t count);
+int fz_find_page(const struct fz_model *m, unsigned int file_id, __u64 pgoff);
+bool fz_owned(const struct fz_model *m, int f, __u64 pgoff);
+bool fz_owns_range(const struct fz_model *m, int f, __u64 pgoff, __u64 count);
 int fz_used_pages(const struct fz_model *m);
-uint64_t fz_room(const struct fz_model *m);
+__u64 fz_room(const struct fz_model *m);
 unsigned int fz_files_alive(const struct fz_model *m);
 
 /* What happened: the model follows */
 void fz_opened(struct fz_model *m, int f, int fd);
-void fz_allocated(struct fz_model *m, int f, uint64_t index, uint32_t count);
+void fz_allocated(struct fz_model *m, int f, __u64 index, uint32_t count);
 void fz_deallocated(struct fz_model *m, int page);
 void fz_limit_refused(struct fz_model *m);
 void fz_alloc_failed(struct fz_model *m);
-void fz_mapped(struct fz_model *m, size_t s, int f, uint64_t pgoff, uint64_t npages,
+void fz_mapped(struct fz_model *m, size_t s, int f, __u64 pgoff, __u64 npages,
 	       int prot);
-void fz_count_maps(struct fz_model *m, int f, uint64_t pgoff, uint64_t npages, int delta);
+void fz_count_maps(struct fz_model *m, int f, __u64 pgoff, __u64 npages, int delta);
 void fz_forget_slots(struct fz_model *m, size_t s, size_t n);
 void fz_moved(struct fz_model *m, size_t from, size_t to, size_t n);
 
@@ -100,7 +100,7 @@ void fz_model_counters(const struct fz_model *m, const struct gntalloc_counters 
 
 /* User memory: what the kernel can read and write */
 int fz_page_access(const struct fz_model *m, uintptr_t addr);
-bool fz_range_ok(const struct fz_model *m, uintptr_t addr, uint64_t len, bool write);
+bool fz_range_ok(const struct fz_model *m, uintptr_t addr, __u64 len, bool write);
 bool fz_peek(const struct fz_model *m, void *dst, const uint8_t *src, size_t len);
 
 #endif /* GNTALLOC_FUZZ_MODEL_H */

@@ -87,7 +87,7 @@ void oracle_alloc(const struct fz_model *m, const uint8_t *p, struct outcome *o,
 	if (seen->count > fz_room(m))
 		may_fail(o, ENOSPC);
 	if (!fz_range_ok(m, (uintptr_t)p + 8, 8, true) ||
-	    !fz_range_ok(m, (uintptr_t)p + hdr, (uint64_t)seen->count * 4, true))
+	    !fz_range_ok(m, (uintptr_t)p + hdr, (__u64)seen->count * 4, true))
 		may_fail(o, EFAULT);
 	tolerate(o, ENOMEM);
 }
@@ -98,8 +98,8 @@ void oracle_dealloc(const struct fz_model *m, int f, const uint8_t *p, struct ou
 	if (!fz_peek(m, seen, p, sizeof(*seen)))
 		may_fail(o, EFAULT);
 	else if (!seen->count || seen->index % ps() ||
-		 (unsigned __int128)seen->index +
-		 ((unsigned __int128)seen->count << 12) > UINT64_MAX)
+		 (__uint128_t)seen->index +
+		 ((__uint128_t)seen->count << 12) > UINT64_MAX)
 		may_fail(o, EINVAL);
 	else if (!fz_owns_range(m, f, seen->index / ps(), seen->count))
 		may_fail(o, ENOENT);
@@ -132,11 +132,11 @@ void oracle_notify(const struct fz_model *m, int f, const uint8_t *p,
  * mapping of a read-only file is not; the range must be owned.  Before it,
  * what mmap(2) refuses for sure, and what it refuses on some kernels.
  */
-void oracle_mmap(const struct fz_model *m, int f, uintptr_t addr, uint64_t len,
-		 int prot, int flags, uint64_t off, struct outcome *o)
+void oracle_mmap(const struct fz_model *m, int f, uintptr_t addr, __u64 len,
+		 int prot, int flags, __u64 off, struct outcome *o)
 {
-	uint64_t alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
-	uint64_t pgoff = off / ps(), npages = alen / ps();
+	__u64 alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
+	__u64 pgoff = off / ps(), npages = alen / ps();
 	int type = flags & MAP_TYPE;
 
 	if (!len || off % ps() || (flags & MAP_FIXED && addr % ps()) ||
@@ -145,7 +145,7 @@ void oracle_mmap(const struct fz_model *m, int f, uintptr_t addr, uint64_t len,
 	    (type != MAP_PRIVATE && prot & PROT_WRITE && f == RO_FILE))
 		o->mm_refuses = true;
 	/* The size of the address space, an offset past 2^64, MAP_SYNC: per kernel. */
-	if (!alen || alen > (uint64_t)ARENA_PAGES * ps() ||
+	if (!alen || alen > (__u64)ARENA_PAGES * ps() ||
 	    pgoff + npages < pgoff || pgoff > (UINT64_MAX - alen) / ps() ||
 	    flags & MAP_SYNC)
 		o->mm_may_refuse = true;
@@ -170,7 +170,7 @@ void oracle_munmap(uintptr_t addr, size_t len, struct outcome *o)
  * growing is the driver's to refuse (VM_DONTEXPAND: EFAULT); the rest is
  * mremap(2)'s own validation.
  */
-void oracle_mremap(uintptr_t addr, uint64_t old_len, uint64_t new_len, unsigned long flags,
+void oracle_mremap(uintptr_t addr, __u64 old_len, __u64 new_len, unsigned long flags,
 		   uintptr_t dst, bool spans, struct outcome *o)
 {
 	const unsigned long known = MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP;
@@ -198,11 +198,11 @@ bool fz_vfs_ioctl(unsigned int cmd)
 	static const unsigned int vfs[] = {
 		FIOCLEX, FIONCLEX, FIONBIO, FIOASYNC, FIOQSIZE, FIFREEZE, FITHAW,
 		FS_IOC_FIEMAP, FIGETBSZ, FICLONE, FICLONERANGE, FIDEDUPERANGE,
-		FIONREAD, _IOW('X', 40, struct { int64_t a[6]; }),
-		_IOW('X', 42, struct { int64_t a[6]; }),
-		_IOW('X', 41, struct { int64_t a[6]; }),
-		_IOW('X', 43, struct { int64_t a[6]; }),
-		_IOW('X', 57, struct { int64_t a[6]; }),
+		FIONREAD, _IOW('X', 40, struct { __s64 a[6]; }),
+		_IOW('X', 42, struct { __s64 a[6]; }),
+		_IOW('X', 41, struct { __s64 a[6]; }),
+		_IOW('X', 43, struct { __s64 a[6]; }),
+		_IOW('X', 57, struct { __s64 a[6]; }),
 		_IOR(0x15, 0, struct { uint8_t a[17]; }),
 		_IOR(0x15, 1, struct { uint8_t a[129]; }),
 	};
@@ -223,11 +223,11 @@ bool fz_vfs_ioctl(unsigned int cmd)
  * 0 (accepted: *@value), -EINVAL or -ERANGE.  "A decimal number from 0 to
  * 4294967295, optionally followed by a newline".
  */
-static int limit_oracle(const char *s, size_t len, uint64_t *value)
+static int limit_oracle(const char *s, size_t len, __u64 *value)
 {
 	size_t i, n = len;
 	bool big = false;
-	uint64_t v = 0;
+	__u64 v = 0;
 
 	if (n && s[n - 1] == '\n')
 		n--;
@@ -247,7 +247,7 @@ static int limit_oracle(const char *s, size_t len, uint64_t *value)
 	return 0;
 }
 
-int oracle_sysfs_write(bool param, bool peak, const char *s, size_t len, uint64_t *value)
+int oracle_sysfs_write(bool param, bool peak, const char *s, size_t len, __u64 *value)
 {
 	int want;
 

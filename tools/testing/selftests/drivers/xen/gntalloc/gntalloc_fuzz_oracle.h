@@ -66,10 +66,10 @@ void oracle_notify(const struct fz_model *m, int f, const uint8_t *p,
 		   struct ioctl_gntalloc_unmap_notify *seen);
 
 /* mmap() of file @f (@addr: where MAP_FIXED asks for it), munmap(), mremap() */
-void oracle_mmap(const struct fz_model *m, int f, uintptr_t addr, uint64_t len,
-		 int prot, int flags, uint64_t off, struct outcome *o);
+void oracle_mmap(const struct fz_model *m, int f, uintptr_t addr, __u64 len,
+		 int prot, int flags, __u64 off, struct outcome *o);
 void oracle_munmap(uintptr_t addr, size_t len, struct outcome *o);
-void oracle_mremap(uintptr_t addr, uint64_t old_len, uint64_t new_len, unsigned long flags,
+void oracle_mremap(uintptr_t addr, __u64 old_len, __u64 new_len, unsigned long flags,
 		   uintptr_t dst, bool spans, struct outcome *o);
 
 /* Unknown ioctl numbers */
@@ -80,6 +80,6 @@ bool fz_vfs_ioctl(unsigned int cmd);
  * parameter, or the class attribute) or to peak: 0 (accepted, *@value
  * stored), -EINVAL or -ERANGE.
  */
-int oracle_sysfs_write(bool param, bool peak, const char *s, size_t len, uint64_t *value);
+int oracle_sysfs_write(bool param, bool peak, const char *s, size_t len, __u64 *value);
 
 #endif /* GNTALLOC_FUZZ_ORACLE_H */

@@ -50,7 +50,7 @@
 #define MAX_REPORTED		16	/* sysfs outcomes against the documentation */
 
 /* The same base seed for every test of one run: set before they fork. */
-static uint64_t fuzz_base_seed;
+static __u64 fuzz_base_seed;
 static unsigned int fuzz_seconds = FUZZ_SECONDS;
 
 static void __attribute__((constructor)) fuzz_pick_seed(void)
@@ -61,23 +61,23 @@ static void __attribute__((constructor)) fuzz_pick_seed(void)
 	if (s)
 		fuzz_base_seed = strtoull(s, NULL, 0);
 	else
-		fuzz_base_seed = ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid();
+		fuzz_base_seed = ((__u64)time(NULL) << 20) ^ (__u64)getpid();
 	if (t && strtoul(t, NULL, 0) > 0)
 		fuzz_seconds = strtoul(t, NULL, 0);
 }
 
-static uint64_t rnd(struct rng *r, uint64_t n)
+static __u64 rnd(struct rng *r, __u64 n)
 {
 	return n ? rng_next(r) % n : 0;
 }
 
-#define PICK(r, array)	((array)[rnd((r), ARRAY_SIZE(array))])
+#define PICK(r, array)	((array)[rnd((r), sizeof(array) / sizeof((array)[0]))])
 
 FIXTURE(fuzz) {
 	struct gntalloc_env env;
 	struct rng rng;
-	uint64_t seed;
-	uint64_t deadline;
+	__u64 seed;
+	__u64 deadline;
 	unsigned long cases;
 	char what[256];		/* the case being tried */
 	struct fz_model m;	/* what the device must look like */
@@ -86,17 +86,12 @@ FIXTURE(fuzz) {
 	unsigned long mismatches;	/* outcomes against the documentation */
 };
 
-#define FZ FIXTURE_DATA(fuzz)
-
 static size_t ps(void)
 {
 	return page_size();
 }
 
-static void fz_begin(FZ *self, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fz_begin(FZ *self, const char *fmt, ...)
+static __printf(2, 3) void fz_begin(struct _test_data_fuzz *self, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -106,13 +101,13 @@ static void fz_begin(FZ *self, const char *fmt, ...)
 	va_end(ap);
 }
 
-static bool fz_time_left(FZ *self)
+static bool fz_time_left(struct _test_data_fuzz *self)
 {
 	return now_ms() < self->deadline;
 }
 
 /* Every counter as the model has it. */
-static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
+static void fz_check_counters(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	struct gntalloc_counters c, w;
 
@@ -123,15 +118,14 @@ static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
 	    c.freed_total == w.freed_total && c.limit_hits == w.limit_hits &&
 	    c.alloc_failures == w.alloc_failures && c.limit == w.limit)
 		return;
-	TH_LOG("seed %" PRIu64 ", case %lu: %s", self->seed, self->cases, self->what);
-	TH_LOG("counters: in_use %" PRIu64 " want %" PRIu64 ", mapped %" PRIu64 " want %" PRIu64
-	       ", pending %" PRIu64 " want %" PRIu64 ", open_files %" PRIu64 " want %" PRIu64,
-	       c.in_use, w.in_use, c.mapped, w.mapped, c.pending, w.pending,
-	       c.open_files, w.open_files);
-	TH_LOG("allocated_total %" PRIu64 " want %" PRIu64 ", freed_total %" PRIu64 " want %" PRIu64
-	       ", limit_hits %" PRIu64 " want %" PRIu64 ", alloc_failures %" PRIu64 " want %" PRIu64
-	       ", limit %" PRIu64 " want %" PRIu64,
-	       c.allocated_total, w.allocated_total, c.freed_total, w.freed_total,
+	TH_LOG("seed %llu, case %lu: %s", self->seed, self->cases, self->what);
+	TH_LOG("counters: in_use %llu want %llu, mapped %llu want %llu,",
+	       c.in_use, w.in_use, c.mapped, w.mapped);
+	TH_LOG("counters: pending %llu want %llu, open_files %llu want %llu",
+	       c.pending, w.pending, c.open_files, w.open_files);
+	TH_LOG("allocated_total %llu want %llu, freed_total %llu want %llu,",
+	       c.allocated_total, w.allocated_total, c.freed_total, w.freed_total);
+	TH_LOG("limit_hits %llu want %llu, alloc_failures %llu want %llu, limit %llu want %llu",
 	       c.limit_hits, w.limit_hits, c.alloc_failures, w.alloc_failures,
 	       c.limit, w.limit);
 	ASSERT_TRUE(false) TH_LOG("the counters are not what the model says");
@@ -143,22 +137,22 @@ static void fz_check_counters(struct __test_metadata *_metadata, FZ *self)
  * if the model can follow what happened (@can_follow) - so that one run
  * shows every kind of wrong outcome - and fails at its end (fz_finish()).
  */
-static void fz_judge(struct __test_metadata *_metadata, FZ *self,
+static void fz_judge(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 		     const struct outcome *o, bool ok, int err, bool can_follow)
 {
+	const char *got = ok ? "success" : strerrorname_np(err);
 	char want[128];
 
 	if (outcome_allows(o, ok, err))
 		return;
 	outcome_str(o, want, sizeof(want));
 	if (self->mismatches++ < MAX_REPORTED || !can_follow)
-		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
-		       self->seed, self->cases, self->what,
-		       ok ? "success" : strerrorname_np(err), want);
+		TH_LOG("seed %llu, case %lu: %s: got %s, want %s (documentation)",
+		       self->seed, self->cases, self->what, got, want);
 	ASSERT_TRUE(can_follow) TH_LOG("the model cannot follow: stopping here");
 }
 
-static void fz_finish(struct __test_metadata *_metadata, FZ *self)
+static void fz_finish(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	TH_LOG("%lu cases (ENOMEM %lu times)", self->cases, self->enomem);
 	ASSERT_EQ(0U, self->mismatches)
@@ -171,7 +165,7 @@ static void fz_finish(struct __test_metadata *_metadata, FZ *self)
 /* ---------------------------------------------------------------------- */
 
 /* Copy @len bytes of @src to @dst where we may write; elsewhere leave it. */
-static void fz_fill(FZ *self, uint8_t *dst, const uint8_t *src, size_t len)
+static void fz_fill(struct _test_data_fuzz *self, uint8_t *dst, const uint8_t *src, size_t len)
 {
 	uint8_t *ro = self->m.buf + BUF_RO * ps();
 	size_t i;
@@ -196,7 +190,7 @@ static const char *const ptr_kinds[] = {
  * Put @len bytes of @arg somewhere of a random kind and return where: the
  * kernel is given that address.  *@kind says which kind it was.
  */
-static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
+static uint8_t *fz_place(struct _test_data_fuzz *self, const void *arg, size_t len, int *kind)
 {
 	uint8_t *buf = self->m.buf, *p;
 	size_t room, i;
@@ -256,7 +250,7 @@ static uint8_t *fz_place(FZ *self, const void *arg, size_t len, int *kind)
 /* Random and boundary values                                               */
 /* ---------------------------------------------------------------------- */
 
-static uint16_t pick_domid(FZ *self)
+static uint16_t pick_domid(struct _test_data_fuzz *self)
 {
 	static const uint16_t edges[] = {
 		1, 7, 0x7fef, 0x7ff0, 0x7ff1, 0x7ff2, 0x7ff3, 0x7ff4, 0x7ff5,
@@ -273,7 +267,7 @@ static uint16_t pick_domid(FZ *self)
 	}
 }
 
-static uint16_t pick_flags(FZ *self)
+static uint16_t pick_flags(struct _test_data_fuzz *self)
 {
 	static const uint16_t edges[] = { 2, 3, 0x8000, 0x8001, 0xfffe, 0xffff };
 
@@ -289,7 +283,7 @@ static uint16_t pick_flags(FZ *self)
 	}
 }
 
-static uint32_t pick_count(FZ *self, uint64_t room)
+static uint32_t pick_count(struct _test_data_fuzz *self, __u64 room)
 {
 	const uint32_t edges[] = {
 		0, 1, 2, room, room + 1, room + 2, HEADROOM, HEADROOM + 1,
@@ -308,15 +302,15 @@ static uint32_t pick_count(FZ *self, uint64_t room)
 }
 
 /* A byte index: near the file's pages, at the edges, or anywhere. */
-static uint64_t pick_index(FZ *self, int f)
+static __u64 pick_index(struct _test_data_fuzz *self, int f)
 {
-	static const uint64_t edges[] = {
+	static const __u64 edges[] = {
 		0, 1, 4095, 4096, 1ULL << 32, 1ULL << 63, (1ULL << 63) - 4096,
 		0x7ffffffffffff000ULL, 0x8000000000000000ULL,
 		0xfffffffffffff000ULL, 0xffffffffffffffffULL,
 		(1ULL << 51) << 12, ((1ULL << 51) - 1) << 12,
 	};
-	uint64_t pg;
+	__u64 pg;
 	int i, start;
 
 	switch (rnd(&self->rng, 8)) {
@@ -344,21 +338,21 @@ static uint64_t pick_index(FZ *self, int f)
 /* The three ioctls                                                         */
 /* ---------------------------------------------------------------------- */
 
-static int fz_file_pick(FZ *self)
+static int fz_file_pick(struct _test_data_fuzz *self)
 {
 	return rnd(&self->rng, NR_FILES);
 }
 
-static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_alloc(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	uint8_t arg[sizeof(struct ioctl_gntalloc_alloc_gref) + 4 * (HEADROOM + 2)];
 	struct ioctl_gntalloc_alloc_gref op = { 0 }, seen;
-	uint64_t room = fz_room(&self->m);
+	__u64 room = fz_room(&self->m);
 	struct outcome o = { 0 };
 	const size_t hdr = offsetof(struct ioctl_gntalloc_alloc_gref, gref_ids);
 	uint32_t refs[HEADROOM + 2], i;
 	int f = fz_file_pick(self), kind, ret, err;
-	uint64_t index;
+	__u64 index;
 	uint8_t *p;
 	size_t len;
 
@@ -380,9 +374,9 @@ static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
 	if (ret == 0) {
 		memcpy(&index, p + 8, 8);
 		memcpy(refs, p + hdr, 4 * seen.count);
-		ASSERT_EQ(0U, index % ps()) TH_LOG("%s: index %#" PRIx64, self->what, index);
+		ASSERT_EQ(0U, index % ps()) TH_LOG("%s: index %#llx", self->what, index);
 		ASSERT_LE(self->m.files[f].next_pgoff, index / ps())
-			TH_LOG("%s: index %#" PRIx64 " reused", self->what, index);
+			TH_LOG("%s: index %#llx reused", self->what, index);
 		for (i = 0; i < seen.count; i++)
 			ASSERT_NE(0U, refs[i]) TH_LOG("%s: gref %u is 0", self->what, i);
 		fz_allocated(&self->m, f, index, seen.count);
@@ -395,12 +389,12 @@ static void fuzz_alloc(struct __test_metadata *_metadata, FZ *self)
 	fz_check_counters(_metadata, self);
 }
 
-static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_dealloc(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	struct ioctl_gntalloc_dealloc_gref op = { 0 }, seen;
 	struct outcome o = { 0 };
 	int f = fz_file_pick(self), kind, ret, err, i;
-	uint64_t pg, n;
+	__u64 pg, n;
 	uint8_t *p;
 
 	op.index = pick_index(self, f);
@@ -419,8 +413,8 @@ static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
 		break;
 	}
 	p = fz_place(self, &op, sizeof(op), &kind);
-	fz_begin(self, "DEALLOC index %#" PRIx64 " count %u, argument %s, file %d",
-		 (uint64_t)op.index, op.count, ptr_kinds[kind], f);
+	fz_begin(self, "DEALLOC index %#llx count %u, argument %s, file %d",
+		 (__u64)op.index, op.count, ptr_kinds[kind], f);
 
 	oracle_dealloc(&self->m, f, p, &o, &seen);
 	ret = ioctl(self->m.files[f].fd, IOCTL_GNTALLOC_DEALLOC_GREF, p);
@@ -436,7 +430,7 @@ static void fuzz_dealloc(struct __test_metadata *_metadata, FZ *self)
 	fz_check_counters(_metadata, self);
 }
 
-static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_notify(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	static const uint32_t actions[] = {
 		0, 1, 2, 3, 4, 5, 7, 8, 0x10, 0x80000000, 0x80000001, 0xffffffff,
@@ -476,8 +470,8 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
 		break;
 	}
 	p = fz_place(self, &op, sizeof(op), &kind);
-	fz_begin(self, "SET_UNMAP_NOTIFY index %#" PRIx64 " action %#x port %u, argument %s, file %d",
-		 (uint64_t)op.index, op.action, op.event_channel_port,
+	fz_begin(self, "SET_UNMAP_NOTIFY index %#llx action %#x port %u, argument %s, file %d",
+		 (__u64)op.index, op.action, op.event_channel_port,
 		 ptr_kinds[kind], f);
 
 	oracle_notify(&self->m, f, p, ports, &o, &seen);
@@ -491,7 +485,7 @@ static void fuzz_notify(struct __test_metadata *_metadata, FZ *self)
  * A file is closed, and a new one takes its place.  The old one goes with
  * its grants at once, or when the last mapping of it goes.
  */
-static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
+static void fz_reopen(struct __test_metadata *_metadata, struct _test_data_fuzz *self, int f)
 {
 	int fd;
 
@@ -508,7 +502,7 @@ static void fz_reopen(struct __test_metadata *_metadata, FZ *self, int f)
 /* ---------------------------------------------------------------------- */
 
 /* Unmap slots [s, s + n) for sure and put placeholders there. */
-static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
+static void fz_clear_slots(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 			   size_t s, size_t n)
 {
 	uint8_t *a = self->m.arena + s * ps();
@@ -523,10 +517,10 @@ static void fz_clear_slots(struct __test_metadata *_metadata, FZ *self,
 }
 
 /* A sound ALLOC of @count pages in file @f: the index of the first. */
-static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
-			    int f, uint32_t count)
+static __u64 fz_alloc_in(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
+			 int f, uint32_t count)
 {
-	uint64_t index = 0;
+	__u64 index = 0;
 
 	fz_begin(self, "ALLOC of %u pages in file %d", count, f);
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->m.files[f].fd, count, &index, NULL))
@@ -537,9 +531,9 @@ static uint64_t fz_alloc_in(struct __test_metadata *_metadata, FZ *self,
 }
 
 /* A few pages for the mapping fuzz to work on. */
-static void fz_alloc_some(struct __test_metadata *_metadata, FZ *self)
+static void fz_alloc_some(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
-	uint64_t room = fz_room(&self->m);
+	__u64 room = fz_room(&self->m);
 	uint32_t count = 1 + rnd(&self->rng, 8);
 
 	if (count <= room)
@@ -547,7 +541,7 @@ static void fz_alloc_some(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A valid DEALLOC of one owned page: later munmaps release it. */
-static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
+static void fz_dealloc_one(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	int i, start = rnd(&self->rng, MAX_MODEL_PAGES), f;
 
@@ -561,7 +555,7 @@ static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
 				break;
 		if (f == NR_FILES)
 			continue;	/* of a closed file that a mapping holds */
-		fz_begin(self, "DEALLOC of page %#" PRIx64 " in file %d (mapped %d times)",
+		fz_begin(self, "DEALLOC of page %#llx in file %d (mapped %d times)",
 			 p->pgoff, f, p->maps);
 		ASSERT_EQ(0, gntalloc_dealloc(self->m.files[f].fd, p->pgoff * ps(), 1))
 			TH_LOG("%s: %s", self->what, strerror(errno));
@@ -572,14 +566,14 @@ static void fz_dealloc_one(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A page offset for mmap(): mostly an owned run of file @f. */
-static uint64_t pick_pgoff(FZ *self, int f, uint64_t *run)
+static __u64 pick_pgoff(struct _test_data_fuzz *self, int f, __u64 *run)
 {
-	static const uint64_t edges[] = {
+	static const __u64 edges[] = {
 		1ULL << 32, (1ULL << 51) - 1, 1ULL << 51, 1ULL << 52,
 		(1ULL << 52) - 1, 0x7ffffffffffffULL, 0xfffffffffffffULL,
 		0xffffffffffffeULL,
 	};
-	uint64_t pg = pick_index(self, f) / ps();
+	__u64 pg = pick_index(self, f) / ps();
 
 	*run = 0;
 	switch (rnd(&self->rng, 8)) {
@@ -599,18 +593,18 @@ static uint64_t pick_pgoff(FZ *self, int f, uint64_t *run)
  * has MAP_FIXED or MAP_FIXED_NOREPLACE (at @addr: the slot's address, or
  * off it), anywhere otherwise.
  */
-static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
-		    uint8_t *addr, size_t s, uint64_t len, int prot, int flags,
-		    uint64_t off)
+static void fz_mmap(struct __test_metadata *_metadata, struct _test_data_fuzz *self, int f,
+		    uint8_t *addr, size_t s, __u64 len, int prot, int flags,
+		    __u64 off)
 {
 	bool fixed = flags & (MAP_FIXED | MAP_FIXED_NOREPLACE), ret_ok;
-	uint64_t pgoff, alen, npages;
+	__u64 pgoff, alen, npages;
 	struct outcome o = { 0 };
 	uint8_t *ret;
 	int err;
 
 	alen = len + ps() - 1 < len ? 0 : (len + ps() - 1) & ~(ps() - 1);
-	fz_begin(self, "mmap(%p, %#" PRIx64 ", prot %#x, flags %#x, file %d%s, offset %#" PRIx64 ")",
+	fz_begin(self, "mmap(%p, %#llx, prot %#x, flags %#x, file %d%s, offset %#llx)",
 		 addr, len, prot, flags, f, f == RO_FILE ? " (opened O_RDONLY)" : "", off);
 
 	npages = alen / ps();
@@ -642,7 +636,7 @@ static void fz_mmap(struct __test_metadata *_metadata, FZ *self, int f,
 	fz_check_counters(_metadata, self);
 }
 
-static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_mmap(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	static const int prots[] = {
 		PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE, PROT_READ | PROT_WRITE,
@@ -657,7 +651,7 @@ static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
 		0, 0, 0, MAP_POPULATE, MAP_NORESERVE, MAP_LOCKED,
 	};
 	int f = fz_file_pick(self), prot, flags, how;
-	uint64_t pgoff, run, off, len, alen, npages;
+	__u64 pgoff, run, off, len, alen, npages;
 	uint8_t *addr = NULL;
 	size_t s = 0;
 
@@ -685,7 +679,7 @@ static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
 	how = rnd(&self->rng, 10);	/* 0-6 fixed, 7 no-replace, 8-9 anywhere */
 	if (!rnd(&self->rng, 20)) {
 		/* Too big for any address space: never MAP_FIXED. */
-		len = PICK(&self->rng, ((const uint64_t[]){
+		len = PICK(&self->rng, ((const __u64[]){
 			1ULL << 46, 1ULL << 47, 1ULL << 48, UINT64_MAX,
 			UINT64_MAX - ps() + 2 }));
 		how = 8;
@@ -702,10 +696,10 @@ static void fuzz_mmap(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A sound mapping of owned pages of a read-write file, somewhere in the arena. */
-static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
+static void fz_map_some(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	int f = rnd(&self->rng, RO_FILE), prot;
-	uint64_t pgoff, run = 0;
+	__u64 pgoff, run = 0;
 	size_t s;
 
 	pgoff = pick_index(self, f) / ps();
@@ -721,7 +715,7 @@ static void fz_map_some(struct __test_metadata *_metadata, FZ *self)
 		MAP_SHARED | MAP_FIXED, pgoff * ps());
 }
 
-static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_munmap(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	size_t s = rnd(&self->rng, ARENA_PAGES), n, len;
 	struct outcome o = { 0 };
@@ -760,7 +754,7 @@ static void fuzz_munmap(struct __test_metadata *_metadata, FZ *self)
 }
 
 /* A slot mapping the device, and the run of slots of the same mmap from it. */
-static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
+static bool pick_mapped_slot(struct _test_data_fuzz *self, size_t *s, size_t *same_vma)
 {
 	size_t i, start = rnd(&self->rng, ARENA_PAGES);
 
@@ -779,11 +773,11 @@ static bool pick_mapped_slot(FZ *self, size_t *s, size_t *same_vma)
 	return false;
 }
 
-static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
+static void fuzz_mremap(struct __test_metadata *_metadata, struct _test_data_fuzz *self)
 {
 	size_t s, same, n, d = 0;
 	struct outcome o = { 0 };
-	uint64_t old_len, new_len;
+	__u64 old_len, new_len;
 	unsigned long flags = 0;
 	uint8_t *addr, *dst = NULL;
 	int kind = rnd(&self->rng, 6), err;
@@ -842,7 +836,7 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 		break;
 	}
 	oracle_mremap((uintptr_t)addr, old_len, new_len, flags, (uintptr_t)dst, n > same, &o);
-	fz_begin(self, "mremap(arena page %zu, %#" PRIx64 ", %#" PRIx64 ", %#lx, %p) over %zu pages of one mmap",
+	fz_begin(self, "mremap(arena page %zu, %#llx, %#llx, %#lx, %p) over %zu pages of one mmap",
 		 s, old_len, new_len, flags, dst, same);
 	ret = mremap(addr, old_len, new_len, flags, dst);
 	err = errno;
@@ -869,7 +863,7 @@ static void fuzz_mremap(struct __test_metadata *_metadata, FZ *self)
 /* Unknown ioctl numbers                                                    */
 /* ---------------------------------------------------------------------- */
 
-static unsigned int pick_cmd(FZ *self)
+static unsigned int pick_cmd(struct _test_data_fuzz *self)
 {
 	unsigned int dir, type, nr, size;
 
@@ -906,13 +900,13 @@ static const char *const sysfs_edges[] = {
 	"4294967296", "4294967296\n", "18446744073709551615\n",
 	"18446744073709551616\n", "99999999999999999999999\n",
 	"00000000000000000000000000000000000000001\n", "007\n",
-	"", "\n", "\n\n", "1\n\n", " 1\n", "1 \n", "\t1\n", "1\t",
+	"", "\n", "\n\n", "1\n\n", " 1\n", "1\x20\n", "\t1\n", "1\t",
 	"-0\n", "-1\n", "+1\n", "+0\n", "0x10\n", "0X10\n", "1e3\n",
 	"1.0\n", "1,000\n", "\xd9\xa1\n", "abc\n", "12abc\n", "1\r\n",
 };
 
 /* A random string: digits mostly, and what parsers trip on. */
-static size_t pick_string(FZ *self, char *s, size_t size)
+static size_t pick_string(struct _test_data_fuzz *self, char *s, size_t size)
 {
 	static const char alphabet[] =
 		"0123456789012345678901234567890123456789+- \t\nxX.,eE\r\0\xff\x80\x7f";
@@ -960,11 +954,11 @@ static const char *const sysfs_paths[] = {
  * A wrong outcome is counted (and logged) rather than fatal, so that one
  * run shows every such input; the limit in force is then read back.
  */
-static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
+static void fuzz_sysfs_write(struct __test_metadata *_metadata, struct _test_data_fuzz *self,
 			     const char *path, const char *s, size_t len)
 {
 	bool peak = !strcmp(path, CLASS_PEAK);
-	uint64_t value = 0, now = 0, other = 0, index;
+	__u64 value = 0, now = 0, other = 0, index;
 	char shown[96];
 	int want, got;
 
@@ -975,10 +969,11 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 	want = oracle_sysfs_write(!strcmp(path, GNTALLOC_PARAM_LIMIT), peak, s, len, &value);
 	got = write_buf_file(path, s, len);
 	if (got != want && self->mismatches++ < MAX_REPORTED) {
-		TH_LOG("seed %" PRIu64 ", case %lu: %s: got %s, want %s (documentation)",
-		       self->seed, self->cases, self->what,
-		       got ? strerrorname_np(-got) : "success",
-		       want ? strerrorname_np(-want) : "success");
+		const char *got_str = got ? strerrorname_np(-got) : "success";
+		const char *want_str = want ? strerrorname_np(-want) : "success";
+
+		TH_LOG("seed %llu, case %lu: %s: got %s, want %s (documentation)",
+		       self->seed, self->cases, self->what, got_str, want_str);
 	}
 	if (peak) {
 		if (!got)
@@ -1012,7 +1007,7 @@ static void fuzz_sysfs_write(struct __test_metadata *_metadata, FZ *self,
 
 FIXTURE_SETUP(fuzz)
 {
-	uint64_t h = 1469598103934665603ULL;
+	__u64 h = 1469598103934665603ULL;
 	struct gntalloc_counters none = { 0 }, now;
 	const char *c;
 	int f, fd;
@@ -1021,7 +1016,8 @@ FIXTURE_SETUP(fuzz)
 		self->m.files[f].fd = -1;
 	for (f = 0; f < ARENA_PAGES; f++)
 		self->m.slots[f].page = -1;
-	self->evt.fd_local = self->evt.fd_remote = -1;
+	self->evt.fd_local = -1;
+	self->evt.fd_remote = -1;
 	/*
 	 * The model counts on no page coming back behind its back: pages a
 	 * peer of an earlier test let go of come back within a second.
@@ -1033,14 +1029,14 @@ FIXTURE_SETUP(fuzz)
 	if (!self->env.counters)
 		SKIP(return, "%s is missing: stock driver, no counters to check the model against",
 		     GNTALLOC_SYSFS);
-	REQUIRE_DEVICE(EVTCHN_DEV, "xen-evtchn");
+	REQUIRE_DEVICE(return, EVTCHN_DEV, "xen-evtchn");
 	ASSERT_EQ(0U, self->env.base.pending) TH_LOG("pages pending before the test");
 
 	for (c = _metadata->name; *c; c++)
 		h = (h ^ (uint8_t)*c) * 1099511628211ULL;
 	self->seed = fuzz_base_seed ^ h;
 	self->rng.s = self->seed;
-	TH_LOG("seed %" PRIu64 " (GNTALLOC_FUZZ_SEED=%" PRIu64 " replays this run)",
+	TH_LOG("seed %llu (GNTALLOC_FUZZ_SEED=%llu replays this run)",
 	       self->seed, fuzz_base_seed);
 
 	for (f = 0; f < NR_FILES; f++) {
@@ -1085,9 +1081,9 @@ FIXTURE_TEARDOWN_PARENT(fuzz)
 }
 
 /* Run for @percent of the seconds given to the fuzz tests. */
-static void fz_start(FZ *self, unsigned int percent)
+static void fz_start(struct _test_data_fuzz *self, unsigned int percent)
 {
-	self->deadline = now_ms() + (uint64_t)fuzz_seconds * 10 * percent;
+	self->deadline = now_ms() + (__u64)fuzz_seconds * 10 * percent;
 }
 
 TEST_F_TIMEOUT(fuzz, ioctls_succeed_or_fail_as_documented, 7200)
@@ -1114,7 +1110,7 @@ TEST_F_TIMEOUT(fuzz, ioctls_succeed_or_fail_as_documented, 7200)
 
 TEST_F_TIMEOUT(fuzz, mappings_succeed_or_fail_as_documented, 7200)
 {
-	uint64_t index;
+	__u64 index;
 	int f;
 
 	fz_start(self, 35);

@@ -5,8 +5,8 @@
  * gntstat (tools/xen/gntstat, /usr/bin/gntstat in the test bed) prints the
  * sysfs counters and the debugfs files (see gntalloc_debugfs_test.c): these
  * tests exec it and compare what it prints with the driver's own files, and
- * check its --set-limit and its exit status (0 ok, 1 trouble or no
- * permission, 2 usage error).
+ * check its --set-limit, its --prometheus output and its exit status (0 ok,
+ * 1 trouble or no permission, 2 usage error).
  */
 
 #include "gntalloc_fixture.h"
@@ -43,7 +43,8 @@ static int run_gntstat(struct run *r, bool nobody, const char *const *args)
 	for (i = 0; args[i] && i < 14; i++)
 		argv[i + 1] = args[i];
 	argv[i + 1] = NULL;
-	r->out[0] = r->err[0] = '\0';
+	r->out[0] = '\0';
+	r->err[0] = '\0';
 	out = memfd_create("gntstat-out", MFD_CLOEXEC);
 	err = memfd_create("gntstat-err", MFD_CLOEXEC);
 	if (out < 0 || err < 0)
@@ -73,17 +74,20 @@ static int run_gntstat(struct run *r, bool nobody, const char *const *args)
 } while (0)
 
 /* After a failed check: what gntstat said. */
-#define SHOW(r) TH_LOG("gntstat exited %d; stdout:\n%s\nstderr:\n%s", \
-		       (r)->status, (r)->out, (r)->err)
+#define SHOW(r) do { \
+	const struct run *_r = (r); \
+	TH_LOG("gntstat exited %d; stdout:\n%s\nstderr:\n%s", \
+	       _r->status, _r->out, _r->err); \
+} while (0)
 
 /* The value after "name" at the start of a line of a table, or -1. */
-static int table_value(const char *out, const char *name, uint64_t *val)
+static int table_value(const char *out, const char *name, __u64 *val)
 {
 	const char *line = out;
 	char key[32];
 
 	while (line && *line) {
-		if (sscanf(line, "%31s %" SCNu64, key, val) == 2 &&
+		if (sscanf(line, "%31s %llu", key, val) == 2 &&
 		    !strcmp(key, name))
 			return 0;
 		line = strchr(line, '\n');
@@ -94,7 +98,7 @@ static int table_value(const char *out, const char *name, uint64_t *val)
 }
 
 /* The number after "\"name\":" in JSON, or -1. */
-static int json_value(const char *out, const char *name, uint64_t *val)
+static int json_value(const char *out, const char *name, __u64 *val)
 {
 	char key[40], *end;
 	const char *p;
@@ -156,7 +160,7 @@ FIXTURE(gntstat) {
 /* Each test holds 3 pages, 1 of them mapped, so that no counter is 0. */
 FIXTURE_SETUP(gntstat)
 {
-	uint64_t index;
+	__u64 index;
 
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, 0))
 		return;
@@ -202,11 +206,13 @@ TEST_F(gntstat, usage_errors_exit_2)
  * counters, which it must then show: @c gets them.
  */
 static void run_on_still_counters(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(gntstat) *self, const char *arg,
+				  struct _test_data_gntstat *self, const char *arg,
 				  struct gntalloc_counters *c)
 {
 	struct gntalloc_counters before;
 
+	/* References leaving quarantine would move quarantined meanwhile */
+	ASSERT_EQ(0, quarantine_off());
 	ASSERT_EQ(0, stable_counters(&before));
 	RUN(&self->run, false, arg);
 	ASSERT_EQ(0, stable_counters(c));
@@ -219,10 +225,10 @@ static void run_on_still_counters(struct __test_metadata *_metadata,
 static void expect_counters_shown(struct __test_metadata *_metadata,
 				  const char *out, struct gntalloc_counters *c,
 				  int (*value_of)(const char *, const char *,
-						  uint64_t *),
+						  __u64 *),
 				  const char *form)
 {
-	uint64_t val;
+	__u64 val;
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
@@ -258,8 +264,9 @@ TEST_F(gntstat, json_shows_the_sysfs_counters)
 
 TEST_F(gntstat, processes_lists_our_pid_and_domain)
 {
-	uint64_t held, mapped, pending, grants, dpending;
+	__u64 held, mapped, pending, grants, dpending;
 	unsigned int domid;
+	int n;
 	const char *p;
 	char comm[32], want[32];
 	bool ours = false, dom0 = false;
@@ -273,8 +280,9 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 	ASSERT_NE(NULL, p);
 	for (; p && *p && *p != '\n'; p = next_line(p)) {
 		at = 0;
-		ASSERT_EQ(4, sscanf(p, "%d %" SCNu64 " %" SCNu64 " %" SCNu64 " %n",
-				    &pid, &held, &mapped, &pending, &at));
+		n = sscanf(p, "%d %llu %llu %llu %n",
+			   &pid, &held, &mapped, &pending, &at);
+		ASSERT_EQ(4, n);
 		snprintf(comm, sizeof(comm), "%.*s", (int)strcspn(p + at, "\n"),
 			 p + at);
 		if (pid != getpid())
@@ -291,8 +299,9 @@ TEST_F(gntstat, processes_lists_our_pid_and_domain)
 	p = after_heading(self->run.out, "DOMID");
 	ASSERT_NE(NULL, p);
 	for (; p && *p && *p != '\n'; p = next_line(p)) {
-		ASSERT_EQ(3, sscanf(p, "%u %" SCNu64 " %" SCNu64, &domid, &grants,
-				    &dpending));
+		n = sscanf(p, "%u %llu %llu", &domid, &grants,
+			   &dpending);
+		ASSERT_EQ(3, n);
 		if (domid == SELF_DOMID) {
 			dom0 = true;
 			EXPECT_LE(3U, grants);
@@ -317,7 +326,7 @@ TEST_F(gntstat, processes_as_nobody_exits_1_naming_root)
 
 TEST_F(gntstat, set_limit_changes_the_limit)
 {
-	uint64_t limit;
+	__u64 limit;
 
 	RUN(&self->run, false, "--set-limit", "2000");
 	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
@@ -338,7 +347,7 @@ TEST_F(gntstat, set_limit_refuses_bad_values_with_exit_2)
 		"abc", "-1", "4294967296", "", "12abc", " 5", "0x10",
 		"99999999999",
 	};
-	uint64_t limit;
+	__u64 limit;
 	size_t i;
 
 	ASSERT_EQ(0, set_limit(1500));
@@ -352,7 +361,7 @@ TEST_F(gntstat, set_limit_refuses_bad_values_with_exit_2)
 
 TEST_F(gntstat, set_limit_as_nobody_exits_1_naming_root)
 {
-	uint64_t limit;
+	__u64 limit;
 
 	ASSERT_EQ(0, set_limit(1500));
 	RUN(&self->run, true, "--set-limit", "7");
@@ -364,19 +373,20 @@ TEST_F(gntstat, set_limit_as_nobody_exits_1_naming_root)
 
 TEST_F(gntstat, watch_prints_count_samples)
 {
-	uint64_t in_use, pending, mapped, files;
+	__u64 in_use, pending, mapped, files;
 	const char *p;
 	double t;
 	int samples = 0;
+	int n;
 
 	RUN(&self->run, false, "-w", "1", "-n", "2");
 	ASSERT_EQ(0, self->run.status) SHOW(&self->run);
 	p = after_heading(self->run.out, "IN_USE");
 	ASSERT_NE(NULL, p);
 	for (; p && *p; p = next_line(p)) {
-		ASSERT_EQ(5, sscanf(p, "%lf %" SCNu64 " %" SCNu64 " %" SCNu64
-				    " %" SCNu64, &t, &in_use, &pending, &mapped,
-				    &files));
+		n = sscanf(p, "%lf %llu %llu %llu %llu",
+			   &t, &in_use, &pending, &mapped, &files);
+		ASSERT_EQ(5, n);
 		samples++;
 		EXPECT_EQ(self->fx.env.base.in_use + 3, in_use);
 		EXPECT_EQ(self->fx.env.base.mapped + 1, mapped);
@@ -393,6 +403,170 @@ TEST_F(gntstat, watch_prints_count_samples)
 		samples++;
 	}
 	EXPECT_EQ(2, samples);
+}
+
+/* ---------------------------------------------------------------------- */
+/* gntstat --prometheus                                                     */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The metric and type gntstat must give sysfs file @name: a value that
+ * only grows (named *_total, *_hits, *_failures or *_errors) is a counter
+ * whose name ends in _total; anything else is a gauge.
+ */
+static bool prom_counter(const char *name, char *metric, size_t size)
+{
+	static const char *const suffixes[] = { "_total", "_hits", "_failures", "_errors" };
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+		size_t n = strlen(suffixes[i]);
+
+		if (len >= n && !strcmp(name + len - n, suffixes[i])) {
+			snprintf(metric, size, "xen_gntalloc_%s%s", name,
+				 i ? "_total" : "");
+			return true;
+		}
+	}
+	if (len > 3 && !strcmp(name + len - 3, "_ms"))	/* in seconds, the base unit */
+		snprintf(metric, size, "xen_gntalloc_%.*s_seconds", (int)(len - 3), name);
+	else
+		snprintf(metric, size, "xen_gntalloc_%s", name);
+	return false;
+}
+
+/* The value line of @metric for the sysfs value @val of the file @name */
+static void prom_line(char *line, size_t size, const char *metric,
+		      const char *name, __u64 val)
+{
+	size_t len = strlen(name);
+
+	if (len > 3 && !strcmp(name + len - 3, "_ms"))
+		snprintf(line, size, "%s %llu.%03llu", metric, val / 1000, val % 1000);
+	else
+		snprintf(line, size, "%s %llu", metric, val);
+}
+
+/* Whether @out has the whole line @line */
+static bool has_line(const char *out, const char *line)
+{
+	size_t n = strlen(line);
+
+	for (const char *p = out; p && *p; p = next_line(p))
+		if (!strncmp(p, line, n) && (p[n] == '\n' || !p[n]))
+			return true;
+	return false;
+}
+
+/*
+ * The exposition between two marker lines on the console: the test bed's
+ * host feeds it to `promtool check metrics` (make check-deb), so that what
+ * promtool judges is what gntstat printed about the real driver.
+ */
+static void show_for_promtool(const char *out)
+{
+	printf("gntstat-prometheus-begin\n%sgntstat-prometheus-end\n", out);
+	fflush(stdout);
+}
+
+TEST_F(gntstat, prometheus_shows_the_counters_and_our_domain)
+{
+	struct gntalloc_counters c;
+	char metric[64], line[160];
+	__u64 grants;
+	const char *p;
+	int n;
+
+	run_on_still_counters(_metadata, self, "--prometheus", &c);
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_up 1")) SHOW(&self->run);
+	for (size_t i = 0; i < ARRAY_SIZE(gntalloc_counter_files); i++) {
+		const char *name = gntalloc_counter_files[i].name;
+		bool counter = prom_counter(name, metric, sizeof(metric));
+
+		snprintf(line, sizeof(line), "# TYPE %s %s", metric,
+			 counter ? "counter" : "gauge");
+		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
+		snprintf(line, sizeof(line), "# HELP %s ", metric);
+		EXPECT_NE(NULL, strstr(self->run.out, line)) TH_LOG("no '%s'", line);
+		prom_line(line, sizeof(line), metric, name, *counter_field(&c, i));
+		EXPECT_TRUE(has_line(self->run.out, line)) TH_LOG("no '%s'", line);
+	}
+	/* Ours are known: a counter named _total, one given _total, a gauge */
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_allocated_total counter"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_limit_hits_total counter"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_in_use gauge"));
+	/* and one in milliseconds, given in seconds */
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_quarantine_seconds gauge"));
+
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_domain_stats_available 1"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_domain_grants gauge"));
+	EXPECT_TRUE(has_line(self->run.out, "# TYPE xen_gntalloc_domain_pending gauge"));
+	p = strstr(self->run.out, "\nxen_gntalloc_domain_grants{domid=\"0\"} ");
+	ASSERT_NE(NULL, p) SHOW(&self->run);
+	n = sscanf(p + strlen("\nxen_gntalloc_domain_grants{domid=\"0\"} "),
+		   "%llu", &grants);
+	ASSERT_EQ(1, n);
+	EXPECT_LE(3U, grants);
+	show_for_promtool(self->run.out);
+}
+
+TEST_F(gntstat, prometheus_file_is_replaced_whole)
+{
+	static const char dir[] = "/tmp/gntstat-textfile";
+	static const char file[] = "/tmp/gntstat-textfile/xen_gntalloc.prom";
+	struct stat before, after;
+	char out[16384], arg[64];
+	int fd;
+
+	ASSERT_EQ(0, mkdir(dir, 0755)) TH_LOG("%s: %s", dir, strerror(errno));
+	/* An old file, mode 0600: the new one must be another file, 0644 */
+	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(4, write(fd, "old\n", 4));
+	close(fd);
+	ASSERT_EQ(0, stat(file, &before));
+	snprintf(arg, sizeof(arg), "--prometheus=%s", file);
+	RUN(&self->run, false, arg);
+	EXPECT_EQ(0, self->run.status) SHOW(&self->run);
+	EXPECT_EQ('\0', self->run.out[0]) TH_LOG("stdout: %s", self->run.out);
+
+	/* A new file renamed over the old one, readable by the node exporter */
+	ASSERT_EQ(0, stat(file, &after));
+	EXPECT_NE(before.st_ino, after.st_ino);
+	EXPECT_EQ(0644U, after.st_mode & 07777);
+	fd = open(file, O_RDONLY);
+	ASSERT_LE(0, fd);
+	slurp(fd, out, sizeof(out));
+	close(fd);
+	EXPECT_EQ(0, strncmp(out, "# HELP xen_gntalloc_up ", 23)) TH_LOG("%s", out);
+	EXPECT_TRUE(has_line(out, "xen_gntalloc_up 1"));
+	/* A directory that does not exist: exit status 1 */
+	RUN(&self->run, false, "--prometheus=/tmp/gntstat-textfile/missing/x.prom");
+	EXPECT_EQ(1, self->run.status) SHOW(&self->run);
+	/* Nothing else left in the directory: the temporary file was renamed */
+	EXPECT_EQ(0, unlink(file));
+	EXPECT_EQ(0, rmdir(dir)) TH_LOG("%s is not empty: a temporary file was left", dir);
+}
+
+TEST_F(gntstat, prometheus_as_nobody_has_no_domains)
+{
+	RUN(&self->run, true, "--prometheus");
+	EXPECT_EQ(0, self->run.status) SHOW(&self->run);
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_up 1"));
+	EXPECT_TRUE(has_line(self->run.out, "xen_gntalloc_domain_stats_available 0"));
+	EXPECT_EQ(NULL, strstr(self->run.out, "xen_gntalloc_domain_grants"));
+}
+
+TEST_F(gntstat, prometheus_takes_no_other_option)
+{
+	static const char *const other[] = { "-j", "-p", "-w1", "--set-limit=5" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(other); i++) {
+		RUN(&self->run, false, "--prometheus", other[i]);
+		EXPECT_EQ(2, self->run.status) SHOW(&self->run);
+	}
+	RUN(&self->run, false, "--prometheus=");
+	EXPECT_EQ(2, self->run.status) SHOW(&self->run);
 }
 
 TEST_HARNESS_MAIN

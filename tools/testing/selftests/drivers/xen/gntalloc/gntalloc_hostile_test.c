@@ -47,7 +47,7 @@ FIXTURE(hostile_peer) {
 	struct gntalloc_fixture fx;
 	void *map;
 	size_t map_len;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[PINNED];
 	struct gntalloc_counters pinned;	/* right after the release */
 };
@@ -77,7 +77,7 @@ FIXTURE_VARIANT_ADD(hostile_peer, owner_is_killed) {
  * NOTIFY_BYTE and an UNMAP_NOTIFY_CLEAR_BYTE there.  0 or -errno; on success
  * *@map, *@index and @refs are set.
  */
-static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
+static int owner_share(int fd, void **map, __u64 *index, uint32_t *refs)
 {
 	const size_t ps = page_size();
 	uint8_t *p;
@@ -89,7 +89,7 @@ static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
 	if (p == MAP_FAILED)
 		return -errno;
 	for (i = 0; i < PINNED; i++) {
-		*(uint64_t *)(p + i * ps) = page_tag(i);
+		*(__u64 *)(p + i * ps) = page_tag(i);
 		p[i * ps + NOTIFY_BYTE] = MARK;
 		if (gntalloc_set_notify(fd, *index + i * ps + NOTIFY_BYTE,
 					UNMAP_NOTIFY_CLEAR_BYTE, 0))
@@ -103,7 +103,7 @@ static int owner_share(int fd, void **map, uint64_t *index, uint32_t *refs)
 static int owner_child(int to_parent, int from_parent)
 {
 	uint32_t refs[PINNED];
-	uint64_t index;
+	__u64 index;
 	void *map;
 	int fd, err;
 
@@ -131,7 +131,7 @@ FIXTURE_SETUP(hostile_peer)
 
 	if (!self->fx.env.counters)
 		SKIP(return, "%s is missing: stock driver, no pending pages to count",
-			   GNTALLOC_SYSFS);
+		     GNTALLOC_SYSFS);
 
 	if (variant->release == OWNER_EXITS || variant->release == OWNER_KILLED) {
 		ASSERT_EQ(0, pipe2(to_parent, O_CLOEXEC));
@@ -158,8 +158,8 @@ FIXTURE_SETUP(hostile_peer)
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, self->refs, PINNED,
 			      PROT_READ | PROT_WRITE));
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		ASSERT_EQ(MARK, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE));
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0));
+		ASSERT_EQ(MARK, peer_get(&self->fx.peer, i, NOTIFY_BYTE));
 	}
 
 	/* The owner lets go of everything. */
@@ -202,7 +202,7 @@ FIXTURE_TEARDOWN_PARENT(hostile_peer)
  * freed_total grew by exactly that.
  */
 static void expect_pinned(struct __test_metadata *_metadata,
-			  const FIXTURE_DATA(hostile_peer) *self, const char *when)
+			  const struct _test_data_hostile_peer *self, const char *when)
 {
 	const struct gntalloc_counters *b = &self->fx.env.base, *p = &self->pinned;
 	struct gntalloc_counters c;
@@ -213,8 +213,8 @@ static void expect_pinned(struct __test_metadata *_metadata,
 	EXPECT_EQ(b->mapped, c.mapped) TH_LOG("mapped %s", when);
 	EXPECT_EQ(c.allocated_total - p->allocated_total,
 		  c.freed_total - p->freed_total)
-		TH_LOG("%s: more pages freed than allocated since the release: freed under the peer",
-		       when);
+		TH_LOG("%s: more pages freed than allocated since the release: %s",
+		       when, "freed under the peer");
 	EXPECT_EQ(c.in_use, c.allocated_total - c.freed_total) TH_LOG("%s", when);
 }
 
@@ -229,7 +229,7 @@ TEST_F(hostile_peer, pinned_pages_stay_counted_and_pending)
 TEST_F(hostile_peer, limit_still_holds_against_pinned_pages)
 {
 	struct gntalloc_counters before, after;
-	uint64_t index;
+	__u64 index;
 	int fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 
 	ASSERT_LE(0, fd);
@@ -260,17 +260,17 @@ TEST_F(hostile_peer, limit_still_holds_against_pinned_pages)
 TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 {
 	uint8_t *churn;
-	uint64_t index;
+	__u64 index;
 	uint32_t i;
 	int fd;
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
 		/* The release was notified, although the page is not freed. */
-		ASSERT_EQ(0, *peer_byte(&self->fx.peer, i, NOTIFY_BYTE))
+		ASSERT_EQ(0, peer_get(&self->fx.peer, i, NOTIFY_BYTE))
 			TH_LOG("page %u: no notification at its release", i);
-		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~page_tag(i);
+		peer_set64(&self->fx.peer, i, 8, ~page_tag(i));
 	}
 	/*
 	 * Memory comes and goes around the pinned pages: new grant pages
@@ -293,9 +293,9 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 	sleep_ms(HOLD_MS / 2);
 
 	for (i = 0; i < PINNED; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0))
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0))
 			TH_LOG("page %u changed under the peer", i);
-		ASSERT_EQ(~page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8))
+		ASSERT_EQ(~page_tag(i), peer_get64(&self->fx.peer, i, 8))
 			TH_LOG("page %u lost the peer's write", i);
 	}
 	expect_pinned(_metadata, self, "after the churn");
@@ -304,7 +304,7 @@ TEST_F(hostile_peer, peer_still_reads_and_writes_pinned_pages)
 TEST_F(hostile_peer, pages_come_back_once_the_peer_unmaps)
 {
 	struct gntalloc_counters c;
-	uint64_t start, took;
+	__u64 start, took;
 
 	/* Long enough for the background retries to back off to their slowest. */
 	sleep_ms(HOLD_MS);
@@ -315,10 +315,10 @@ TEST_F(hostile_peer, pages_come_back_once_the_peer_unmaps)
 	start = now_ms();
 	ASSERT_EQ(0, wait_gauges(&self->fx.env.base,
 				 GAUGE_IN_USE | GAUGE_PENDING, &c))
-		TH_LOG("still %" PRIu64 " pending after %d ms",
+		TH_LOG("still %llu pending after %d ms",
 		       c.pending - self->fx.env.base.pending, DRAIN_TIMEOUT_MS);
 	took = now_ms() - start;
-	TH_LOG("%d pages came back %" PRIu64 " ms after the peer unmapped them",
+	TH_LOG("%d pages came back %llu ms after the peer unmapped them",
 	       PINNED, took);
 	EXPECT_GE(RECLAIM_MS, took) TH_LOG("not within about a second");
 	EXPECT_EQ(self->fx.env.base.freed_total + PINNED, c.freed_total);

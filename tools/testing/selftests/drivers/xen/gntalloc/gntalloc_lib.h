@@ -21,8 +21,8 @@
  *    (struct gntalloc_counters, gntalloc_counter_files[], read_counters(),
  *    counter(), read_gauges(), wait_gauges()); get_limit(), set_limit(),
  *    gntalloc_probe_in_use() (in_use on the stock driver, which has no counters);
- *  - the peer: peer_map(), peer_unmap(), peer_byte(), peer_watch_release(),
- *    peer_saw_release();
+ *  - the peer: peer_map(), peer_unmap(), peer_byte(), peer_get/set(),
+ *    peer_get64/set64(), peer_watch_release(), peer_saw_release();
  *  - an event channel pair bound to ourselves: evtchn_pair_open/wait/close();
  *  - children: wait_child(), send_byte(), recv_byte(), wait_readable();
  *    comm_of_self();
@@ -37,11 +37,13 @@
 #define _GNU_SOURCE
 #endif
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -64,9 +66,27 @@ typedef uint16_t domid_t;
 #include <xen/gntdev.h>
 #include <xen/evtchn.h>
 
-
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
+#ifndef BIT
+#define BIT(nr)		(1U << (nr))
+#endif
+#ifndef BIT_ULL
+#define BIT_ULL(nr)	(1ULL << (nr))
+#endif
+
+/*
+ * One whole access to memory that someone else writes or reads meanwhile: a
+ * peer's mapping of our grant, a byte the driver clears at unmap, a flag
+ * another thread sets.  The compiler may neither drop, merge nor tear it
+ * (the kernel's READ_ONCE() and WRITE_ONCE(), with GCC's atomic builtins).
+ */
+#ifndef READ_ONCE
+#define READ_ONCE(x)		__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#endif
+#ifndef WRITE_ONCE
+#define WRITE_ONCE(x, val)	__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #endif
 
 #define GNTALLOC_DEV		"/dev/xen/gntalloc"
@@ -89,13 +109,13 @@ typedef uint16_t domid_t;
 /* How long to watch for an event that must not come. */
 #define NO_EVENT_MS		200
 /* Generous limit for fixtures that need many pages. */
-#define BIG_LIMIT		(1U << 20)
+#define BIG_LIMIT		0x100000U	/* 2^20 */
 
 /* A byte that a page never holds after ALLOC (pages come zeroed). */
 #define MARK			0xA5
 
 /* What a test writes into page @page of an allocation, to know it again */
-static inline uint64_t page_tag(uint32_t page)
+static inline __u64 page_tag(uint32_t page)
 {
 	return 0x70696e6e65640000ULL | page;	/* "pinned" */
 }
@@ -125,12 +145,12 @@ static inline size_t page_size(void)
 	return (size_t)sysconf(_SC_PAGESIZE);
 }
 
-static inline uint64_t now_ms(void)
+static inline __u64 now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return (__u64)ts.tv_sec * 1000 + (__u64)ts.tv_nsec / 1000000;
 }
 
 static inline void sleep_ms(unsigned int ms)
@@ -153,7 +173,7 @@ static inline void sleep_ms(unsigned int ms)
  * grant references, @index (may be NULL) the byte offset of the first page.
  */
 static inline int gntalloc_alloc(int fd, uint16_t domid, uint16_t flags,
-				 uint32_t count, uint64_t *index,
+				 uint32_t count, __u64 *index,
 				 uint32_t *refs)
 {
 	struct ioctl_gntalloc_alloc_gref *op;
@@ -183,14 +203,14 @@ static inline int gntalloc_alloc(int fd, uint16_t domid, uint16_t flags,
 }
 
 /* The common case: @count writable pages granted to ourselves. */
-static inline int gntalloc_alloc_rw(int fd, uint32_t count, uint64_t *index,
+static inline int gntalloc_alloc_rw(int fd, uint32_t count, __u64 *index,
 				    uint32_t *refs)
 {
 	return gntalloc_alloc(fd, SELF_DOMID, GNTALLOC_FLAG_WRITABLE, count,
 			      index, refs);
 }
 
-static inline int gntalloc_dealloc(int fd, uint64_t index, uint32_t count)
+static inline int gntalloc_dealloc(int fd, __u64 index, uint32_t count)
 {
 	struct ioctl_gntalloc_dealloc_gref op = {
 		.index = index,
@@ -200,7 +220,7 @@ static inline int gntalloc_dealloc(int fd, uint64_t index, uint32_t count)
 	return ioctl(fd, IOCTL_GNTALLOC_DEALLOC_GREF, &op);
 }
 
-static inline int gntalloc_set_notify(int fd, uint64_t index, uint32_t action,
+static inline int gntalloc_set_notify(int fd, __u64 index, uint32_t action,
 				      uint32_t port)
 {
 	struct ioctl_gntalloc_unmap_notify op = {
@@ -213,7 +233,7 @@ static inline int gntalloc_set_notify(int fd, uint64_t index, uint32_t action,
 }
 
 /* mmap() @pages pages of @fd at byte offset @index, shared and writable. */
-static inline void *gntalloc_mmap(int fd, uint64_t index, size_t pages)
+static inline void *gntalloc_mmap(int fd, __u64 index, size_t pages)
 {
 	return mmap(NULL, pages * page_size(), PROT_READ | PROT_WRITE,
 		    MAP_SHARED, fd, (off_t)index);
@@ -256,7 +276,7 @@ static inline int read_str_file(const char *path, char *buf, size_t size)
 }
 
 /* Read one decimal value followed by a newline: 0 or -errno. */
-static inline int read_u64_file(const char *path, uint64_t *val)
+static inline int read_u64_file(const char *path, __u64 *val)
 {
 	char buf[64], *end;
 	ssize_t len;
@@ -297,11 +317,11 @@ static inline int write_str_file(const char *path, const char *s)
 	return write_buf_file(path, s, strlen(s));
 }
 
-static inline int write_u64_file(const char *path, uint64_t val)
+static inline int write_u64_file(const char *path, __u64 val)
 {
 	char buf[32];
 
-	snprintf(buf, sizeof(buf), "%" PRIu64 "\n", val);
+	snprintf(buf, sizeof(buf), "%llu\n", val);
 	return write_str_file(path, buf);
 }
 
@@ -311,27 +331,56 @@ static inline bool have_counters(void)
 }
 
 /*
- * Every file of GNTALLOC_SYSFS, from the UAPI's list GNTALLOC_SYSFS_FILES
- * (the one the driver makes its attributes from), in its order: a field
- * each, and each name with its field.
+ * Every file of GNTALLOC_SYSFS, a field each, and from the UAPI's list
+ * GNTALLOC_SYSFS_FILES (the one the driver makes its attributes from), in
+ * its order, each name with its field and mode.  A file of the list without
+ * its field here does not compile (offsetof), nor does a field that is not
+ * in the list (the size check below).
  */
-#define GNTALLOC_SYSFS_FILE(name, mode) uint64_t name;
-struct gntalloc_counters GNTALLOC_SYSFS_FILES;
-#undef GNTALLOC_SYSFS_FILE
+struct gntalloc_counters {
+	__u64 limit;
+	__u64 domain_limit;
+	__u64 file_limit;
+	__u64 grant_reserve;
+	__u64 quarantine_ms;
+	__u64 grant_table_size;
+	__u64 in_use;
+	__u64 pending;
+	__u64 quarantined;
+	__u64 mapped;
+	__u64 open_files;
+	__u64 peak;
+	__u64 allocated_total;
+	__u64 freed_total;
+	__u64 limit_hits;
+	__u64 domain_limit_hits;
+	__u64 file_limit_hits;
+	__u64 reserve_hits;
+	__u64 table_full_failures;
+	__u64 nomem_failures;
+	__u64 alloc_failures;
+	__u64 quarantine_shortened;
+};
 
+#define GNTALLOC_FILE_MODE_RW	0644
+#define GNTALLOC_FILE_MODE_RO	0444
 static const struct {
 	const char *name;
 	size_t offset;
+	unsigned int mode;
 } gntalloc_counter_files[] =
 #define GNTALLOC_SYSFS_FILE(name, mode) \
-	{ #name, offsetof(struct gntalloc_counters, name) },
+	{ #name, offsetof(struct gntalloc_counters, name), GNTALLOC_FILE_MODE_##mode },
 	GNTALLOC_SYSFS_FILES;
 #undef GNTALLOC_SYSFS_FILE
+static_assert(sizeof(struct gntalloc_counters) ==
+	       ARRAY_SIZE(gntalloc_counter_files) * sizeof(__u64),
+	       "struct gntalloc_counters has a field per file of GNTALLOC_SYSFS_FILES");
 
 /* The field of @c that gntalloc_counter_files[@i] names */
-static inline uint64_t *counter_field(struct gntalloc_counters *c, size_t i)
+static inline __u64 *counter_field(struct gntalloc_counters *c, size_t i)
 {
-	return (uint64_t *)((char *)c + gntalloc_counter_files[i].offset);
+	return (__u64 *)((char *)c + gntalloc_counter_files[i].offset);
 }
 
 /* All counters of the replacement driver: 0 or -errno. */
@@ -351,10 +400,10 @@ static inline int read_counters(struct gntalloc_counters *c)
 	return 0;
 }
 
-static inline uint64_t counter(const char *name)
+static inline __u64 counter(const char *name)
 {
 	char path[128];
-	uint64_t val = UINT64_MAX;
+	__u64 val = UINT64_MAX;
 
 	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s", name);
 	if (read_u64_file(path, &val))
@@ -362,13 +411,74 @@ static inline uint64_t counter(const char *name)
 	return val;
 }
 
+/* A tunable of GNTALLOC_SYSFS (domain_limit, grant_reserve, ...) */
+static inline int set_tunable(const char *name, __u64 val)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/%s", name);
+	return write_u64_file(path, val);
+}
+
+#define DOMAIN_LIMITS		GNTALLOC_SYSFS "/domain_limits"
+
+/*
+ * Quarantine off, and every reference it held given back (the driver's work
+ * does it at once): quarantined then stays 0.  0, -ETIMEDOUT or -errno.
+ */
+static inline int quarantine_off(void)
+{
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	char path[128];
+	__u64 held;
+	int err = set_tunable("quarantine_ms", 0);
+
+	snprintf(path, sizeof(path), GNTALLOC_SYSFS "/quarantined");
+	while (!err && !(err = read_u64_file(path, &held)) && held) {
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		sleep_ms(10);
+	}
+	return err;
+}
+
+/* Remove every per-domain quota of domain_limits: 0 or -errno. */
+static inline int clear_domain_limits(void)
+{
+	char buf[4096], line[32], *p, *nl, *end;
+	unsigned int domid;
+	int err, fd;
+	ssize_t n;
+
+	fd = open(DOMAIN_LIMITS, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		domid = (unsigned int)strtoul(p, &end, 10);
+		if (!nl || end == p)
+			return -EIO;
+		snprintf(line, sizeof(line), "%u default\n", domid);
+		err = write_str_file(DOMAIN_LIMITS, line);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /* The limit, through the module parameter that both drivers have. */
-static inline int get_limit(uint64_t *limit)
+static inline int get_limit(__u64 *limit)
 {
 	return read_u64_file(GNTALLOC_PARAM_LIMIT, limit);
 }
 
-static inline int set_limit(uint64_t limit)
+static inline int set_limit(__u64 limit)
 {
 	return write_u64_file(GNTALLOC_PARAM_LIMIT, limit);
 }
@@ -378,9 +488,9 @@ static inline int set_limit(uint64_t limit)
  * limit under which a one-page ALLOC succeeds, minus one.  Puts the limit
  * back.  0 or -errno.
  */
-static inline int gntalloc_probe_in_use(uint64_t *in_use)
+static inline int gntalloc_probe_in_use(__u64 *in_use)
 {
-	uint64_t saved = 0, lo = 1, hi = BIG_LIMIT, index;
+	__u64 saved = 0, lo = 1, hi = BIG_LIMIT, index;
 	int fd, err = 0;
 
 	if (get_limit(&saved))
@@ -395,7 +505,7 @@ static inline int gntalloc_probe_in_use(uint64_t *in_use)
 	}
 	gntalloc_dealloc(fd, index, 1);
 	while (lo < hi) {
-		uint64_t mid = lo + (hi - lo) / 2;
+		__u64 mid = lo + (hi - lo) / 2;
 
 		if (set_limit(mid)) {
 			err = -EIO;
@@ -429,10 +539,10 @@ static inline int read_gauges(struct gntalloc_counters *c)
 }
 
 /* The gauges wait_gauges() can wait for. */
-#define GAUGE_IN_USE		(1U << 0)
-#define GAUGE_PENDING		(1U << 1)
-#define GAUGE_MAPPED		(1U << 2)
-#define GAUGE_OPEN_FILES	(1U << 3)
+#define GAUGE_IN_USE		BIT(0)
+#define GAUGE_PENDING		BIT(1)
+#define GAUGE_MAPPED		BIT(2)
+#define GAUGE_OPEN_FILES	BIT(3)
 #define GAUGES_ALL		(GAUGE_IN_USE | GAUGE_PENDING | GAUGE_MAPPED | \
 				 GAUGE_OPEN_FILES)
 
@@ -448,7 +558,7 @@ static inline int wait_gauges(const struct gntalloc_counters *want,
 			      unsigned int gauges,
 			      struct gntalloc_counters *now)
 {
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 	int err;
 
 	if (!have_counters())
@@ -475,17 +585,17 @@ static inline int wait_gauges(const struct gntalloc_counters *want,
 
 struct peer_map {
 	int fd;			/* /dev/xen/gntdev, not owned */
-	uint64_t index;		/* gntdev's offset for the mapping */
+	__u64 index;		/* gntdev's offset for the mapping */
 	uint32_t count;
 	void *addr;		/* NULL when not mapped */
 };
 
 /*
- * Map @count grants of ours (domid 0) through gntdev with @prot: 0 or -errno.
+ * Map @count grants of domain @domid through gntdev with @prot: 0 or -errno.
  * On failure nothing is left behind in gntdev.
  */
-static inline int peer_map(struct peer_map *p, int gntdev_fd,
-			   const uint32_t *refs, uint32_t count, int prot)
+static inline int peer_map_domain(struct peer_map *p, int gntdev_fd, uint16_t domid,
+				  const uint32_t *refs, uint32_t count, int prot)
 {
 	struct ioctl_gntdev_map_grant_ref *op;
 	struct ioctl_gntdev_unmap_grant_ref unmap = { 0 };
@@ -499,7 +609,7 @@ static inline int peer_map(struct peer_map *p, int gntdev_fd,
 		return -ENOMEM;
 	op->count = count;
 	for (i = 0; i < count; i++) {
-		op->refs[i].domid = SELF_DOMID;
+		op->refs[i].domid = domid;
 		op->refs[i].ref = refs[i];
 	}
 	if (ioctl(gntdev_fd, IOCTL_GNTDEV_MAP_GRANT_REF, op)) {
@@ -525,6 +635,13 @@ static inline int peer_map(struct peer_map *p, int gntdev_fd,
 	return 0;
 }
 
+/* peer_map_domain() of grants of ours (domid 0): gntdev maps them at mmap() time */
+static inline int peer_map(struct peer_map *p, int gntdev_fd,
+			   const uint32_t *refs, uint32_t count, int prot)
+{
+	return peer_map_domain(p, gntdev_fd, SELF_DOMID, refs, count, prot);
+}
+
 /* The peer lets go: munmap, then gntdev forgets the grants. */
 static inline void peer_unmap(struct peer_map *p)
 {
@@ -540,10 +657,36 @@ static inline void peer_unmap(struct peer_map *p)
 	p->addr = NULL;
 }
 
-static inline volatile uint8_t *peer_byte(const struct peer_map *p,
-					  size_t page, size_t offset)
+static inline uint8_t *peer_byte(const struct peer_map *p,
+				 size_t page, size_t offset)
 {
-	return (volatile uint8_t *)p->addr + page * page_size() + offset;
+	return (uint8_t *)p->addr + page * page_size() + offset;
+}
+
+/* The peer's view of byte @offset of page @page, read or written once */
+static inline uint8_t peer_get(const struct peer_map *p, size_t page,
+			       size_t offset)
+{
+	return READ_ONCE(*peer_byte(p, page, offset));
+}
+
+static inline void peer_set(const struct peer_map *p, size_t page,
+			    size_t offset, uint8_t val)
+{
+	WRITE_ONCE(*peer_byte(p, page, offset), val);
+}
+
+/* The same for the 64 bits at byte @offset (a multiple of 8) */
+static inline __u64 peer_get64(const struct peer_map *p, size_t page,
+			       size_t offset)
+{
+	return READ_ONCE(*(__u64 *)peer_byte(p, page, offset));
+}
+
+static inline void peer_set64(const struct peer_map *p, size_t page,
+			      size_t offset, __u64 val)
+{
+	WRITE_ONCE(*(__u64 *)peer_byte(p, page, offset), val);
 }
 
 /*
@@ -552,7 +695,7 @@ static inline volatile uint8_t *peer_byte(const struct peer_map *p,
  * UNMAP_NOTIFY_CLEAR_BYTE on that byte.  0 or -errno.
  */
 static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
-				     int fd, uint64_t index,
+				     int fd, __u64 index,
 				     const uint32_t *refs, uint32_t count)
 {
 	uint32_t i;
@@ -562,7 +705,7 @@ static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
 	if (err)
 		return err;
 	for (i = 0; i < count; i++) {
-		*peer_byte(p, i, 0) = MARK;
+		peer_set(p, i, 0, MARK);
 		if (gntalloc_set_notify(fd, index + i * page_size(),
 					UNMAP_NOTIFY_CLEAR_BYTE, 0))
 			return -errno;
@@ -573,7 +716,7 @@ static inline int peer_watch_release(struct peer_map *p, int gntdev_fd,
 /* Whether page @page of a peer_watch_release() was released. */
 static inline bool peer_saw_release(const struct peer_map *p, uint32_t page)
 {
-	return *peer_byte(p, page, 0) == 0;
+	return peer_get(p, page, 0) == 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -638,7 +781,8 @@ static inline void evtchn_pair_close(struct evtchn_pair *e)
 {
 	close_if_open(e->fd_local);
 	close_if_open(e->fd_remote);
-	e->fd_local = e->fd_remote = -1;
+	e->fd_local = -1;
+	e->fd_remote = -1;
 }
 
 /*
@@ -648,7 +792,7 @@ static inline void evtchn_pair_close(struct evtchn_pair *e)
 static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms)
 {
 	struct pollfd pfd = { .fd = e->fd_remote, .events = POLLIN };
-	uint64_t deadline = now_ms() + (uint64_t)timeout_ms;
+	__u64 deadline = now_ms() + (__u64)timeout_ms;
 	uint32_t ports[16];
 	ssize_t len;
 	int ret, left, i;
@@ -676,6 +820,20 @@ static inline int evtchn_pair_wait(struct evtchn_pair *e, int timeout_ms)
 			if (ports[i] == e->remote_port)
 				return 1;
 		}
+	}
+}
+
+/*
+ * Kill *@child, if there is one, and forget it; reap it too when @reap (only
+ * its parent can, and a harness TEARDOWN may run in another process).
+ */
+static inline void kill_child(pid_t *child, bool reap)
+{
+	if (*child > 0) {
+		kill(*child, SIGKILL);
+		if (reap)
+			waitpid(*child, NULL, 0);
+		*child = 0;
 	}
 }
 
@@ -741,12 +899,12 @@ static inline void comm_of_self(char *comm, size_t size)
  * every seed gives a good sequence, so a printed seed replays a run.
  */
 struct rng {
-	uint64_t s;
+	__u64 s;
 };
 
-static inline uint64_t rng_next(struct rng *r)
+static inline __u64 rng_next(struct rng *r)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
+	__u64 z = (r->s += 0x9e3779b97f4a7c15ULL);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;

@@ -87,8 +87,8 @@ FIXTURE_TEARDOWN_PARENT(libxengnttab)
 
 /* Share the variant's pages, and map them as the peer (read-only if so). */
 static void share_and_map(struct __test_metadata *_metadata,
-			  FIXTURE_DATA(libxengnttab) *self,
-			  const FIXTURE_VARIANT(libxengnttab) *variant)
+			  struct _test_data_libxengnttab *self,
+			  const struct _fixture_variant_libxengnttab *variant)
 {
 	self->shared = xengntshr_share_pages(self->shr, SELF_DOMID,
 					     variant->count, self->refs,
@@ -233,7 +233,7 @@ TEST_F(libxengnttab, share_page_notify_signals_the_port_at_unshare)
 }
 
 /* The sharer: shares one page with both notifications, then waits for 'x'. */
-static void sharer_child(FIXTURE_DATA(libxengnttab) *self, bool writable)
+static void sharer_child(struct _test_data_libxengnttab *self, bool writable)
 {
 	xengntshr_handle *shr = xengntshr_open(NULL, 0);
 	uint32_t ref;

@@ -45,7 +45,7 @@ static int cg_write(const char *dir, const char *file, const char *s)
 	return write_str_file(path, s);
 }
 
-static int cg_read_u64(const char *dir, const char *file, uint64_t *val)
+static int cg_read_u64(const char *dir, const char *file, __u64 *val)
 {
 	char path[256];
 
@@ -147,7 +147,7 @@ FIXTURE_SETUP(memcg)
 
 FIXTURE_TEARDOWN_PARENT(memcg)
 {
-	uint64_t deadline = now_ms() + DRAIN_TIMEOUT_MS;
+	__u64 deadline = now_ms() + DRAIN_TIMEOUT_MS;
 
 	/* Whatever is still in the cgroup (a child of a failed test) goes. */
 	if (self->made_dir && !cg_empty(self->dir)) {
@@ -175,7 +175,7 @@ FIXTURE_TEARDOWN_PARENT(memcg)
  */
 static int child_loop(int fd, int in, int out)
 {
-	uint64_t index = 0;
+	__u64 index = 0;
 	int cmd, err;
 
 	for (;;) {
@@ -210,7 +210,7 @@ static int child_loop(int fd, int in, int out)
  * Fork the child of child_loop() into the test's cgroup; @start gets the
  * cgroup's memory.current from before the child entered it.
  */
-static pid_t start_child(FIXTURE_DATA(memcg) *self, int fd, uint64_t *start)
+static pid_t start_child(struct _test_data_memcg *self, int fd, __u64 *start)
 {
 	pid_t pid;
 
@@ -228,7 +228,7 @@ static pid_t start_child(FIXTURE_DATA(memcg) *self, int fd, uint64_t *start)
 }
 
 /* Have the child do @cmd: 0 if it did. */
-static int child_do(FIXTURE_DATA(memcg) *self, char cmd)
+static int child_do(struct _test_data_memcg *self, char cmd)
 {
 	if (send_byte(self->fx.to_child[1], cmd))
 		return -1;
@@ -239,12 +239,12 @@ static int child_do(FIXTURE_DATA(memcg) *self, char cmd)
 
 /* Within what the per-CPU batches and small allocations may leave over. */
 #define SLACK_BYTES(self) \
-	((uint64_t)((self)->cpus * CHARGE_BATCH + SMALL_PAGES) * page_size())
+	((__u64)((self)->cpus * CHARGE_BATCH + SMALL_PAGES) * page_size())
 
 TEST_F(memcg, alloc_is_charged_to_the_cgroup_and_close_gives_it_back)
 {
-	const uint64_t pages = (uint64_t)PAGES * page_size();
-	uint64_t start = 0, held = 0, after = 0;
+	const __u64 pages = (__u64)PAGES * page_size();
+	__u64 start = 0, held = 0, after = 0;
 	pid_t child;
 
 	child = start_child(self, -1, &start);
@@ -255,13 +255,13 @@ TEST_F(memcg, alloc_is_charged_to_the_cgroup_and_close_gives_it_back)
 	ASSERT_EQ(0, child_do(self, 'a'));
 	CURRENT(&held);
 	EXPECT_LE(start + pages, held)
-		TH_LOG("memory.current grew by %" PRIu64 " bytes for %" PRIu64,
+		TH_LOG("memory.current grew by %llu bytes for %llu",
 		       held - start, pages);
 
 	ASSERT_EQ(0, child_do(self, 'c'));
 	CURRENT(&after);
 	EXPECT_GE(start + SLACK_BYTES(self), after)
-		TH_LOG("memory.current still %" PRIu64 " bytes above the start",
+		TH_LOG("memory.current still %llu bytes above the start",
 		       after - start);
 
 	ASSERT_EQ(0, child_do(self, 'q'));
@@ -271,8 +271,8 @@ TEST_F(memcg, alloc_is_charged_to_the_cgroup_and_close_gives_it_back)
 
 TEST_F(memcg, dealloc_gives_the_charge_back)
 {
-	const uint64_t pages = (uint64_t)PAGES * page_size();
-	uint64_t start = 0, held = 0, after = 0;
+	const __u64 pages = (__u64)PAGES * page_size();
+	__u64 start = 0, held = 0, after = 0;
 	pid_t child;
 
 	child = start_child(self, -1, &start);
@@ -298,8 +298,8 @@ TEST_F(memcg, dealloc_gives_the_charge_back)
  */
 TEST_F(memcg, charge_follows_the_allocator_not_the_opener)
 {
-	const uint64_t pages = (uint64_t)PAGES * page_size();
-	uint64_t start = 0, by_opener = 0, by_child = 0, index;
+	const __u64 pages = (__u64)PAGES * page_size();
+	__u64 start = 0, by_opener = 0, by_child = 0, index;
 	pid_t child;
 
 	self->fx.fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
@@ -311,7 +311,7 @@ TEST_F(memcg, charge_follows_the_allocator_not_the_opener)
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, PAGES, &index, NULL));
 	CURRENT(&by_opener);
 	EXPECT_GE(start + SLACK_BYTES(self), by_opener)
-		TH_LOG("the opener's ALLOC charged %" PRIu64 " bytes to the child's cgroup",
+		TH_LOG("the opener's ALLOC charged %llu bytes to the child's cgroup",
 		       by_opener - start);
 
 	ASSERT_EQ(0, child_do(self, 'a'));

@@ -15,6 +15,7 @@
 
 #define NOTIFY_BYTE		100	/* byte of the page that CLEAR_BYTE clears */
 #define CHILD_TIMEOUT_MS	10000
+#define PRIVCMD_DEV		"/dev/xen/privcmd"
 
 FIXTURE(notify) {
 	struct gntalloc_fixture fx;
@@ -27,22 +28,22 @@ FIXTURE_SETUP(notify)
 {
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN))
 		return;
-	self->ev2.fd_local = self->ev2.fd_remote = -1;
+	self->ev2.fd_local = -1;
+	self->ev2.fd_remote = -1;
 	ASSERT_EQ(0, evtchn_pair_open(&self->ev2));
 }
 
 FIXTURE_TEARDOWN_PARENT(notify)
 {
-	if (env_in_test_process(&self->fx.env)) {
+	if (env_in_test_process(&self->fx.env))
 		evtchn_pair_close(&self->ev2);
-	}
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 }
 
 TEST_F(notify, unknown_action_bits_are_refused)
 {
 	static const uint32_t actions[] = { 0x4, 0x8, 0x80000000, 0xffffffff };
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -56,7 +57,7 @@ TEST_F(notify, unknown_action_bits_are_refused)
 
 TEST_F(notify, send_event_to_an_unbound_port_is_refused)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
@@ -71,7 +72,7 @@ TEST_F(notify, send_event_to_an_unbound_port_is_refused)
 TEST_F(notify, send_event_to_a_huge_port_is_refused)
 {
 	static const uint32_t ports[] = { 1U << 17, 1U << 24, UINT32_MAX };
-	uint64_t index;
+	__u64 index;
 	size_t i;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -84,24 +85,96 @@ TEST_F(notify, send_event_to_a_huge_port_is_refused)
 	}
 }
 
+/*
+ * Who holds event channel @port of ours, as Xen tells it (EVTCHNOP_status
+ * through privcmd): true if user space cannot have bound it through
+ * /dev/xen/evtchn, i.e. it is closed, or bound to a physical IRQ or an IPI
+ * (the kernel's alone), or to VIRQ_TIMER or VIRQ_DEBUG (per-vCPU VIRQs,
+ * which the kernel binds on every vCPU and Xen binds once).  Interdomain,
+ * unbound and other VIRQ ports may be user space's: xenstored and
+ * xenconsoled bind such ports in dom0 when the toolstack runs.
+ */
+#define HYPERVISOR_event_channel_op	32
+#define EVTCHNOP_status			5
+#define DOMID_SELF			0x7FF0U
+enum {
+	EVTCHNSTAT_closed, EVTCHNSTAT_unbound, EVTCHNSTAT_interdomain,
+	EVTCHNSTAT_pirq, EVTCHNSTAT_virq, EVTCHNSTAT_ipi
+};
+
+#define VIRQ_TIMER	0
+#define VIRQ_DEBUG	1
+
+/* <xen/privcmd.h>'s, which needs the kernel's Xen headers */
+struct privcmd_hypercall {
+	__u64 op;
+	__u64 arg[5];
+};
+
+#define IOCTL_PRIVCMD_HYPERCALL	_IOC(_IOC_NONE, 'P', 0, sizeof(struct privcmd_hypercall))
+
+struct evtchn_status_op {	/* struct evtchn_status, xen/include/public/event_channel.h */
+	uint16_t dom;
+	uint32_t port;
+	uint32_t status;
+	uint32_t vcpu;
+	union {
+		struct { uint16_t dom; } unbound;
+		struct { uint16_t dom; uint32_t port; } interdomain;
+		uint32_t pirq;
+		uint32_t virq;
+	} u;
+};
+
+static bool port_is_the_kernels_or_nobodys(int privcmd, uint32_t port)
+{
+	struct evtchn_status_op st = { .dom = DOMID_SELF, .port = port };
+	struct privcmd_hypercall call = {
+		.op = HYPERVISOR_event_channel_op,
+		.arg = { EVTCHNOP_status, (uintptr_t)&st },
+	};
+
+	if (ioctl(privcmd, IOCTL_PRIVCMD_HYPERCALL, &call))
+		return false;
+	switch (st.status) {
+	case EVTCHNSTAT_closed:
+	case EVTCHNSTAT_pirq:
+	case EVTCHNSTAT_ipi:
+		return true;
+	case EVTCHNSTAT_virq:
+		return st.u.virq == VIRQ_TIMER || st.u.virq == VIRQ_DEBUG;
+	default:
+		return false;
+	}
+}
+
 TEST_F(notify, send_event_to_ports_not_bound_by_user_space_is_refused)
 {
-	uint32_t lowest = self->fx.ev.local_port, port;
-	uint64_t index;
+	uint32_t lowest = self->fx.ev.local_port, port, tried = 0;
+	__u64 index;
+	int privcmd;
 
-	/* Below the ports we bound: the kernel's own (timers, IPIs, ...). */
+	/* Below the ports we bound: the kernel's own (timers, IPIs, ...)... */
 	if (self->ev2.local_port < lowest)
 		lowest = self->ev2.local_port;
 	if (self->fx.ev.remote_port < lowest)
 		lowest = self->fx.ev.remote_port;
 	ASSERT_LT(1U, lowest) TH_LOG("no port below ours to try");
+	/* ...and, with Xen's toolstack running, some of xenstored's. */
+	privcmd = open(PRIVCMD_DEV, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, privcmd) TH_LOG("cannot open %s: %s", PRIVCMD_DEV, strerror(errno));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	for (port = 1; port < lowest; port++) {
+		if (!port_is_the_kernels_or_nobodys(privcmd, port))
+			continue;
+		tried++;
 		ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, index,
 						  UNMAP_NOTIFY_SEND_EVENT, port))
 			TH_LOG("port %u accepted", port);
 		ASSERT_EQ(EINVAL, errno);
 	}
+	close(privcmd);
+	ASSERT_LT(0U, tried) TH_LOG("no port below %u that only the kernel can hold", lowest);
 	/* A port of ours is fine. */
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
 					 UNMAP_NOTIFY_SEND_EVENT,
@@ -111,7 +184,7 @@ TEST_F(notify, send_event_to_ports_not_bound_by_user_space_is_refused)
 
 TEST_F(notify, clear_byte_alone_ignores_the_port)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index,
@@ -122,7 +195,7 @@ TEST_F(notify, clear_byte_alone_ignores_the_port)
 TEST_F(notify, unallocated_page_is_refused_with_enoent)
 {
 	const size_t ps = page_size();
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(-1, gntalloc_set_notify(self->fx.fd, 0, UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(ENOENT, errno);
@@ -138,7 +211,7 @@ TEST_F(notify, unallocated_page_is_refused_with_enoent)
 
 TEST_F(notify, deallocated_page_is_refused_with_enoent_even_if_mapped)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
 	self->map_len = page_size();
@@ -155,8 +228,8 @@ TEST_F(notify, deallocated_page_is_refused_with_enoent_even_if_mapped)
 TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 {
 	const size_t ps = page_size();
-	volatile uint8_t *peer;
-	uint64_t index;
+	uint8_t *peer;
+	__u64 index;
 	uint32_t refs[3];
 	size_t page, off;
 
@@ -173,21 +246,21 @@ TEST_F(notify, low_bits_pick_the_byte_high_bits_the_page)
 	for (page = 0; page < 3; page++)
 		for (off = 0; off < ps; off++)
 			ASSERT_EQ(page == 1 && off == ps - 1 ? 0 : MARK,
-				  peer[page * ps + off])
+				  READ_ONCE(peer[page * ps + off]))
 				TH_LOG("page %zu, byte %zu", page, off);
 }
 
 TEST_F(notify, action_zero_removes_the_notification)
 {
-	volatile uint8_t *peer;
-	uint64_t index;
+	uint8_t *peer;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	peer = peer_byte(&self->fx.peer, 0, NOTIFY_BYTE);
-	*peer = MARK;
+	WRITE_ONCE(*peer, MARK);
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + NOTIFY_BYTE,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
@@ -195,22 +268,22 @@ TEST_F(notify, action_zero_removes_the_notification)
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index, 0, 0));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
-	EXPECT_EQ(MARK, *peer);
+	EXPECT_EQ(MARK, READ_ONCE(*peer));
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
 
 TEST_F(notify, second_call_replaces_the_first)
 {
-	volatile uint8_t *peer;
-	uint64_t index;
+	uint8_t *peer;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1,
 			      PROT_READ | PROT_WRITE));
 	peer = peer_byte(&self->fx.peer, 0, 0);
-	peer[10] = MARK;
-	peer[20] = MARK;
+	WRITE_ONCE(peer[10], MARK);
+	WRITE_ONCE(peer[20], MARK);
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + 10,
 					 UNMAP_NOTIFY_CLEAR_BYTE |
 					 UNMAP_NOTIFY_SEND_EVENT,
@@ -221,8 +294,8 @@ TEST_F(notify, second_call_replaces_the_first)
 					 self->ev2.local_port));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
 
-	EXPECT_EQ(MARK, peer[10]);
-	EXPECT_EQ(0, peer[20]);
+	EXPECT_EQ(MARK, READ_ONCE(peer[10]));
+	EXPECT_EQ(0, READ_ONCE(peer[20]));
 	EXPECT_EQ(1, evtchn_pair_wait(&self->ev2, EVENT_TIMEOUT_MS));
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
@@ -233,7 +306,7 @@ TEST_F(notify, second_call_replaces_the_first)
  * a notification needs it, and no longer.  Whether a port is still bound
  * shows in whether SET_UNMAP_NOTIFY accepts it.
  */
-static bool port_is_bound(int fd, uint64_t index, uint32_t port)
+static bool port_is_bound(int fd, __u64 index, uint32_t port)
 {
 	bool bound = !gntalloc_set_notify(fd, index, UNMAP_NOTIFY_SEND_EVENT,
 					  port);
@@ -247,7 +320,7 @@ TEST_F(notify, replaced_or_fired_notifications_drop_their_port)
 {
 	const size_t ps = page_size();
 	uint32_t port = self->fx.ev.local_port;
-	uint64_t index, probe;
+	__u64 index, probe;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &probe, NULL));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 2, &index, NULL));
@@ -273,7 +346,7 @@ TEST_F(notify, replaced_or_fired_notifications_drop_their_port)
 TEST_F(notify, removed_notification_drops_its_port)
 {
 	uint32_t port = self->fx.ev.local_port;
-	uint64_t index, probe;
+	__u64 index, probe;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &probe, NULL));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));
@@ -287,8 +360,8 @@ TEST_F(notify, removed_notification_drops_its_port)
 
 TEST_F(notify, clear_byte_reaches_a_read_only_peer)
 {
-	volatile uint8_t *peer;
-	uint64_t index;
+	uint8_t *peer;
+	__u64 index;
 	uint32_t ref;
 	uint8_t *p;
 
@@ -302,14 +375,14 @@ TEST_F(notify, clear_byte_reaches_a_read_only_peer)
 	p[NOTIFY_BYTE] = MARK;
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &ref, 1, PROT_READ));
 	peer = peer_byte(&self->fx.peer, 0, NOTIFY_BYTE);
-	ASSERT_EQ(MARK, *peer);
+	ASSERT_EQ(MARK, READ_ONCE(*peer));
 	ASSERT_EQ(0, gntalloc_set_notify(self->fx.fd, index + NOTIFY_BYTE,
 					 UNMAP_NOTIFY_CLEAR_BYTE, 0));
 	ASSERT_EQ(0, gntalloc_dealloc(self->fx.fd, index, 1));
-	EXPECT_EQ(MARK, *peer);
+	EXPECT_EQ(MARK, READ_ONCE(*peer));
 	ASSERT_EQ(0, fx_munmap(&self->fx, self->map));
 	self->map = NULL;
-	EXPECT_EQ(0, *peer);
+	EXPECT_EQ(0, READ_ONCE(*peer));
 }
 
 /* ---------------------------------------------------------------------- */
@@ -328,7 +401,7 @@ enum release_path {
 FIXTURE(notify_release) {
 	struct gntalloc_fixture fx;
 	void *map;
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 };
 
@@ -362,7 +435,8 @@ FIXTURE_VARIANT_ADD(notify_release, process_exit) {
 
 FIXTURE_SETUP(notify_release)
 {
-	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV | FX_EVTCHN | FX_PIPES | FX_NO_FILE))
+	if (!gntalloc_fixture_setup(_metadata, &self->fx,
+				    FX_GNTDEV | FX_EVTCHN | FX_PIPES | FX_NO_FILE))
 		return;
 }
 
@@ -375,7 +449,7 @@ FIXTURE_TEARDOWN_PARENT(notify_release)
  * Allocate a page, map it unless the path releases an unmapped page, and
  * arm @action on NOTIFY_BYTE.  0 or -errno.
  */
-static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
+static int arm_page(int *fd, void **map, __u64 *index, uint32_t *ref,
 		    enum release_path path, uint32_t action, uint32_t port)
 {
 	*fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
@@ -399,10 +473,10 @@ static int arm_page(int *fd, void **map, uint64_t *index, uint32_t *ref,
  * PROCESS_EXIT: the child owns the page; it sends the ref, exits on 'x'.
  * It must not write to *self, which may be shared with the parent.
  */
-static void release_child(const FIXTURE_DATA(notify_release) *self,
+static void release_child(const struct _test_data_notify_release *self,
 			  uint32_t action)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 	void *map;
 	int fd;
@@ -417,7 +491,7 @@ static void release_child(const FIXTURE_DATA(notify_release) *self,
 
 /* Arm @action on a fresh page, as the path wants it; the peer maps it. */
 static void arm(struct __test_metadata *_metadata,
-		FIXTURE_DATA(notify_release) *self, enum release_path path,
+		struct _test_data_notify_release *self, enum release_path path,
 		uint32_t action)
 {
 	pid_t pid;
@@ -441,14 +515,14 @@ static void arm(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, &self->ref, 1,
 			      PROT_READ | PROT_WRITE));
-	*peer_byte(&self->fx.peer, 0, NOTIFY_BYTE) = MARK;
+	peer_set(&self->fx.peer, 0, NOTIFY_BYTE, MARK);
 }
 
 /* Release the page along @path; @before_last runs before the last step. */
 static void release(struct __test_metadata *_metadata,
-		    FIXTURE_DATA(notify_release) *self, enum release_path path,
+		    struct _test_data_notify_release *self, enum release_path path,
 		    void (*before_last)(struct __test_metadata *,
-					FIXTURE_DATA(notify_release) *))
+					struct _test_data_notify_release *))
 {
 	switch (path) {
 	case DEALLOC_THEN_MUNMAP:
@@ -489,21 +563,21 @@ static void release(struct __test_metadata *_metadata,
 }
 
 static void byte_not_cleared_yet(struct __test_metadata *_metadata,
-				 FIXTURE_DATA(notify_release) *self)
+				 struct _test_data_notify_release *self)
 {
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE))
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, NOTIFY_BYTE))
 		TH_LOG("cleared before the page was released");
 }
 
 static void no_event_yet(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(notify_release) *self)
+			 struct _test_data_notify_release *self)
 {
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS))
 		TH_LOG("signalled before the page was released");
 }
 
 static void nothing_yet(struct __test_metadata *_metadata,
-			FIXTURE_DATA(notify_release) *self)
+			struct _test_data_notify_release *self)
 {
 	byte_not_cleared_yet(_metadata, self);
 	no_event_yet(_metadata, self);
@@ -513,7 +587,7 @@ TEST_F(notify_release, clear_byte_is_seen_by_the_peer)
 {
 	arm(_metadata, self, variant->path, UNMAP_NOTIFY_CLEAR_BYTE);
 	release(_metadata, self, variant->path, byte_not_cleared_yet);
-	EXPECT_EQ(0, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(0, peer_get(&self->fx.peer, 0, NOTIFY_BYTE));
 	/* Nothing but that byte. */
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));
 }
@@ -524,7 +598,7 @@ TEST_F(notify_release, send_event_is_signalled)
 	release(_metadata, self, variant->path, no_event_yet);
 	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	/* Nothing but the event. */
-	EXPECT_EQ(MARK, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(MARK, peer_get(&self->fx.peer, 0, NOTIFY_BYTE));
 }
 
 TEST_F(notify_release, both_actions_fire_together)
@@ -532,7 +606,7 @@ TEST_F(notify_release, both_actions_fire_together)
 	arm(_metadata, self, variant->path,
 	    UNMAP_NOTIFY_CLEAR_BYTE | UNMAP_NOTIFY_SEND_EVENT);
 	release(_metadata, self, variant->path, nothing_yet);
-	EXPECT_EQ(0, *peer_byte(&self->fx.peer, 0, NOTIFY_BYTE));
+	EXPECT_EQ(0, peer_get(&self->fx.peer, 0, NOTIFY_BYTE));
 	EXPECT_EQ(1, evtchn_pair_wait(&self->fx.ev, EVENT_TIMEOUT_MS));
 	/* Once. */
 	EXPECT_EQ(0, evtchn_pair_wait(&self->fx.ev, NO_EVENT_MS));

@@ -34,7 +34,7 @@ FIXTURE_SETUP(reclaim)
 {
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_GNTDEV))
 		return;
-	REQUIRE_COUNTERS(&self->fx.env);
+	REQUIRE_COUNTERS(return, &self->fx.env);
 	ASSERT_EQ(0, set_limit(BIG_LIMIT));
 }
 
@@ -55,7 +55,7 @@ FIXTURE_TEARDOWN_PARENT(reclaim)
 static int make_pending(int fd, int gntdev, struct peer_map *peer,
 			uint32_t *refs, uint32_t count)
 {
-	uint64_t index;
+	__u64 index;
 	int err;
 
 	if (gntalloc_alloc_rw(fd, count, &index, refs))
@@ -73,21 +73,21 @@ static int make_pending(int fd, int gntdev, struct peer_map *peer,
 struct allocator {
 	pthread_t thread;
 	int fd;
-	volatile bool *stop;
+	bool *stop;
 	pthread_barrier_t *start;	/* or NULL */
 	unsigned long tries, refused;
 	int err;			/* errno of a failure but ENOSPC */
 	bool got;			/* the one-shot ALLOC succeeded */
-	uint64_t index;
+	__u64 index;
 };
 
 /* ALLOC(1) in a loop until *stop; what succeeds is deallocated at once. */
 static void *alloc_loop(void *arg)
 {
 	struct allocator *a = arg;
-	uint64_t index;
+	__u64 index;
 
-	while (!*a->stop) {
+	while (!READ_ONCE(*a->stop)) {
 		a->tries++;
 		if (gntalloc_alloc_rw(a->fd, 1, &index, NULL) == 0) {
 			gntalloc_dealloc(a->fd, index, 1);
@@ -122,9 +122,9 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 	enum { P = 1024, THREADS = 4, RETRY_MS = 3000 };
 	struct gntalloc_counters before, during, after;
 	struct allocator a[THREADS];
-	volatile bool stop = false;
+	bool stop = false;
 	unsigned long refused = 0;
-	uint64_t t0;
+	__u64 t0;
 	int i, err;
 
 	self->refs = calloc(P, sizeof(*self->refs));
@@ -143,7 +143,7 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 		ASSERT_EQ(0, pthread_create(&a[i].thread, NULL, alloc_loop, &a[i]));
 	}
 	sleep_ms(RETRY_MS);
-	stop = true;
+	WRITE_ONCE(stop, true);
 	for (i = 0; i < THREADS; i++) {
 		pthread_join(a[i].thread, NULL);
 		EXPECT_EQ(0, a[i].err) TH_LOG("ALLOC: %s", strerror(a[i].err));
@@ -155,12 +155,12 @@ TEST_F(reclaim, pages_come_back_after_allocs_retried_at_the_limit)
 	t0 = now_ms();
 	peer_unmap(&self->fx.peer);
 	err = wait_gauges(&before, GAUGE_IN_USE | GAUGE_PENDING, &after);
-	EXPECT_EQ(0, err)
-		TH_LOG("%d ms after the peer let go: pending %" PRIu64
-		       " (was %" PRIu64 "), in_use %" PRIu64 " (was %" PRIu64 ")",
-		       DRAIN_TIMEOUT_MS, after.pending, before.pending,
-		       after.in_use, before.in_use);
-	TH_LOG("%lu ALLOCs refused; %d pages back %" PRIu64 " ms after the unmap",
+	EXPECT_EQ(0, err) {
+		TH_LOG("%d ms after the peer let go: pending %llu (was %llu),",
+		       DRAIN_TIMEOUT_MS, after.pending, before.pending);
+		TH_LOG("in_use %llu (was %llu)", after.in_use, before.in_use);
+	}
+	TH_LOG("%lu ALLOCs refused; %d pages back %llu ms after the unmap",
 	       refused, P, now_ms() - t0);
 }
 
@@ -177,7 +177,7 @@ TEST_F(reclaim, a_stream_of_new_pending_grants_does_not_postpone_reclaim)
 	enum { DRIPPERS = 2, DRIP = 1000, DRIP_MS = 5, HEAD_START_MS = 500 };
 	const size_t ps = page_size();
 	struct gntalloc_counters before;
-	uint64_t index, t0, took, freed, deadline;
+	__u64 index, t0, took, freed, deadline;
 	pid_t pids[DRIPPERS];
 	bool dripping = true;
 	uint32_t ref0;
@@ -197,7 +197,7 @@ TEST_F(reclaim, a_stream_of_new_pending_grants_does_not_postpone_reclaim)
 		pids[i] = fork();
 		ASSERT_LE(0, pids[i]);
 		if (pids[i] == 0) {
-			uint64_t first = index + (uint64_t)i * DRIP * ps;
+			__u64 first = index + (__u64)i * DRIP * ps;
 			unsigned int n;
 
 			for (n = 0; n < DRIP; n++) {
@@ -229,12 +229,13 @@ TEST_F(reclaim, a_stream_of_new_pending_grants_does_not_postpone_reclaim)
 		waitpid(pids[i], NULL, 0);
 	}
 
-	EXPECT_EQ(before.freed_total + 1, freed)
-		TH_LOG("G0 not freed %" PRIu64 " ms after the peer let go, while grants went pending every few ms",
-		       took);
+	EXPECT_EQ(before.freed_total + 1, freed) {
+		TH_LOG("G0 not freed %llu ms after the peer let go,", took);
+		TH_LOG("while grants went pending every few ms");
+	}
 	EXPECT_TRUE(dripping)
 		TH_LOG("a drip ended before G0 came back: inconclusive");
-	TH_LOG("G0 back %" PRIu64 " ms after the unmap", took);
+	TH_LOG("G0 back %llu ms after the unmap", took);
 }
 
 /*
@@ -312,10 +313,10 @@ static int slurp(const char *path, char *buf, size_t size)
 }
 
 /* Sum of the pending column of gntalloc/domains: -1 when unreadable. */
-static int64_t debugfs_domains_pending(char *buf, size_t size)
+static __s64 debugfs_domains_pending(char *buf, size_t size)
 {
 	unsigned long domid, grants, pending;
-	int64_t sum = 0;
+	__s64 sum = 0;
 	char *line;
 
 	if (slurp(DEBUGFS_DOMAINS, buf, size))
@@ -328,10 +329,10 @@ static int64_t debugfs_domains_pending(char *buf, size_t size)
 }
 
 /* The pending column of @pid's lines in gntalloc/files: -1 when unreadable. */
-static int64_t debugfs_files_pending(char *buf, size_t size, int pid)
+static __s64 debugfs_files_pending(char *buf, size_t size, int pid)
 {
 	unsigned long held, mapped, pending;
-	int64_t sum = 0;
+	__s64 sum = 0;
 	char *line;
 	int p;
 
@@ -351,10 +352,10 @@ TEST_F(reclaim, debugfs_counts_every_pending_grant_while_reclaims_run)
 	static char buf[1 << 16];
 	struct gntalloc_counters c;
 	struct allocator a = { 0 };
-	volatile bool stop = false;
+	bool stop = false;
 	unsigned int reads = 0, wrong = 0;
-	int64_t domains, files;
-	uint64_t deadline;
+	__s64 domains, files;
+	__u64 deadline;
 
 	ASSERT_EQ(0, access(DEBUGFS_FILES, R_OK))
 		TH_LOG("%s: %s", DEBUGFS_FILES, strerror(errno));
@@ -375,14 +376,15 @@ TEST_F(reclaim, debugfs_counts_every_pending_grant_while_reclaims_run)
 		files = debugfs_files_pending(buf, sizeof(buf),
 					      self->fx.env.pid);
 		reads++;
-		if (domains == (int64_t)c.pending && files == P)
+		if (domains == (__s64)c.pending && files == P)
 			continue;
-		if (!wrong++)
-			TH_LOG("read %u: domains say %" PRId64 " pending, files %"
-			       PRId64 ", sysfs %" PRIu64 " (ours %d)", reads,
-			       domains, files, c.pending, P);
+		if (!wrong++) {
+			TH_LOG("read %u: domains say %lld pending, files %lld,",
+			       reads, domains, files);
+			TH_LOG("sysfs %llu (ours %d)", c.pending, P);
+		}
 	}
-	stop = true;
+	WRITE_ONCE(stop, true);
 	pthread_join(a.thread, NULL);
 	EXPECT_EQ(0U, wrong) TH_LOG("%u of %u readings wrong", wrong, reads);
 	EXPECT_LT(0UL, a.refused);

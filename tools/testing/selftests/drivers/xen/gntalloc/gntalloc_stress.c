@@ -51,6 +51,7 @@
 
 #include "../../../kselftest.h"
 
+#define ME			"gntalloc_stress"	/* the prefix of its messages */
 #define DEFAULT_SECONDS		10
 #define DEFAULT_THREADS		3
 #define DEFAULT_PROCESSES	2
@@ -137,9 +138,9 @@ static const char *const op_names[NR_OPS] = {
  * to it, atomically.
  */
 struct stats {
-	uint64_t ops[NR_OPS];
-	uint64_t pages;			/* allocated by successful ALLOCs */
-	uint64_t errors;
+	__u64 ops[NR_OPS];
+	__u64 pages;			/* allocated by successful ALLOCs */
+	__u64 errors;
 	int dying;			/* a process worker about to kill itself */
 	char first_error[256];
 };
@@ -152,7 +153,7 @@ static uint32_t rnd(struct rng *r, uint32_t n)
 	return n ? (uint32_t)(rng_next(r) % n) : 0;
 }
 
-static uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b)
+static __u64 derive_seed(__u64 seed, __u64 a, __u64 b)
 {
 	struct rng r = { seed ^ (a * 0x100000001b3ULL) ^ (b << 32) };
 
@@ -161,8 +162,8 @@ static uint64_t derive_seed(uint64_t seed, uint64_t a, uint64_t b)
 }
 
 struct page_state {
-	uint64_t tag;		/* at byte 0, written by the owner; 0 until then */
-	uint64_t peer_val;	/* at byte 8, written by the peer; 0 until then */
+	__u64 tag;		/* at byte 0, written by the owner; 0 until then */
+	__u64 peer_val;	/* at byte 8, written by the peer; 0 until then */
 	uint32_t ref;
 	bool owned;		/* allocated, not yet deallocated nor closed */
 	int maps;		/* pages of our mappings that map it */
@@ -177,7 +178,7 @@ struct allocation {
 	int file;		/* slot in files[]; -1 once that file is closed */
 	unsigned int gen;	/* which open() of that slot the file came from */
 	bool closed;		/* its file is closed: mappings may still hold it */
-	uint64_t index;
+	__u64 index;
 	uint32_t count;
 	bool writable;		/* granted with GNTALLOC_FLAG_WRITABLE */
 	struct page_state pg[MAX_PAGES];
@@ -211,8 +212,8 @@ struct child {
 struct worker {
 	unsigned int id;
 	bool is_process;
-	uint64_t lifetime;	/* process workers: operations before dying */
-	uint64_t deadline;	/* now_ms() at which to stop */
+	__u64 lifetime;	/* process workers: operations before dying */
+	__u64 deadline;	/* now_ms() at which to stop */
 	struct rng rng;
 	struct stats *st;
 	int files[MAX_FILES];	/* [0, SHARED_FILES): shared, never closed */
@@ -221,7 +222,7 @@ struct worker {
 	int gntdev;
 	struct evtchn_pair evt;
 	bool have_evt;
-	uint64_t tag_seq;
+	__u64 tag_seq;
 	struct allocation allocs[MAX_ALLOCS];
 	struct mapping maps[MAX_MAPS];
 	struct peer peers[MAX_PEERS];
@@ -229,7 +230,7 @@ struct worker {
 };
 
 static struct {
-	uint64_t seed;
+	__u64 seed;
 	unsigned int seconds;
 	unsigned int threads;
 	unsigned int processes;
@@ -247,7 +248,7 @@ static void count_op(struct stats *st, enum op op)
 	__atomic_add_fetch(&st->ops[op], 1, __ATOMIC_RELAXED);
 }
 
-static void __attribute__((format(printf, 2, 3)))
+static __printf(2, 3) void
 fail(struct worker *w, const char *fmt, ...)
 {
 	va_list ap;
@@ -267,14 +268,15 @@ fail(struct worker *w, const char *fmt, ...)
 /* The model: what each page must hold and whether it is released          */
 /* ---------------------------------------------------------------------- */
 
-static uint64_t rd64(const volatile uint8_t *p)
+/* Pages that the other side may read or write meanwhile: one access each */
+static __u64 rd64(const uint8_t *p)
 {
-	return *(const volatile uint64_t *)p;
+	return READ_ONCE(*(const __u64 *)p);
 }
 
-static void wr64(volatile uint8_t *p, uint64_t v)
+static void wr64(uint8_t *p, __u64 v)
 {
-	*(volatile uint64_t *)p = v;
+	WRITE_ONCE(*(__u64 *)p, v);
 }
 
 /* Does a mapping of ours hold the file of @gen (every mapping does)? */
@@ -343,7 +345,7 @@ static void gen_gc(struct worker *w, unsigned int gen)
  * zeroes if the owner never wrote it.
  */
 static void check_owner_view(struct worker *w, const struct allocation *a,
-			     uint32_t page, const volatile uint8_t *addr)
+			     uint32_t page, const uint8_t *addr)
 {
 	const struct page_state *p = &a->pg[page];
 	size_t i;
@@ -352,21 +354,21 @@ static void check_owner_view(struct worker *w, const struct allocation *a,
 	if (!p->tag) {
 		for (i = 0; i < page_size(); i += 8)
 			if (rd64(addr + i)) {
-				fail(w, "page %u of index %#" PRIx64 " is not zeroed at byte %zu",
+				fail(w, "page %u of index %#llx is not zeroed at byte %zu",
 				     page, a->index, i);
 				return;
 			}
 		return;
 	}
 	if (rd64(addr) != p->tag)
-		fail(w, "page %u of index %#" PRIx64 ": tag %#" PRIx64 ", want %#" PRIx64,
+		fail(w, "page %u of index %#llx: tag %#llx, want %#llx",
 		     page, a->index, rd64(addr), p->tag);
 	if (rd64(addr + 8) != p->peer_val)
-		fail(w, "page %u of index %#" PRIx64 ": peer's value %#" PRIx64 ", want %#" PRIx64,
+		fail(w, "page %u of index %#llx: peer's value %#llx, want %#llx",
 		     page, a->index, rd64(addr + 8), p->peer_val);
-	if (p->marked && addr[p->notify_off] != MARK)
-		fail(w, "page %u of index %#" PRIx64 ": notify byte %u is %#x before release",
-		     page, a->index, p->notify_off, addr[p->notify_off]);
+	if (p->marked && READ_ONCE(addr[p->notify_off]) != MARK)
+		fail(w, "page %u of index %#llx: notify byte %u is %#x before release",
+		     page, a->index, p->notify_off, READ_ONCE(addr[p->notify_off]));
 }
 
 /*
@@ -377,7 +379,7 @@ static void check_owner_view(struct worker *w, const struct allocation *a,
  * or only signals an event.
  */
 static void check_peer_view(struct worker *w, const struct allocation *a,
-			    uint32_t page, const volatile uint8_t *addr)
+			    uint32_t page, const uint8_t *addr)
 {
 	const struct page_state *p = &a->pg[page];
 	bool is_released = released(w, a, p);
@@ -385,20 +387,21 @@ static void check_peer_view(struct worker *w, const struct allocation *a,
 
 	count_op(w->st, OP_CHECK);
 	if (rd64(addr) != p->tag)
-		fail(w, "peer: page %u of index %#" PRIx64 ": tag %#" PRIx64 ", want %#" PRIx64 " (%s)",
+		fail(w, "peer: page %u of index %#llx: tag %#llx, want %#llx (%s)",
 		     page, a->index, rd64(addr), p->tag,
 		     is_released ? "released" : "maybe live");
 	if (rd64(addr + 8) != p->peer_val)
-		fail(w, "peer: page %u of index %#" PRIx64 ": its value %#" PRIx64 ", want %#" PRIx64,
+		fail(w, "peer: page %u of index %#llx: its value %#llx, want %#llx",
 		     page, a->index, rd64(addr + 8), p->peer_val);
 	/* A page neither known live nor known released is not judged. */
-	b = addr[p->notify_off];
+	b = READ_ONCE(addr[p->notify_off]);
 	if (is_released && p->notify & UNMAP_NOTIFY_CLEAR_BYTE) {
 		if (b)
-			fail(w, "peer: page %u of index %#" PRIx64 " released, byte %u still %#x: no notification",
+			fail(w,
+			     "peer: page %u of index %#llx released, byte %u still %#x: no notification",
 			     page, a->index, p->notify_off, b);
 	} else if ((is_released || live(a, p)) && p->marked && b != MARK) {
-		fail(w, "peer: page %u of index %#" PRIx64 " (%s), byte %u is %#x: notified %s",
+		fail(w, "peer: page %u of index %#llx (%s), byte %u is %#x: notified %s",
 		     page, a->index, is_released ? "released" : "live",
 		     p->notify_off, b,
 		     is_released ? "although the notification was removed" : "too early");
@@ -526,8 +529,8 @@ static int pick_open_file(struct worker *w)
 }
 
 /* A present page of ours mapping page @page of @ai, writable if asked. */
-static volatile uint8_t *owner_addr(struct worker *w, int ai, uint32_t page,
-				    bool writable)
+static uint8_t *owner_addr(struct worker *w, int ai, uint32_t page,
+			   bool writable)
 {
 	int mi;
 
@@ -551,7 +554,7 @@ static void op_alloc(struct worker *w)
 {
 	uint32_t refs[MAX_PAGES], count, i;
 	struct allocation *a;
-	uint64_t index;
+	__u64 index;
 	bool writable;
 	int ai, f;
 
@@ -573,7 +576,7 @@ static void op_alloc(struct worker *w)
 	count_op(w->st, OP_ALLOC);
 	__atomic_add_fetch(&w->st->pages, count, __ATOMIC_RELAXED);
 	if (index % page_size())
-		fail(w, "ALLOC gave index %#" PRIx64 ", not page aligned", index);
+		fail(w, "ALLOC gave index %#llx, not page aligned", index);
 	a = &w->allocs[ai];
 	memset(a, 0, sizeof(*a));
 	a->used = true;
@@ -601,7 +604,7 @@ static void op_dealloc(struct worker *w)
 	a = &w->allocs[ai];
 	if (gntalloc_dealloc(w->files[a->file],
 			     a->index + first * page_size(), count)) {
-		fail(w, "DEALLOC of %u pages at %#" PRIx64 ": %s", count,
+		fail(w, "DEALLOC of %u pages at %#llx: %s", count,
 		     a->index + first * page_size(), strerror(errno));
 		return;
 	}
@@ -632,7 +635,7 @@ static void op_mmap(struct worker *w)
 	p = mmap(NULL, count * ps, writable ? PROT_READ | PROT_WRITE : PROT_READ,
 		 MAP_SHARED, w->files[a->file], (off_t)(a->index + first * ps));
 	if (p == MAP_FAILED) {
-		fail(w, "mmap of %u pages at %#" PRIx64 ": %s", count,
+		fail(w, "mmap of %u pages at %#llx: %s", count,
 		     a->index + first * ps, strerror(errno));
 		return;
 	}
@@ -652,7 +655,7 @@ static void op_mmap(struct worker *w)
 		pg->maps++;
 		check_owner_view(w, a, first + i, p + i * ps);
 		if (writable && !pg->tag) {
-			pg->tag = ((uint64_t)w->id << 56) | ++w->tag_seq;
+			pg->tag = ((__u64)w->id << 56) | ++w->tag_seq;
 			wr64(p + i * ps, pg->tag);
 		}
 	}
@@ -784,7 +787,7 @@ static void op_mremap(struct worker *w)
 static void op_notify(struct worker *w)
 {
 	uint32_t page, one, action, r;
-	volatile uint8_t *addr;
+	uint8_t *addr;
 	struct page_state *p;
 	struct allocation *a;
 	uint16_t off;
@@ -825,7 +828,7 @@ static void op_notify(struct worker *w)
 	p->marked = false;
 	addr = owner_addr(w, ai, page, true);
 	if (addr) {
-		addr[off] = MARK;
+		WRITE_ONCE(addr[off], MARK);
 		p->marked = true;
 	}
 }
@@ -861,7 +864,7 @@ static void op_peer_map(struct worker *w)
 	pe->count = count;
 	for (i = 0; i < count; i++) {
 		struct page_state *p = &a->pg[first + i];
-		volatile uint8_t *addr = peer_byte(&pe->map, i, 0);
+		uint8_t *addr = peer_byte(&pe->map, i, 0);
 
 		p->peers++;
 		check_peer_view(w, a, first + i, addr);
@@ -931,7 +934,7 @@ static void op_refusal(struct worker *w)
 	const size_t ps = page_size();
 	uint32_t page, one;
 	struct allocation *a;
-	uint64_t index;
+	__u64 index;
 	int ai, want = ENOENT, ret;
 	void *p;
 
@@ -1160,7 +1163,7 @@ static void op_child_write(struct worker *w)
 	uint32_t first, count;
 	struct mapping *m;
 	uint8_t *addr;
-	uint64_t val;
+	__u64 val;
 	pid_t pid;
 	int mi, ret;
 
@@ -1187,7 +1190,8 @@ static void op_child_write(struct worker *w)
 	else if (ret)
 		fail(w, "a child writing to its copy of a mapping ended with %d", ret);
 	else if (rd64(addr) != val)
-		fail(w, "a child's write is not seen through the worker's mapping: %#" PRIx64 ", want %#" PRIx64,
+		fail(w, "%s: %#llx, want %#llx",
+		     "a child's write is not seen through the worker's mapping",
 		     rd64(addr), val);
 	else
 		count_op(w->st, OP_CHILD_WRITE);
@@ -1323,7 +1327,7 @@ static void worker_cleanup(struct worker *w)
  * those files outlive it; and its children, so that what they allocate is
  * counted.
  */
-static void __attribute__((noreturn)) worker_die(struct worker *w)
+static __noreturn void worker_die(struct worker *w)
 {
 	reap_children(w, true);
 	dealloc_shared(w);
@@ -1335,8 +1339,8 @@ static void __attribute__((noreturn)) worker_die(struct worker *w)
 	_exit(1);
 }
 
-static void worker_init(struct worker *w, unsigned int id, uint64_t seed,
-			bool is_process, uint64_t deadline)
+static void worker_init(struct worker *w, unsigned int id, __u64 seed,
+			bool is_process, __u64 deadline)
 {
 	int f;
 
@@ -1357,7 +1361,7 @@ static void worker_init(struct worker *w, unsigned int id, uint64_t seed,
 
 static void worker_run(struct worker *w)
 {
-	uint64_t n = 0;
+	__u64 n = 0;
 	int f;
 
 	for (f = SHARED_FILES; f < MAX_FILES; f++) {
@@ -1429,7 +1433,7 @@ struct proc_slot {
 	pid_t pid;
 };
 
-static pid_t spawn_process(struct proc_slot *s, uint64_t deadline)
+static pid_t spawn_process(struct proc_slot *s, __u64 deadline)
 {
 	pid_t pid;
 
@@ -1468,10 +1472,10 @@ static void process_ended(struct proc_slot *s, int status)
  * so that the process workers it forks map nothing of the threads' (a
  * fork copies every mapping of the device).
  */
-static void __attribute__((noreturn))
-supervise(unsigned int first_id, unsigned int n, uint64_t deadline)
+static __noreturn void
+supervise(unsigned int first_id, unsigned int n, __u64 deadline)
 {
-	uint64_t give_up = deadline + WORKER_EXIT_TIMEOUT_MS;
+	__u64 give_up = deadline + WORKER_EXIT_TIMEOUT_MS;
 	struct proc_slot slots[MAX_WORKERS] = { 0 };
 	unsigned int i, running = 0;
 	int status;
@@ -1517,13 +1521,13 @@ supervise(unsigned int first_id, unsigned int n, uint64_t deadline)
 	_exit(0);
 }
 
-static void usage(const char *prog)
+static void print_usage(const char *prog)
 {
-	printf("usage: %s [--duration SECONDS] [--seed N] [--threads N] [--processes N] [--headroom PAGES]\n",
-	       prog);
+	printf("usage: %s [--duration SECONDS] [--seed N] [--threads N]", prog);
+	printf(" [--processes N] [--headroom PAGES]\n");
 }
 
-static uint64_t parse_num(const char *s, const char *what, uint64_t max)
+static __u64 parse_num(const char *s, const char *what, __u64 max)
 {
 	unsigned long long v;
 	char *end;
@@ -1580,10 +1584,10 @@ static void parse_args(int argc, char **argv)
 			cfg.headroom = parse_num(optarg, "headroom", 1U << 24);
 			break;
 		case 'h':
-			usage(argv[0]);
+			print_usage(argv[0]);
 			exit(0);
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 			exit(KSFT_FAIL);
 		}
 	}
@@ -1594,7 +1598,7 @@ static void parse_args(int argc, char **argv)
 		exit(KSFT_FAIL);
 	}
 	if (!seeded)
-		cfg.seed = ((uint64_t)time(NULL) << 16) ^ (uint64_t)getpid();
+		cfg.seed = ((__u64)time(NULL) << 16) ^ (__u64)getpid();
 }
 
 int main(int argc, char **argv)
@@ -1602,9 +1606,9 @@ int main(int argc, char **argv)
 	struct gntalloc_counters base, end;
 	struct worker *threads[MAX_WORKERS] = { NULL };
 	pthread_t tids[MAX_WORKERS];
-	uint64_t total[NR_OPS] = { 0 }, pages = 0, errors = 0, deadline;
+	__u64 total[NR_OPS] = { 0 }, pages = 0, errors = 0, deadline;
 	unsigned int idle_workers = 0;
-	uint64_t start, waited, limit = 0, new_limit;
+	__u64 start, waited, limit = 0, new_limit;
 	unsigned int i, id;
 	int err, op, status;
 	pid_t supervisor;
@@ -1613,8 +1617,8 @@ int main(int argc, char **argv)
 	parse_args(argc, argv);
 	ksft_print_header();
 	if (access(GNTALLOC_DEV, F_OK))
-		ksft_exit_skip("%s is missing: xen-gntalloc is not loaded, or this is not a Xen domain\n",
-			       GNTALLOC_DEV);
+		ksft_exit_skip("%s is missing: %s\n", GNTALLOC_DEV,
+			       "xen-gntalloc is not loaded, or this is not a Xen domain");
 	if (!have_counters())
 		ksft_exit_skip("%s is missing: stock driver, no counters to check\n",
 			       GNTALLOC_SYSFS);
@@ -1622,10 +1626,10 @@ int main(int argc, char **argv)
 		ksft_exit_skip("%s or %s is missing: load xen-gntdev and xen-evtchn\n",
 			       GNTDEV_DEV, EVTCHN_DEV);
 	ksft_set_plan(5);
-	ksft_print_msg("gntalloc_stress: seed %" PRIu64 ", %u s, %u threads, %u processes, headroom %u pages\n",
+	ksft_print_msg(ME ": seed %llu, %u s, %u threads, %u processes, headroom %u pages\n",
 		       cfg.seed, cfg.seconds, cfg.threads, cfg.processes,
 		       cfg.headroom);
-	ksft_print_msg("gntalloc_stress: reproduce with: gntalloc_stress --seed %" PRIu64 " --duration %u\n",
+	ksft_print_msg(ME ": reproduce with: " ME " --seed %llu --duration %u\n",
 		       cfg.seed, cfg.seconds);
 
 	all_stats = mmap(NULL, MAX_WORKERS * sizeof(*all_stats),
@@ -1674,7 +1678,7 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < SHARED_FILES; i++)
 		close(cfg.shared_fds[i]);
-	ksft_print_msg("gntalloc_stress: ran %" PRIu64 " ms\n", now_ms() - start);
+	ksft_print_msg("gntalloc_stress: ran %llu ms\n", now_ms() - start);
 
 	waited = now_ms();
 	err = wait_gauges(&base, GAUGES_ALL, &end);
@@ -1682,13 +1686,13 @@ int main(int argc, char **argv)
 	if (err == -ETIMEDOUT)
 		err = 0;	/* judged below */
 	if (set_limit(limit))
-		ksft_exit_fail_msg("cannot put the limit back to %" PRIu64 "\n", limit);
+		ksft_exit_fail_msg("cannot put the limit back to %llu\n", limit);
 	if (err)
 		ksft_exit_fail_msg("cannot read the counters: %s\n", strerror(-err));
 
 	for (id = 0; id < cfg.threads + cfg.processes; id++) {
 		struct stats *st = &all_stats[id];
-		uint64_t mine = 0;
+		__u64 mine = 0;
 
 		for (op = 0; op < NR_OPS; op++) {
 			total[op] += st->ops[op];
@@ -1701,38 +1705,40 @@ int main(int argc, char **argv)
 		pages += st->pages;
 		errors += st->errors;
 		if (st->errors)
-			ksft_print_msg("worker %u: %" PRIu64 " errors, first: %s\n",
+			ksft_print_msg("worker %u: %llu errors, first: %s\n",
 				       id, st->errors, st->first_error);
 	}
 	ksft_print_msg("gntalloc_stress: operations by kind:\n");
 	for (op = 0; op < NR_OPS; op++)
-		ksft_print_msg("  %-18s %10" PRIu64 "\n", op_names[op], total[op]);
-	ksft_print_msg("gntalloc_stress: %" PRIu64 " pages allocated; the gauges settled %" PRIu64 " ms after the end\n",
+		ksft_print_msg("  %-18s %10llu\n", op_names[op], total[op]);
+	ksft_print_msg(ME ": %llu pages allocated; the gauges settled %llu ms after the end\n",
 		       pages, waited);
 
 	/* Figures above, fixed names below: one KTAP result per promise. */
-	ksft_print_msg("errors: %" PRIu64 "\n", errors);
+	ksft_print_msg("errors: %llu\n", errors);
 	ksft_test_result(errors == 0, "every_operation_and_check_succeeded\n");
 	ksft_test_result(idle_workers == 0, "every_worker_made_progress\n");
-	ksft_print_msg("in_use %" PRIu64 "/%" PRIu64 ", pending %" PRIu64 "/%" PRIu64 ", mapped %" PRIu64 "/%" PRIu64 ", open_files %" PRIu64 "/%" PRIu64 " (now/before)\n",
-		       end.in_use, base.in_use, end.pending, base.pending,
+	ksft_print_msg("in_use %llu/%llu, pending %llu/%llu (now/before)\n",
+		       end.in_use, base.in_use, end.pending, base.pending);
+	ksft_print_msg("mapped %llu/%llu, open_files %llu/%llu (now/before)\n",
 		       end.mapped, base.mapped, end.open_files, base.open_files);
 	ksft_test_result(end.in_use == base.in_use && end.pending == base.pending &&
 			 end.mapped == base.mapped && end.open_files == base.open_files,
 			 "gauges_back_at_baseline\n");
-	ksft_print_msg("allocated_total %+" PRId64 ", freed_total %+" PRId64 " for %" PRIu64 " pages allocated; allocated_total - freed_total %" PRIu64 ", in_use %" PRIu64 "\n",
-		       (int64_t)(end.allocated_total - base.allocated_total),
-		       (int64_t)(end.freed_total - base.freed_total), pages,
+	ksft_print_msg("allocated_total %+lld, freed_total %+lld for %llu pages allocated;\n",
+		       (__s64)(end.allocated_total - base.allocated_total),
+		       (__s64)(end.freed_total - base.freed_total), pages);
+	ksft_print_msg("allocated_total - freed_total %llu, in_use %llu\n",
 		       end.allocated_total - end.freed_total, end.in_use);
 	ksft_test_result(end.allocated_total - end.freed_total == end.in_use &&
 			 end.allocated_total - base.allocated_total == pages &&
 			 end.freed_total - base.freed_total == pages,
 			 "no_page_lost\n");
-	ksft_print_msg("limit_hits %+" PRId64 " for %" PRIu64 " ENOSPC, alloc_failures %+" PRId64 ", peak %" PRIu64 ", limit %" PRIu64 "\n",
-		       (int64_t)(end.limit_hits - base.limit_hits),
+	ksft_print_msg("limit_hits %+lld for %llu ENOSPC, alloc_failures %+lld,\n",
+		       (__s64)(end.limit_hits - base.limit_hits),
 		       total[OP_ALLOC_ENOSPC],
-		       (int64_t)(end.alloc_failures - base.alloc_failures),
-		       end.peak, new_limit);
+		       (__s64)(end.alloc_failures - base.alloc_failures));
+	ksft_print_msg("peak %llu, limit %llu\n", end.peak, new_limit);
 	ksft_test_result(end.limit_hits - base.limit_hits == total[OP_ALLOC_ENOSPC] &&
 			 end.alloc_failures == base.alloc_failures &&
 			 end.peak <= new_limit,

@@ -40,7 +40,7 @@ struct trace_event {
 	int nfields;
 	struct {
 		char key[16];
-		uint64_t val;
+		__u64 val;
 	} field[MAX_FIELDS];
 };
 
@@ -161,7 +161,7 @@ static int trace_read(struct trace_log *log)
 }
 
 /* The value of field @key, or UINT64_MAX if the event has none. */
-static uint64_t ev_field(const struct trace_event *ev, const char *key)
+static __u64 ev_field(const struct trace_event *ev, const char *key)
 {
 	int i;
 
@@ -176,7 +176,7 @@ static uint64_t ev_field(const struct trace_event *ev, const char *key)
  * @key is @val (any event @name if @key is NULL), or -1.
  */
 static int ev_find(const struct trace_log *log, size_t from, const char *name,
-		   const char *key, uint64_t val)
+		   const char *key, __u64 val)
 {
 	size_t i;
 
@@ -189,7 +189,7 @@ static int ev_find(const struct trace_log *log, size_t from, const char *name,
 
 /* How many events @name have @val in field @key (all of them if NULL). */
 static int ev_count(const struct trace_log *log, const char *name,
-		    const char *key, uint64_t val)
+		    const char *key, __u64 val)
 {
 	int n = 0, i = -1;
 
@@ -200,26 +200,26 @@ static int ev_count(const struct trace_log *log, const char *name,
 
 /* The range events (dealloc, mmap, munmap) carry pid, index and count. */
 static bool ev_is_range(const struct trace_event *ev, pid_t pid,
-			uint64_t index, uint64_t count)
+			__u64 index, __u64 count)
 {
-	return ev_field(ev, "pid") == (uint64_t)pid &&
+	return ev_field(ev, "pid") == (__u64)pid &&
 	       ev_field(ev, "index") == index && ev_field(ev, "count") == count;
 }
 
 /* The position of event @name for pages [@index, +@count) of @pid, or -1. */
 static int ev_find_range(const struct trace_log *log, const char *name,
-			 pid_t pid, uint64_t index, uint64_t count)
+			 pid_t pid, __u64 index, __u64 count)
 {
 	int i = -1;
 
-	while ((i = ev_find(log, (size_t)(i + 1), name, "pid", (uint64_t)pid)) >= 0)
+	while ((i = ev_find(log, (size_t)(i + 1), name, "pid", (__u64)pid)) >= 0)
 		if (ev_is_range(&log->ev[i], pid, index, count))
 			return i;
 	return -1;
 }
 
 /* Expect field @key of event @e to be @val. */
-static void expect_field(struct __test_metadata *_metadata, uint64_t val,
+static void expect_field(struct __test_metadata *_metadata, __u64 val,
 			 const struct trace_event *e, const char *key)
 {
 	EXPECT_EQ(val, ev_field(e, key)) TH_LOG("%s: field %s", e->name, key);
@@ -239,7 +239,7 @@ static void dump_log(struct __test_metadata *_metadata,
 
 		for (j = 0; j < log->ev[i].nfields && len < sizeof(buf); j++)
 			len += (size_t)snprintf(buf + len, sizeof(buf) - len,
-						" %s=%" PRIu64,
+						" %s=%llu",
 						log->ev[i].field[j].key,
 						log->ev[i].field[j].val);
 		TH_LOG("trace[%zu]: %s:%s", i, log->ev[i].name, len ? buf : "");
@@ -270,14 +270,14 @@ struct tracing {
 	bool was_on;		/* tracing_on before */
 	bool enabled;		/* the gntalloc events are enabled */
 	bool saved[NR_TRACING_OPTIONS];		/* tracing_options[] read */
-	uint64_t option[NR_TRACING_OPTIONS];	/* and their values before */
+	__u64 option[NR_TRACING_OPTIONS];	/* and their values before */
 	struct trace_log log;	/* the buffer, as last read */
 };
 
 /* Enable the gntalloc events and start from an empty buffer. */
 static void tracing_start(struct __test_metadata *_metadata, struct tracing *tr)
 {
-	uint64_t on = 1;
+	__u64 on = 1;
 	size_t i;
 	int err;
 
@@ -326,11 +326,13 @@ static void tracing_stop(struct __test_metadata *_metadata, struct tracing *tr,
 /* Read the trace buffer into self->tr.log. */
 #define READ_TRACE() ASSERT_EQ(0, trace_read(&self->tr.log))
 
-/* Assert @cond about self->tr.log; show the whole log if it fails. */
+/* Assert @cond about self->tr.log; show it and the whole log if it fails. */
 #define TRACE_CHECK(cond) do { \
-	if (!(cond)) \
+	bool _ok = (cond); \
+	ASSERT_TRUE(_ok) { \
+		TH_LOG("%s", #cond); \
 		dump_log(_metadata, &self->tr.log); \
-	ASSERT_TRUE(cond); \
+	} \
 } while (0)
 
 FIXTURE(trace) {
@@ -351,8 +353,6 @@ FIXTURE_TEARDOWN_PARENT(trace)
 {
 	bool in_test = env_in_test_process(&self->fx.env);
 
-	if (in_test) {
-	}
 	gntalloc_fixture_teardown(_metadata, &self->fx);
 	tracing_stop(_metadata, &self->tr, in_test);
 }
@@ -373,6 +373,7 @@ TEST_F(trace, every_documented_event_exists_with_its_fields)
 				       "port" } },
 		{ "gntalloc_pending", { "gref", "domid" } },
 		{ "gntalloc_reclaim", { "gref", "domid" } },
+		{ "gntalloc_alloc_fail", { "pid", "count", "domid", "cause" } },
 	};
 	char path[128], line[256], want[40];
 	size_t i, j;
@@ -412,7 +413,7 @@ TEST_F(trace, libxengnttab_share_is_traced_step_by_step)
 	int alloc, mmap_at, dealloc, munmap_at, notify;
 	const struct trace_event *e;
 	uint32_t refs[N];
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, N, &index, refs));
 	self->map_len = N * ps;
@@ -518,7 +519,7 @@ TEST_F(trace_alloc, names_the_peer_the_access_and_the_first_gref)
 	enum { N = 3 };
 	const struct trace_event *e;
 	uint32_t refs[N];
-	uint64_t index, index2;
+	__u64 index, index2;
 	int i;
 
 	/* A first ALLOC, so that the traced index is not 0. */
@@ -532,7 +533,7 @@ TEST_F(trace_alloc, names_the_peer_the_access_and_the_first_gref)
 	TRACE_CHECK(i >= 0);
 	e = &self->tr.log.ev[i];
 	EXPECT_NE(0U, index);
-	EXPECT_FIELD((uint64_t)getpid(), e, "pid");
+	EXPECT_FIELD((__u64)getpid(), e, "pid");
 	EXPECT_FIELD(N, e, "count");
 	EXPECT_FIELD(variant->domid, e, "domid");
 	EXPECT_FIELD(!!(variant->flags & GNTALLOC_FLAG_WRITABLE), e, "writable");
@@ -546,7 +547,7 @@ TEST_F(trace, partial_munmap_traces_the_range_that_went)
 	enum { N = 3 };
 	const size_t ps = page_size();
 	const pid_t pid = getpid();
-	uint64_t index;
+	__u64 index;
 	char *p;
 	int mid, first, last;
 
@@ -578,7 +579,7 @@ TEST_F(trace, partial_munmap_traces_the_range_that_went)
 TEST_F(trace, exit_of_a_forked_child_traces_its_munmap)
 {
 	const pid_t pid = getpid();
-	uint64_t index;
+	__u64 index;
 	pid_t child;
 	int theirs, ours;
 
@@ -614,7 +615,7 @@ TEST_F(trace, page_a_peer_keeps_goes_pending_then_is_reclaimed)
 {
 	enum { N = 2 };
 	struct gntalloc_counters c;
-	uint64_t index;
+	__u64 index;
 	uint32_t refs[N];
 	int i, notify, pending, reclaim;
 
@@ -664,7 +665,7 @@ TEST_F(trace, page_a_peer_keeps_goes_pending_then_is_reclaimed)
 /* Freed at once: no peer maps it, so it never goes pending. */
 TEST_F(trace, page_nobody_maps_is_not_pending)
 {
-	uint64_t index;
+	__u64 index;
 	uint32_t ref;
 
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, &ref));
@@ -676,10 +677,34 @@ TEST_F(trace, page_nobody_maps_is_not_pending)
 	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_notify", "gref", ref));
 }
 
+/*
+ * A refused ALLOC names its cause: 1 (domain_limit) for the peer domain's
+ * quota, the numbers of enum gntalloc_cause in the admin guide.
+ */
+TEST_F(trace, refused_alloc_is_traced_with_its_cause)
+{
+	enum { OTHER_DOMID = 1, CAUSE_DOMAIN_LIMIT = 1 };
+	char line[64];
+	int i;
+
+	REQUIRE_COUNTERS(return, &self->fx.env);
+	snprintf(line, sizeof(line), "%d 0\n", OTHER_DOMID);
+	ASSERT_EQ(0, write_str_file(GNTALLOC_SYSFS "/domain_limits", line));
+	ASSERT_EQ(-1, gntalloc_alloc(self->fx.fd, OTHER_DOMID, 0, 3, NULL, NULL));
+	ASSERT_EQ(ENOSPC, errno);
+	READ_TRACE();
+	i = ev_find(&self->tr.log, 0, "gntalloc_alloc_fail", "domid", OTHER_DOMID);
+	TRACE_CHECK(i >= 0);
+	EXPECT_EQ((__u64)CAUSE_DOMAIN_LIMIT, ev_field(&self->tr.log.ev[i], "cause"));
+	EXPECT_EQ(3U, ev_field(&self->tr.log.ev[i], "count"));
+	EXPECT_EQ((__u64)getpid(), ev_field(&self->tr.log.ev[i], "pid"));
+	EXPECT_EQ(0, ev_count(&self->tr.log, "gntalloc_alloc", NULL, 0));
+}
+
 /* The positive control of every test above: disabled, nothing is recorded. */
 TEST_F(trace, disabled_events_record_nothing)
 {
-	uint64_t index;
+	__u64 index;
 
 	ASSERT_EQ(0, write_trace_file("events/gntalloc/enable", "0\n"));
 	ASSERT_EQ(0, gntalloc_alloc_rw(self->fx.fd, 1, &index, NULL));

@@ -12,6 +12,8 @@
  * test bed puts it), with the limit it had, and checks the device is back.
  *
  * It runs last (see the Makefile): a failure here may leave the module out.
+ * A driver built into the kernel cannot be unloaded: then every test skips,
+ * saying so.
  */
 
 #include "gntalloc_fixture.h"
@@ -45,8 +47,18 @@ static bool module_loaded(void)
 	return access("/sys/module/" MODULE_NAME, F_OK) == 0;
 }
 
+/*
+ * A built-in driver has /sys/module/<name>/ (for its parameters) but none of
+ * a loaded module's attributes, initstate among them.
+ */
+static bool module_built_in(void)
+{
+	return module_loaded() &&
+	       access("/sys/module/" MODULE_NAME "/initstate", F_OK) != 0;
+}
+
 /* Load our module from module_path() with @limit: 0 or -errno. */
-static int load_module(uint64_t limit)
+static int load_module(__u64 limit)
 {
 	char params[64];
 	int fd, ret;
@@ -54,7 +66,7 @@ static int load_module(uint64_t limit)
 	fd = open(module_path(), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	snprintf(params, sizeof(params), "limit=%" PRIu64, limit);
+	snprintf(params, sizeof(params), "limit=%llu", limit);
 	ret = syscall(__NR_finit_module, fd, params, 0);
 	if (ret)
 		ret = -errno;
@@ -65,7 +77,7 @@ static int load_module(uint64_t limit)
 /* Is the device usable: open, ALLOC, mmap, write, DEALLOC, munmap? */
 static int device_works(void)
 {
-	uint64_t index;
+	__u64 index;
 	uint8_t *p;
 	int fd, err = 0;
 
@@ -100,6 +112,10 @@ FIXTURE(unload) {
 
 FIXTURE_SETUP(unload)
 {
+	if (module_built_in())
+		SKIP(return,
+		     "%s is built into the kernel (no /sys/module/%s/initstate): it cannot be unloaded",
+		     MODULE_NAME, MODULE_NAME);
 	if (!gntalloc_fixture_setup(_metadata, &self->fx, FX_NO_FILE))
 		return;
 	self->kmsg = -1;
@@ -107,9 +123,8 @@ FIXTURE_SETUP(unload)
 
 FIXTURE_TEARDOWN_PARENT(unload)
 {
-	if (env_in_test_process(&self->fx.env)) {
+	if (env_in_test_process(&self->fx.env))
 		close_if_open(self->kmsg);
-	}
 	if (self->dyndbg)
 		write_str_file(DYNDBG_CONTROL, GNTTAB_DYNDBG "-p");
 	/* A test that unloaded the module and failed must not leave it out. */
@@ -134,7 +149,7 @@ TEST_F(unload, refused_while_a_file_is_open_and_the_device_keeps_working)
 
 TEST_F(unload, refused_while_a_mapping_is_left)
 {
-	uint64_t index;
+	__u64 index;
 
 	self->fx.fd = open(GNTALLOC_DEV, O_RDWR | O_CLOEXEC);
 	ASSERT_LE(0, self->fx.fd);
@@ -150,7 +165,7 @@ TEST_F(unload, refused_while_a_mapping_is_left)
 	ASSERT_EQ(-1, delete_module(MODULE_NAME)) TH_LOG("the module was unloaded");
 	ASSERT_TRUE(errno == EWOULDBLOCK || errno == EBUSY)
 		TH_LOG("delete_module: %s", strerror(errno));
-	*(volatile uint8_t *)self->map = MARK;
+	WRITE_ONCE(*(uint8_t *)self->map, MARK);
 	ASSERT_EQ(0, device_works());
 }
 
@@ -193,7 +208,7 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	static char log[256 * 1024];
 	char want[128];
 	uint32_t refs[N], i;
-	uint64_t index, start;
+	__u64 index, start;
 	uint8_t *p;
 	size_t len = 0;
 	bool freed = false;
@@ -201,8 +216,8 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	if (!self->fx.env.counters)
 		SKIP(return, "%s is missing: stock driver", GNTALLOC_SYSFS);
 	if (access(module_path(), R_OK))
-		SKIP(return, "%s is missing: the module could not be loaded again (GNTALLOC_MODULE=)",
-		     module_path());
+		SKIP(return, "%s is missing: %s", module_path(),
+		     "the module could not be loaded again (GNTALLOC_MODULE=)");
 	if (access(GNTDEV_DEV, F_OK))
 		SKIP(return, "%s is missing: load xen-gntdev", GNTDEV_DEV);
 	ASSERT_EQ(0U, self->fx.env.base.open_files) TH_LOG("another program holds the device");
@@ -226,13 +241,13 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 	p = gntalloc_mmap(self->fx.fd, index, N);
 	ASSERT_NE(MAP_FAILED, p);
 	for (i = 0; i < N; i++)
-		*(uint64_t *)(p + i * page_size()) = page_tag(i);
+		*(__u64 *)(p + i * page_size()) = page_tag(i);
 	ASSERT_EQ(0, peer_map(&self->fx.peer, self->fx.gntdev, refs, N,
 			      PROT_READ | PROT_WRITE));
 	ASSERT_EQ(0, munmap(p, N * page_size()));
 	ASSERT_EQ(0, close(self->fx.fd));
 	self->fx.fd = -1;
-	ASSERT_EQ((uint64_t)N, counter("pending"));
+	ASSERT_EQ((__u64)N, counter("pending"));
 
 	/* No file is open: the module goes, and hands the pages over. */
 	ASSERT_EQ(0, delete_module(MODULE_NAME)) TH_LOG("delete_module: %s", strerror(errno));
@@ -248,13 +263,13 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 
 	/* Nothing was freed under the peer. */
 	for (i = 0; i < N; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		*(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8) = ~page_tag(i);
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0));
+		peer_set64(&self->fx.peer, i, 8, ~page_tag(i));
 	}
 	sleep_ms(1500);		/* the core retries every second */
 	for (i = 0; i < N; i++) {
-		ASSERT_EQ(page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 0));
-		ASSERT_EQ(~page_tag(i), *(volatile uint64_t *)peer_byte(&self->fx.peer, i, 8));
+		ASSERT_EQ(page_tag(i), peer_get64(&self->fx.peer, i, 0));
+		ASSERT_EQ(~page_tag(i), peer_get64(&self->fx.peer, i, 8));
 	}
 	if (self->dyndbg) {
 		len = read_kmsg(self->kmsg, log, sizeof(log));
@@ -277,9 +292,10 @@ TEST_F_TIMEOUT(unload, peer_mapped_pages_go_to_the_grant_table_core_and_back, 60
 		sleep_ms(50);
 	}
 	if (self->dyndbg) {
-		EXPECT_TRUE(freed) TH_LOG("the grant-table core did not free every page within %d ms",
-					  DRAIN_TIMEOUT_MS);
-		TH_LOG("the grant-table core freed the %d pages %" PRIu64 " ms after the peer unmapped them",
+		EXPECT_TRUE(freed)
+			TH_LOG("the grant-table core did not free every page within %d ms",
+			       DRAIN_TIMEOUT_MS);
+		TH_LOG("grant-table core freed the %d pages %llu ms after the peer unmapped them",
 		       N, now_ms() - start);
 	}
 

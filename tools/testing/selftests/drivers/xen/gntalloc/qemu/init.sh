@@ -15,6 +15,8 @@ export HOME=/root TERM=linux
 
 verdict() {
 	echo
+	# The guests' consoles, when this run had guest domains (xdomain-dom0.sh).
+	[ "${XDOMAIN:-0}" = 0 ] || ! command -v xdomain_consoles >/dev/null || xdomain_consoles
 	echo "GNTALLOC-VERDICT: $*"
 	sleep 1 # let the console drain before the reset
 	reboot -f
@@ -48,15 +50,36 @@ for m in xen-evtchn xen-privcmd xenfs xen-gntdev; do
 done
 mount -t xenfs xenfs /proc/xen || panic "cannot mount xenfs"
 
+# Ours is built into the kernel when the initramfs has no module for it (the built-in debug
+# kernel): a built-in module has /sys/module/<name>/ (its parameters) but no initstate.
 case $DRIVER in
-ours) insmod /gntalloc/xen-gntalloc.ko || panic "insmod of our xen-gntalloc.ko failed" ;;
+ours)
+	if [ -e /gntalloc/xen-gntalloc.ko ]; then
+		insmod /gntalloc/xen-gntalloc.ko || panic "insmod of our xen-gntalloc.ko failed"
+	elif [ -d /sys/module/xen_gntalloc ] && [ ! -e /sys/module/xen_gntalloc/initstate ]; then
+		echo "init: xen-gntalloc is built into the kernel"
+	else
+		panic "no xen-gntalloc.ko in the initramfs and none built into the kernel"
+	fi
+	;;
 stock) modprobe xen-gntalloc || panic "modprobe of the stock xen-gntalloc failed" ;;
+stock-patched) # the stock driver with tools/xen/stock-gntalloc-fix, built out of tree
+	insmod /gntalloc/xen-gntalloc.ko || panic "insmod of the patched stock xen-gntalloc.ko failed"
+	[ "$(cat /sys/module/xen_gntalloc/version 2>/dev/null)" = stock-gntalloc-fix ] ||
+		panic "the patched stock xen-gntalloc.ko lacks its label (stock-fix-version.c)"
+	;;
 *) panic "DRIVER=$DRIVER?" ;;
 esac
 [ -c /dev/xen/gntalloc ] || panic "xen-gntalloc is loaded but /dev/xen/gntalloc is missing"
-# Say which driver runs: ours is out-of-tree (taint O), the stock one is not.
-echo "init: xen-gntalloc loaded ($DRIVER), taint '$(cat /sys/module/xen_gntalloc/taint)'," \
+# Say which driver runs: ours is out-of-tree (taint O), the stock one is not (built in: neither).
+echo "init: xen-gntalloc loaded ($DRIVER), taint '$(cat /sys/module/xen_gntalloc/taint 2>/dev/null)'," \
 	"srcversion $(cat /sys/module/xen_gntalloc/srcversion 2>/dev/null || echo none)"
+
+# xdomain: Xen's toolstack, for the runs whose initramfs carries it (xdomain-dom0.sh).
+if [ "${XDOMAIN:-0}" = 1 ]; then
+	. /xdomain-dom0.sh || panic "cannot read /xdomain-dom0.sh"
+	xdomain_start || panic "Xen's toolstack did not start"
+fi
 
 # The kernel log is clean if nothing in it looks like a kernel bug or a leaked grant.
 check_dmesg() {
@@ -102,6 +125,12 @@ run)
 	gntstat || st=$?
 	echo "init: gntstat -p"
 	gntstat -p || st=$?
+	# Two domains sharing through our driver on both sides (xdomain-demo.sh).
+	xd=0
+	if [ "${XDOMAIN:-0}" = 1 ]; then
+		echo "init: xdomain-demo"
+		xdomain-demo || xd=$?
+	fi
 	if [ "$INTERACTIVE" = 1 ]; then
 		echo "init: a shell in dom0 (our xen-gntalloc is loaded; try gntalloc-demo, gntstat -w 1)."
 		echo "init: leave with 'exit' (or Ctrl-A x to kill QEMU)"
@@ -109,6 +138,7 @@ run)
 	fi
 	[ $rc = 0 ] || panic "gntalloc-demo failed ($rc)"
 	[ $st = 0 ] || panic "gntstat failed ($st)"
+	[ $xd = 0 ] || panic "xdomain-demo failed ($xd)"
 	;;
 vm-run)
 	echo "init: running /payload"

@@ -33,9 +33,11 @@ $(PROVISION_DIR)/key: FORCE
 
 PROVISION_DEPS := $(PROVISION_DIR)/key $(APT_LISTS) $(if $(P_MISSING),FORCE)
 
+# (DEBUG_KERNEL_DEPS, DEBUG_KERNEL_ENV: testbed.mk's, for the built-in debug kernel)
 $(PROVISION_DIR)/debug-kernel.mk: $(QEMU_DIR)/debug-kernel.sh $(QEMU_DIR)/debug-kernel.config \
-		$(QEMU_DIR)/provision.sh $(QEMU_DIR)/kernels.mk $(PROVISION_DEPS)
-	KERNEL=$(KERNEL) XEN=$(XEN) GNTALLOC_CACHE=$(GNTALLOC_CACHE) $(QEMU_DIR)/debug-kernel.sh -o $@
+		$(QEMU_DIR)/provision.sh $(QEMU_DIR)/kernels.mk $(PROVISION_DEPS) $(DEBUG_KERNEL_DEPS)
+	KERNEL=$(KERNEL) XEN=$(XEN) GNTALLOC_CACHE=$(GNTALLOC_CACHE) $(DEBUG_KERNEL_ENV) \
+		$(QEMU_DIR)/debug-kernel.sh -o $@
 
 $(PROVISION_DIR)/%.mk: $(QEMU_DIR)/provision.sh $(QEMU_DIR)/kernels.mk $(PROVISION_DEPS)
 	KERNEL=$(KERNEL) XEN=$(XEN) GNTALLOC_CACHE=$(GNTALLOC_CACHE) KSFT_DIR=$(CURDIR)/$(KSFT_DIR) \

@@ -13,9 +13,15 @@
 #   xen      xen-hypervisor-$XEN-amd64, gunzipped (QEMU's -kernel wants the multiboot ELF)
 #   libxen   libxen-dev of the same Xen: static libxengnttab/libxentoolcore/libxentoollog, headers
 #   busybox  busybox-static, the guest's userland (not installed: it conflicts with busybox)
+#   toolstack  Xen's own toolstack of the same Xen, for a second domain: xen-utils-$XEN (xl,
+#            xenstored, xenconsoled, xen-init-dom0, vchan-socket-proxy), xenstore-utils and
+#            their shared-library closure down to libc and its loader, all from XEN's suite
 #   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
 #   checkpatch  scripts/checkpatch.pl and its data files of linux-source-$KSFT_KERNEL (make style)
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
+#   stocksrc drivers/xen/gntalloc.c of linux-source-<ver>: the stock driver's own source, for
+#            building it out of tree with tools/xen/stock-gntalloc-fix/'s patch (STOCK=patched)
+#   pristine that tree as a bare git repository, commit tagged "base" (make patches)
 #
 # Environment: KERNEL and XEN (kernels.mk lists them; XEN defaults to KERNEL's own), GNTALLOC_CACHE,
 # KSFT_DIR.
@@ -176,7 +182,7 @@ lists() {
 # the files: apt gives a list file the mirror's time, not ours, so "newer than" would miss
 # updates). The kernel's ABI (6.1.0-NN-amd64) comes from the metapackage, never from this script.
 resolve() {
-	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 s5='' sig p
+	local f=$CACHE/resolved-$KERNEL-$XEN s0 s1 s2 s3 s4 s5='' sig p tpkgs
 	private_apt "$KRELEASE"
 	private_apt "$XRELEASE"
 	[ "$KRELEASE" = "$HOST_RELEASE" ] || private_apt "$SPARSE_SUITE"
@@ -216,6 +222,7 @@ resolve() {
 	s4=$(show "$XSUITE" "xen-hypervisor-$XEN-amd64" libxen-dev)
 	[ "$KRELEASE" = "$HOST_RELEASE" ] || s5=$(show "$SPARSE_SUITE" sparse)
 	IMAGE_PKGS="$IMAGE_PKG=$(version "$s2" "$IMAGE_PKG")"
+	tpkgs=$(toolstack_closure)
 	for p in $ABI_PKGS; do
 		IMAGE_PKGS="$IMAGE_PKGS $p=$(version "$s3" "$p")"
 	done
@@ -233,6 +240,7 @@ resolve() {
 		SRC_PKG=linux-source-$KERNEL SRC_VER=$(version "$s1" "linux-source-$KERNEL")
 		KSFT_PKG=linux-source-$KSFT_KERNEL KSFT_VER=$(version "$s0" "linux-source-$KSFT_KERNEL")
 		SPARSE_VER=$(version "$s5" sparse)
+		TOOLSTACK_PKGS="$tpkgs"
 	EOF
 	mv "$f.tmp" "$f"
 	. "$f"
@@ -329,8 +337,9 @@ fixup_headers() {
 
 # The packages of the build root, beside the compiler that the headers name: what Kbuild runs for
 # an external module (make, libelf for objtool, pahole for BTF, kmod, bc, bison, flex) and dkms
-# for make dkms-build.
-BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms"
+# for make dkms-build; for building a whole 7.x kernel (make check-patches, the built-in debug
+# kernel), libssl-dev (certs/) and python3 (W=1's kernel-doc check).
+BUILDROOT_PACKAGES="make libc6-dev libelf-dev bc bison flex kmod dwarves dkms libssl-dev python3"
 # sparse for those kernels: Debian 13's (0.6.4) cannot parse __typeof_unqual__, which 7.x's
 # headers use under __CHECKER__; sid's 0.6.5~rc1 can, and runs in the Debian 13 build root.
 SPARSE_SUITE=sid
@@ -427,6 +436,61 @@ part_busybox() {
 	out BUSYBOX "$dir/root/bin/busybox"
 }
 
+# ---- toolstack (xdomain: a second domain made with Xen's own xl; README.md here) ----
+# xen-utils-$XEN and xenstore-utils, and the Depends closure under them, first alternatives only, down to libc and its
+# loader; Python (xl's helper scripts), xen-utils-common (init scripts, udev rules) and the
+# packaging tools are not followed: nothing the busybox dom0 runs needs them.
+TOOLSTACK_STOP='^(python3.*|xen-utils-common|debconf.*|perl.*|dpkg|tar|adduser|install-info|lsb-base|sysvinit-utils|udev|init-system-helpers)$'
+
+# toolstack_closure: "pkg=ver ..." of the seeds' Depends closure in XSUITE (resolve() calls it).
+toolstack_closure() {
+	local todo="xen-utils-$XEN xenstore-utils" seen='' got p d
+	while [ -n "$todo" ]; do
+		# shellcheck disable=SC2086
+		got=$(show "$XSUITE" $todo)
+		seen="$seen $todo"
+		todo=$(awk '{ n = split($3, d, ","); for (i = 1; i <= n; i++) {
+				sub(/\|.*/, "", d[i]); sub(/\(.*/, "", d[i]); sub(/:any$/, "", d[i])
+				print d[i] } }' <<<"$got" | sort -u | grep -Ev "$TOOLSTACK_STOP" |
+			while read -r d; do
+				case " $seen " in *" $d "*) ;; *) echo "$d" ;; esac
+			done | tr '\n' ' ')
+		for p in $(awk '{ print $1 "=" $2 }' <<<"$got"); do
+			printf '%s ' "$p"
+		done
+	done
+}
+
+# The unpacked closure, flattened for an initramfs: bin/ the programs, lib/ every shared
+# library and the loader (one directory, so that the loader finds them with --library-path).
+# Xen 4.20's binaries are Debian 13's and need its libc: they always run with the libc and the
+# loader of their own release, never with anything of the machine or the dom0 initramfs.
+TOOLSTACK_BINS="xl xenstored xenconsoled xen-init-dom0 vchan-socket-proxy xenstore-read
+	xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-watch xenstore-exists xenstore-chmod"
+fixup_toolstack() {
+	local b f
+	mkdir -p "$1/bin" "$1/lib"
+	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
+		[ ! -d "$1/root/$d" ] || find "$1/root/$d" -maxdepth 1 -name '*.so*' \
+			-exec cp -a {} "$1/lib/" \;
+	done
+	[ -e "$1/lib/ld-linux-x86-64.so.2" ] || die "no loader in the toolstack of Xen $XEN"
+	for b in $TOOLSTACK_BINS; do
+		f=$(find "$1/root/usr/lib/xen-$XEN/bin" "$1/root/usr/bin" "$1/root/usr/sbin" \
+			-maxdepth 1 -name "$b" 2>/dev/null | head -n 1)
+		[ -n "$f" ] || die "no $b in the toolstack of Xen $XEN"
+		cp -L "$f" "$1/bin/$b"
+	done
+}
+
+part_toolstack() {
+	local dir
+	dir=$CACHE/toolstack-$XEN-$(echo "$TOOLSTACK_PKGS" | md5sum | cut -c1-8)
+	# shellcheck disable=SC2086
+	FIXUP=fixup_toolstack unpack "$XSUITE" "$dir" $TOOLSTACK_PKGS
+	out TOOLSTACK "$dir"
+}
+
 # The kselftest framework files (harness, lib.mk, runner) of linux-source-$KSFT_KERNEL. Only
 # these members of the 140 MB source tarball are needed: stream it once, keep them.
 KSFT_FILES="lib.mk kselftest.h kselftest_harness.h kselftest_module.h kselftest kselftest_deps.sh"
@@ -503,7 +567,65 @@ part_source() {
 	out SRC_VER "$SRC_VER"
 }
 
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|ksft|checkpatch|source..."
+# ---- stocksrc (issue 19): the stock driver's source, one file of linux-source-<ver> ----
+# From the unpacked tree when `source` made one (6.1 for make check-debug), else streamed from
+# the package once; kept as $CACHE/linux-source-<k>_<ver>.stocksrc/gntalloc.c.
+part_stocksrc() {
+	local dir tree member=drivers/xen/gntalloc.c
+	dir=$(cachedir "$SRC_PKG" "$SRC_VER").stocksrc
+	tree=$(cachedir "$SRC_PKG" "$SRC_VER").tree/linux-source-$KERNEL
+	if [ ! -d "$dir" ]; then
+		rm -rf "$dir.tmp"
+		if [ -f "$tree/$member" ]; then
+			mkdir -p "$dir.tmp"
+		else
+			fetch "$KSUITE" "$dir.tmp" "$SRC_PKG=$SRC_VER"
+			say "extracting $member from $SRC_PKG=$SRC_VER"
+			dpkg-deb --fsys-tarfile "$dir.tmp"/debs/*.deb |
+				tar -xO "./usr/src/linux-source-$KERNEL.tar.xz" |
+				tar -xJ -C "$dir.tmp" "linux-source-$KERNEL/$member"
+			tree=$dir.tmp/linux-source-$KERNEL
+		fi
+		[ -f "$tree/$member" ] || die "no $member in $SRC_PKG=$SRC_VER"
+		cp "$tree/$member" "$dir.tmp/gntalloc.c"
+		rm -rf "$dir.tmp/debs" "$dir.tmp/linux-source-$KERNEL"
+		mv "$dir.tmp" "$dir"
+	fi
+	out STOCK_SRC "$dir/gntalloc.c"
+	out STOCK_SRC_VER "$SRC_VER"
+}
+# ---- end stocksrc ----
+
+# ---- pristine (make patches, make check-patches, the built-in debug kernel: scripts/patches.mk)
+# The source tree as a bare git repository with one commit, tagged "base": what the upstream
+# series is written against and applied to. Made once from the `source` tree (about 2 minutes);
+# its users clone it with --shared, so nobody copies its 1.8 GB.
+part_pristine() {
+	local repo tree
+	tree=$(cachedir "$SRC_PKG" "$SRC_VER").tree/linux-source-$KERNEL
+	repo=$(cachedir "$SRC_PKG" "$SRC_VER").git
+	if [ ! -d "$repo" ]; then
+		command -v git >/dev/null || host_install git
+		rm -rf "$repo.tmp"
+		say "making a git repository of $SRC_PKG=$SRC_VER in $repo"
+		git init -q --bare "$repo.tmp"
+		# -f: every file of the package, whatever the tree's .gitignore says
+		git --git-dir="$repo.tmp" --work-tree="$tree" -c core.bare=false add -A -f
+		# a fixed identity and date: the same package gives the same commit everywhere
+		GIT_AUTHOR_DATE='2000-01-01 00:00:00 +0000' GIT_COMMITTER_DATE='2000-01-01 00:00:00 +0000' \
+			git --git-dir="$repo.tmp" --work-tree="$tree" -c core.bare=false \
+			-c user.name="Debian $SRC_PKG" -c user.email=debian-kernel@lists.debian.org \
+			commit -q -m "$SRC_PKG $SRC_VER (Debian), unpacked"
+		rm -f "$repo.tmp/index"
+		git --git-dir="$repo.tmp" tag base
+		git --git-dir="$repo.tmp" gc -q --auto
+		mv "$repo.tmp" "$repo"
+	fi
+	out PRISTINE "$repo"
+}
+# ---- end of pristine
+
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|ksft|checkpatch|source|stocksrc|pristine..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -537,9 +659,14 @@ flock 9
 for part in "$@"; do
 	case $part in
 	host) part_host ;;
-	headers | kernel | xen | libxen | busybox | ksft | checkpatch | source)
+	headers | kernel | xen | libxen | busybox | toolstack | ksft | checkpatch | source | stocksrc)
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
+		;;
+	pristine)
+		[ -n "${ABI:-}" ] || resolve
+		part_source
+		part_pristine
 		;;
 	*) die "unknown part '$part'" ;;
 	esac

@@ -29,7 +29,8 @@ log=${VM_LOG:-$BUILD/$MODE-$DRIVER.log}
 initrd=$BUILD/initramfs-$MODE.cpio
 
 # Catch a module built against another tree here, not as "Invalid module format" in the guest.
-if [ "$DRIVER" = ours ]; then
+# (No MODULE at all: our driver is built into the kernel, the built-in debug kernel's case.)
+if [ "$DRIVER" = ours ] && [ -n "$MODULE" ]; then
 	[ -f "$MODULE" ] || die "no $MODULE: run make modules"
 	vermagic=$(modinfo -F vermagic "$MODULE")
 	case "$vermagic " in
@@ -52,7 +53,10 @@ dom0_args="$dom0_args $DOM0_EXTRA"
 # -cpu max emulates SMAP/SMEP, which a PV dom0 under TCG does not survive. Xen is the
 # multiboot kernel; dom0's kernel, its arguments and the initramfs are its modules (a comma
 # inside the arguments must be doubled).
-qemu=(qemu-system-x86_64 -accel tcg,thread=multi -machine q35 -cpu max,-smap,-smep
+# QEMU_CPU comes from testbed.mk (no FSGSBASE when guest domains run: qemu/README.md, "Guest
+# domains"); QEMU_ACCEL is for experiments.
+qemu=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg,thread=multi}" -machine q35
+	-cpu "${QEMU_CPU:-max,-smap,-smep}"
 	-smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -vga none -nic none
 	-serial mon:stdio -kernel "$XEN_IMAGE" -append "$xen_args"
 	-initrd "$VMLINUZ ${dom0_args//,/,,},$initrd")

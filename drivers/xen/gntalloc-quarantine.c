@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Quarantine of grant references.
+ *
+ * When a grant ends, its reference number would go straight back to the
+ * grant table's free list, where the next user (blkfront, netfront, another
+ * process) takes it at once; a peer that maps the old number late would then
+ * map a stranger's page.  So an ended reference is held back for
+ * quarantine_ms: while it is held, the entry grants nothing and a late
+ * mapper fails cleanly.  The page itself is freed as soon as the peer has
+ * let go; only the reference (and our 40-byte record of it) waits.
+ *
+ * How the reference is held.  The kernel has no silent way to end a peer's
+ * access without freeing the reference: gnttab_end_foreign_access_ref()
+ * prints a warning every time the peer still maps the page, which is the
+ * normal case for pending pages.  So access is ended the race-free way,
+ * gnttab_try_end_foreign_access(), which puts the reference at the head of
+ * the grant table's free list, and the reference is taken back from there
+ * at once with gnttab_alloc_grant_references(1).  The free list is a stack
+ * (6.1 to 7.3), so that is the same reference unless another CPU took it in
+ * the few instructions between.  Then we hold whatever we got (it grants
+ * nothing either) and count the one that escaped as given back early, in
+ * quarantine_shortened: the counter says how often the guarantee was not
+ * kept, for whatever reason.
+ *
+ * The quarantine gives way rather than fail an ALLOC: when the grant-table
+ * reserve or a full table stands in the way, the oldest references go back
+ * early (gntalloc_quarantine_shorten(), counted in quarantine_shortened).
+ * Held references count as grant entries against the reserve, not as pages
+ * against the limit (they hold no memory).  Module exit gives them all back.
+ *
+ * Releases come in batches (a DEALLOC, a close, a reclaim walk), and
+ * what ends is accounted per batch (struct gntalloc_ended): the shared
+ * counters, the domain's quota and the quarantine list are touched once
+ * per batch, not once per page.  Only the reference is taken back per page,
+ * at once, to keep the window above as short as it can be.  Two batches
+ * ended on two CPUs may join the list out of release order: a reference
+ * then waits behind a younger one, longer than quarantine_ms, never less.
+ */
+
+#include "gntalloc-common.h"
+
+#include <linux/jiffies.h>
+#include <linux/list.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <xen/grant_table.h>
+
+unsigned int gntalloc_quarantine_ms = 2000;
+
+/* Oldest first: released times only grow along it */
+static DEFINE_SPINLOCK(gntalloc_quarantine_lock);
+static LIST_HEAD(gntalloc_quarantine_list);	/* under the spinlock */
+
+static void gntalloc_quarantine_work_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(gntalloc_quarantine_work,
+			    gntalloc_quarantine_work_fn);
+
+/* Give the references of @batch back to the grant table. */
+static unsigned long gntalloc_quarantine_free(struct list_head *batch)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long freed = 0;
+
+	list_for_each_entry_safe(grant, next, batch, node) {
+		gnttab_free_grant_reference(grant->gref);
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		if (!(++freed % GNTALLOC_RESCHED_BATCH))
+			cond_resched();
+	}
+	atomic_long_sub(freed, &gntalloc_stats.quarantined);
+	atomic_long_sub(freed, &gntalloc_stats.entries);
+	return freed;
+}
+
+/*
+ * Move to @batch the references released before @before (all of them if
+ * @all), at most @max.  Returns how many.
+ */
+static unsigned long gntalloc_quarantine_take(struct list_head *batch,
+					      unsigned long max, bool all,
+					      unsigned long before)
+{
+	struct gntalloc_grant *grant, *next;
+	unsigned long taken = 0;
+
+	spin_lock(&gntalloc_quarantine_lock);
+	list_for_each_entry_safe(grant, next, &gntalloc_quarantine_list, node) {
+		if (taken >= max ||
+		    (!all && time_after(grant->released, before)))
+			break;
+		list_move_tail(&grant->node, batch);
+		taken++;
+	}
+	spin_unlock(&gntalloc_quarantine_lock);
+	return taken;
+}
+
+/*
+ * Give back what has served its time, then sleep until the oldest of the
+ * rest has.  Lowering quarantine_ms kicks it (gntalloc_quarantine_kick()).
+ */
+static void gntalloc_quarantine_work_fn(struct work_struct *work)
+{
+	unsigned long ms = READ_ONCE(gntalloc_quarantine_ms);
+	unsigned long now = jiffies, wait = 0;
+	struct gntalloc_grant *oldest;
+	LIST_HEAD(batch);
+
+	gntalloc_quarantine_take(&batch, ULONG_MAX, false,
+				 now - msecs_to_jiffies(ms));
+	gntalloc_quarantine_free(&batch);
+
+	spin_lock(&gntalloc_quarantine_lock);
+	oldest = list_first_entry_or_null(&gntalloc_quarantine_list,
+					  struct gntalloc_grant, node);
+	if (oldest) {
+		wait = oldest->released + msecs_to_jiffies(ms) - jiffies;
+		if ((long)wait < 1)
+			wait = 1;
+		mod_delayed_work(system_wq, &gntalloc_quarantine_work, wait);
+	}
+	spin_unlock(&gntalloc_quarantine_lock);
+}
+
+/* A batch of ends begins: nothing is counted yet. */
+void gntalloc_ended_init(struct gntalloc_ended *ended)
+{
+	INIT_LIST_HEAD(&ended->held);
+	ended->held_count = 0;
+	ended->entries = 0;
+	ended->shortened = 0;
+	ended->domid = 0;
+	ended->domain_count = 0;
+}
+
+/* @domid has one page fewer: counted in runs of one domain */
+static void gntalloc_ended_domain(struct gntalloc_ended *ended, domid_t domid)
+{
+	if (ended->domain_count && ended->domid != domid) {
+		gntalloc_quota_domain_put(ended->domid, ended->domain_count);
+		ended->domain_count = 0;
+	}
+	ended->domid = domid;
+	ended->domain_count++;
+}
+
+/**
+ * gntalloc_ended_flush() - account the ends of a batch so far
+ * @ended: the batch; empty again afterwards
+ *
+ * Gives the entries and the domains' quotas back, and puts the held
+ * references on the quarantine list (arming its work if it was idle).
+ * Call before the batch goes out of scope, and at least every
+ * GNTALLOC_RESCHED_BATCH grants of a long one, so that an ALLOC short of
+ * entries can shorten what the batch holds.
+ */
+void gntalloc_ended_flush(struct gntalloc_ended *ended)
+{
+	unsigned long ms = READ_ONCE(gntalloc_quarantine_ms);
+	bool idle;
+
+	if (ended->domain_count)
+		gntalloc_quota_domain_put(ended->domid, ended->domain_count);
+	if (ended->entries)
+		atomic_long_sub(ended->entries, &gntalloc_stats.entries);
+	if (ended->shortened)
+		atomic_long_add(ended->shortened,
+				&gntalloc_stats.quarantine_shortened);
+	if (ended->held_count) {
+		atomic_long_add(ended->held_count, &gntalloc_stats.quarantined);
+		spin_lock(&gntalloc_quarantine_lock);
+		idle = list_empty(&gntalloc_quarantine_list);
+		list_splice_tail_init(&ended->held, &gntalloc_quarantine_list);
+		if (idle)
+			mod_delayed_work(system_wq, &gntalloc_quarantine_work,
+					 msecs_to_jiffies(ms) + 1);
+		spin_unlock(&gntalloc_quarantine_lock);
+	}
+	gntalloc_ended_init(ended);
+}
+
+/**
+ * gntalloc_quarantine_end_access() - end the peer's access to @grant
+ * @grant: a released grant, on no list
+ * @ended: the batch it ends in, accounted by gntalloc_ended_flush()
+ *
+ * If the peer no longer maps the page, the page is freed and the grant is
+ * freed too, or, with quarantine on, kept on @ended's list holding its
+ * reference.  The grant is no longer counted in_use by the caller either
+ * way; its entry still is while quarantined, and its domain is charged
+ * until the flush.
+ *
+ * Return: false, with nothing done, while the peer still maps the page.
+ */
+bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
+				    struct gntalloc_ended *ended)
+{
+	unsigned int ms = READ_ONCE(gntalloc_quarantine_ms);
+	domid_t domid = grant->domid;
+	grant_ref_t head, ref;
+
+	if (!gnttab_try_end_foreign_access(grant->gref))
+		return false;
+	gntalloc_ended_domain(ended, domid);
+	__free_page(grant->page);
+
+	/* Take the reference back: see the top of this file */
+	if (!ms || gnttab_alloc_grant_references(1, &head)) {
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		ended->entries++;
+		if (ms)
+			ended->shortened++;
+		return true;
+	}
+	ref = gnttab_claim_grant_reference(&head);
+	if (ref != grant->gref)
+		ended->shortened++;
+	grant->gref = ref;
+	grant->released = jiffies;
+	list_add_tail(&grant->node, &ended->held);
+	ended->held_count++;
+	return true;
+}
+
+/**
+ * gntalloc_quarantine_shorten() - give back up to @count references early
+ * @count: how many an ALLOC needs
+ *
+ * The oldest go first; each counts in quarantine_shortened.
+ *
+ * Return: how many were given back.
+ */
+unsigned long gntalloc_quarantine_shorten(unsigned long count)
+{
+	unsigned long freed;
+	LIST_HEAD(batch);
+
+	if (!atomic_long_read(&gntalloc_stats.quarantined))
+		return 0;
+	gntalloc_quarantine_take(&batch, count, true, 0);
+	freed = gntalloc_quarantine_free(&batch);
+	atomic_long_add(freed, &gntalloc_stats.quarantine_shortened);
+	return freed;
+}
+
+/* quarantine_ms changed: look at the list again now. */
+void gntalloc_quarantine_kick(void)
+{
+	mod_delayed_work(system_wq, &gntalloc_quarantine_work, 0);
+}
+
+/* Module exit: every reference goes back to the grant table. */
+void gntalloc_quarantine_exit(void)
+{
+	LIST_HEAD(batch);
+
+	cancel_delayed_work_sync(&gntalloc_quarantine_work);
+	gntalloc_quarantine_take(&batch, ULONG_MAX, true, 0);
+	gntalloc_quarantine_free(&batch);
+}
