@@ -3,7 +3,8 @@
 # make bench: our driver against the stock one, same boot, per kernel (README.md here),
 # included by the top Makefile. One boot per kernel in BENCH_KERNELS; in it the stock
 # xen-gntalloc, then ours, run the same workloads; the host writes CSV, table and plot to
-# BENCH_RESULTS/<kernel>/. Xen gets a grant table for 262k grants, dom0 memory for 200k pages.
+# BENCH_RESULTS/<kernel>/. Xen gets a grant table for 2M grants (4096 frames of 512 entries),
+# dom0 7 GB and QEMU 9 GB: W1 holds 10^6 grants, W9 a file of 1.3M (README.md here).
 
 BENCH_RESULTS       ?= $(BENCH_DIR)/results
 # KERNELS if given on the command line, else the kernels measured so far: 7.3 builds and boots the
