@@ -160,6 +160,8 @@ int gntalloc_quota_set_grant_reserve(unsigned int reserve);
  * gntalloc_ended_flush(): on the caller's stack.
  */
 struct gntalloc_ended {
+	struct list_head ending;	/* ended, reference still to take back */
+	unsigned int ending_count;
 	struct list_head held;		/* grants whose reference is held */
 	unsigned long held_count;
 	unsigned long entries;		/* given back to the grant table */

@@ -14,14 +14,28 @@
  * access without freeing the reference: gnttab_end_foreign_access_ref()
  * prints a warning every time the peer still maps the page, which is the
  * normal case for pending pages.  So access is ended the race-free way,
- * gnttab_try_end_foreign_access(), which puts the reference at the head of
- * the grant table's free list, and the reference is taken back from there
- * at once with gnttab_alloc_grant_references(1).  The free list is a stack
- * (6.1 to 7.3), so that is the same reference unless another CPU took it in
- * the few instructions between.  Then we hold whatever we got (it grants
- * nothing either) and count the one that escaped as given back early, in
+ * gnttab_try_end_foreign_access(), which pushes the reference onto the
+ * grant table's free list, and the references are taken back from there
+ * by one gnttab_alloc_grant_references(n) per GNTALLOC_QUARANTINE_BATCH
+ * ends (and one for the rest of a release, at its flush).  The free list
+ * is a stack (6.1 to 7.3), so those are the n at its head, our own, unless
+ * another CPU took or gave back references in between.  Then we hold
+ * whatever we got (a free entry grants nothing either) and count each of
+ * ours that is not among them as given back early, in
  * quarantine_shortened: the counter says how often the guarantee was not
  * kept, for whatever reason.
+ *
+ * That window, where an ended reference sits on the free list, lasts
+ * from the first of those n ends to their retake: at most
+ * GNTALLOC_QUARANTINE_BATCH ends of access (each one trip through the grant
+ * table's lock) with the unmap notifications of those grants, or, in a
+ * reclaim walk, the tries of at most GNTALLOC_RESCHED_BATCH pending pages
+ * (microseconds on hardware, unless the task is preempted).  The pages are
+ * freed after the retake, outside the window, and everything ended is
+ * retaken before its caller yields the CPU (gntalloc_ended_flush()).  One
+ * retake per n pages rather than per page is what keeps the quarantine
+ * from slowing DEALLOC down: the grant table's lock is taken once per page,
+ * as without it, and once more per n.
  *
  * The quarantine gives way rather than fail an ALLOC: when the grant-table
  * reserve or a full table stands in the way, the oldest references go back
@@ -32,10 +46,9 @@
  * Releases come in batches (a DEALLOC, a close, a reclaim walk), and
  * what ends is accounted per batch (struct gntalloc_ended): the shared
  * counters, the domain's quota and the quarantine list are touched once
- * per batch, not once per page.  Only the reference is taken back per page,
- * at once, to keep the window above as short as it can be.  Two batches
- * ended on two CPUs may join the list out of release order: a reference
- * then waits behind a younger one, longer than quarantine_ms, never less.
+ * per batch, not once per page.  Two batches ended on two CPUs may join
+ * the list out of release order: a reference then waits behind a younger
+ * one, longer than quarantine_ms, never less.
  */
 
 #include "gntalloc-common.h"
@@ -49,6 +62,12 @@
 #include <xen/grant_table.h>
 
 unsigned int gntalloc_quarantine_ms = 2000;
+
+/*
+ * Ended references taken back at once, at most: the window above grows
+ * with it, the cost of the retake per page shrinks with it.
+ */
+#define GNTALLOC_QUARANTINE_BATCH	16
 
 /* Oldest first: released times only grow along it */
 static DEFINE_SPINLOCK(gntalloc_quarantine_lock);
@@ -128,6 +147,8 @@ static void gntalloc_quarantine_work_fn(struct work_struct *work)
 /* A batch of ends begins: nothing is counted yet. */
 void gntalloc_ended_init(struct gntalloc_ended *ended)
 {
+	INIT_LIST_HEAD(&ended->ending);
+	ended->ending_count = 0;
 	INIT_LIST_HEAD(&ended->held);
 	ended->held_count = 0;
 	ended->entries = 0;
@@ -147,21 +168,93 @@ static void gntalloc_ended_domain(struct gntalloc_ended *ended, domid_t domid)
 	ended->domain_count++;
 }
 
+/*
+ * How many of the references of @grants (@count of them) are among the
+ * @count on the chain from @head.  Reading the chain does not consume it:
+ * gnttab_claim_grant_reference() only moves a private head along it.
+ */
+static unsigned int gntalloc_quarantine_ours(struct list_head *grants,
+					     unsigned int count,
+					     grant_ref_t head)
+{
+	struct gntalloc_grant *grant;
+	unsigned int ours = 0, i;
+	grant_ref_t walk = head;
+
+	/* Nobody came between: the chain is ours, last ended first */
+	list_for_each_entry(grant, grants, node) {
+		if (gnttab_claim_grant_reference(&walk) != grant->gref)
+			goto slow;
+	}
+	return count;
+slow:
+	list_for_each_entry(grant, grants, node) {
+		walk = head;
+		for (i = 0; i < count; i++) {
+			if (gnttab_claim_grant_reference(&walk) == grant->gref) {
+				ours++;
+				break;
+			}
+		}
+	}
+	return ours;
+}
+
+/*
+ * Take back the references that the grants on @ended's ending list gave
+ * to the free list (see the top of this file), free their pages, and move
+ * them to its held list.
+ */
+static void gntalloc_quarantine_retake(struct gntalloc_ended *ended)
+{
+	unsigned int count = ended->ending_count;
+	struct gntalloc_grant *grant, *next;
+	unsigned long now = jiffies;
+	grant_ref_t head;
+
+	if (!count)
+		return;
+	if (gnttab_alloc_grant_references(count, &head)) {
+		/* Others took some and the table is full: none is held */
+		list_for_each_entry_safe(grant, next, &ended->ending, node) {
+			__free_page(grant->page);
+			kmem_cache_free(gntalloc_grant_cache, grant);
+		}
+		ended->entries += count;
+		ended->shortened += count;
+		INIT_LIST_HEAD(&ended->ending);
+		ended->ending_count = 0;
+		return;
+	}
+	ended->shortened += count -
+		gntalloc_quarantine_ours(&ended->ending, count, head);
+	list_for_each_entry(grant, &ended->ending, node) {
+		__free_page(grant->page);
+		grant->gref = gnttab_claim_grant_reference(&head);
+		grant->released = now;
+	}
+	list_splice_tail_init(&ended->ending, &ended->held);
+	ended->held_count += count;
+	ended->ending_count = 0;
+}
+
 /**
  * gntalloc_ended_flush() - account the ends of a batch so far
  * @ended: the batch; empty again afterwards
  *
- * Gives the entries and the domains' quotas back, and puts the held
- * references on the quarantine list (arming its work if it was idle).
- * Call before the batch goes out of scope, and at least every
- * GNTALLOC_RESCHED_BATCH grants of a long one, so that an ALLOC short of
- * entries can shorten what the batch holds.
+ * Takes back the references still to be taken back, gives the entries
+ * and the domains' quotas back, and puts the held references on the
+ * quarantine list (arming its work if it was idle).  Call before the
+ * batch goes out of scope, and at least every GNTALLOC_RESCHED_BATCH
+ * grants of a long one (before yielding the CPU), so that an ALLOC short
+ * of entries can shorten what the batch holds.
  */
 void gntalloc_ended_flush(struct gntalloc_ended *ended)
 {
 	unsigned long ms = READ_ONCE(gntalloc_quarantine_ms);
 	bool idle;
 
+	gntalloc_quarantine_retake(ended);
 	if (ended->domain_count)
 		gntalloc_quota_domain_put(ended->domid, ended->domain_count);
 	if (ended->entries)
@@ -188,40 +281,30 @@ void gntalloc_ended_flush(struct gntalloc_ended *ended)
  * @ended: the batch it ends in, accounted by gntalloc_ended_flush()
  *
  * If the peer no longer maps the page, the page is freed and the grant is
- * freed too, or, with quarantine on, kept on @ended's list holding its
- * reference.  The grant is no longer counted in_use by the caller either
- * way; its entry still is while quarantined, and its domain is charged
- * until the flush.
+ * freed too, or, with quarantine on, kept by @ended holding its reference
+ * (the page is then freed when the batch's references are taken back, at
+ * the latest by the flush).  The grant is no longer counted in_use by the
+ * caller either way; its entry still is while quarantined, and its domain
+ * is charged until the flush.
  *
  * Return: false, with nothing done, while the peer still maps the page.
  */
 bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
 				    struct gntalloc_ended *ended)
 {
-	unsigned int ms = READ_ONCE(gntalloc_quarantine_ms);
-	domid_t domid = grant->domid;
-	grant_ref_t head, ref;
-
 	if (!gnttab_try_end_foreign_access(grant->gref))
 		return false;
-	gntalloc_ended_domain(ended, domid);
-	__free_page(grant->page);
-
-	/* Take the reference back: see the top of this file */
-	if (!ms || gnttab_alloc_grant_references(1, &head)) {
+	gntalloc_ended_domain(ended, grant->domid);
+	if (!READ_ONCE(gntalloc_quarantine_ms)) {
+		__free_page(grant->page);
 		kmem_cache_free(gntalloc_grant_cache, grant);
 		ended->entries++;
-		if (ms)
-			ended->shortened++;
 		return true;
 	}
-	ref = gnttab_claim_grant_reference(&head);
-	if (ref != grant->gref)
-		ended->shortened++;
-	grant->gref = ref;
-	grant->released = jiffies;
-	list_add_tail(&grant->node, &ended->held);
-	ended->held_count++;
+	/* Last ended first, the order of the free list's head */
+	list_add(&grant->node, &ended->ending);
+	if (++ended->ending_count == GNTALLOC_QUARANTINE_BATCH)
+		gntalloc_quarantine_retake(ended);
 	return true;
 }
 

@@ -587,6 +587,38 @@ TEST_F(quota, quarantined_references_hold_entries_not_pages)
 	ASSERT_EQ(0, quarantine_off());
 }
 
+/*
+ * A release of many pages frees them all and holds every reference it
+ * ended (the driver takes them back from the grant table in batches): an
+ * ALLOC meanwhile gets none of them but as counted in quarantine_shortened,
+ * and in dom0 alone, where nothing else takes grant references, none is
+ * counted.
+ */
+TEST_F(quota, released_batch_holds_every_reference)
+{
+	enum { N = 100 };	/* several batches and a part of one */
+	uint32_t refs[N], again[N];
+	__u64 index, base_q, shortened;
+	unsigned int reused = 0, i, j;
+
+	ASSERT_EQ(0, quarantine_off());
+	base_q = counter("quarantined");
+	ASSERT_EQ(0, set_tunable("quarantine_ms", 60000));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], N, &index, refs));
+	shortened = counter("quarantine_shortened");
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, N));
+	EXPECT_EQ(self->fx.env.base.in_use, counter("in_use"));
+	EXPECT_EQ(base_q + N, counter("quarantined"));
+	EXPECT_EQ(shortened, counter("quarantine_shortened"));
+
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[1], N, NULL, again));
+	for (i = 0; i < N; i++)
+		for (j = 0; j < N; j++)
+			reused += again[i] == refs[j];
+	EXPECT_LE(reused, counter("quarantine_shortened") - shortened);
+	ASSERT_EQ(0, quarantine_off());
+}
+
 /* The quarantine gives way to an ALLOC rather than fail it. */
 TEST_F(quota, quarantine_gives_way_to_the_reserve)
 {
