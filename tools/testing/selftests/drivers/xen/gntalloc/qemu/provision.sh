@@ -553,6 +553,11 @@ part_qemu() {
 	dir=$CACHE/qemu-$v-$(echo "$pkgs" | md5sum | cut -c1-8)
 	# shellcheck disable=SC2086
 	QEMU_V=$v FIXUP=fixup_qemu unpack "$suite" "$dir" $pkgs
+	# QEMU finds its modules and data under the directory of /proc/self/exe, here lib/ (the
+	# loader), + qemu-bundle/ + the built-in path if that directory exists, else at the built-in
+	# path itself: where the machine's QEMU keeps its own modules (10.0 tries to load them). An
+	# empty qemu-bundle: no modules (none is needed), the firmware from -L.
+	mkdir -p "$dir/lib/qemu-bundle"
 	out QEMU_ROOT "$dir"
 	need "$dir/bin/qemu-system-x86_64"
 }

@@ -35,7 +35,7 @@ QEMU_CPU      ?= max,-smap,-smep$(if $(filter 1,$(XDOMAIN)),$(XDOMAIN_CPU))
 XDOMAIN_CPU   := ,-fsgsbase
 
 # QEMU: the emulator, host (the machine's, Debian 12's 7.2) or a QEMU_SOURCE_<v> of kernels.mk
-# (10.0, 11.1: Debian 13's, from the cache with its own libraries; qemu/README.md, "QEMU").
+# (10.0, 11.1: Debian 13's, from the cache with its own libraries; qemu/README.md, "Which QEMU").
 QEMU          ?= host
 
 # $(call vm,MODE): boot the test bed in MODE (check | run | vm-run); vm.sh judges the run.
