@@ -166,7 +166,7 @@ endif
 
 provision: ## fetch everything for KERNEL now, and show where it is
 	@$(foreach v,KDIR BUILDROOT SPARSE KABI VMLINUZ KMODROOT XEN_IMAGE BUSYBOX LIBXEN_INC LIBXEN_LIB \
-		KSFT_FROM, \
+		KSFT_FROM QEMU_ROOT, \
 		echo '$(v)=$(P_$(v))';)
 
 PARTS_check        := $(TESTBED_PARTS)
