@@ -12,7 +12,8 @@
 # It forks busybox shells in a loop for REPRO_SECONDS (default 40) with no guest, then for as
 # long again while one PV guest (the test bed's guest initramfs, role REPRO_ROLE, default
 # "server": it polls xenstore every 5 ms) runs, from the time it is up, and counts the
-# segfaults of each phase in the kernel log (those during the guest's boot count in phase 2). REPRO_* come from dom0's command line (DOM0_EXTRA). Expected verdict where the
+# segfaults of each phase in the kernel log (those during the guest's boot and destruction count
+# in phase 2). REPRO_* come from dom0's command line (DOM0_EXTRA). Expected verdict where the
 # bug is: FAIL ("/payload exited 1"), segfaults in the second phase only.
 secs=${REPRO_SECONDS:-40}
 role=${REPRO_ROLE:-server}
