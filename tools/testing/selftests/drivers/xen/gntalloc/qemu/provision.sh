@@ -16,6 +16,9 @@
 #   toolstack  Xen's own toolstack of the same Xen, for a second domain: xen-utils-$XEN (xl,
 #            xenstored, xenconsoled, xen-init-dom0, vchan-socket-proxy), xenstore-utils and
 #            their shared-library closure down to libc and its loader, all from XEN's suite
+#   qemu-<v> the QEMU the VM boots in: qemu-host is the machine's; another <v> (QEMU_SOURCE_<v> in
+#            kernels.mk) is Debian's qemu-system-x86 of that suite with its firmware and library
+#            closure, run with its own loader
 #   ksft     the kselftest framework files of linux-source-$KSFT_KERNEL, copied into $KSFT_DIR
 #   checkpatch  scripts/checkpatch.pl and its data files of linux-source-$KSFT_KERNEL (make style)
 #   source   the whole linux-source-<ver> tree, unpacked (1.5 GB; only `make check-debug` needs it)
@@ -442,16 +445,19 @@ part_busybox() {
 # packaging tools are not followed: nothing the busybox dom0 runs needs them.
 TOOLSTACK_STOP='^(python3.*|xen-utils-common|debconf.*|perl.*|dpkg|tar|adduser|install-info|lsb-base|sysvinit-utils|udev|init-system-helpers)$'
 
-# toolstack_closure: "pkg=ver ..." of the seeds' Depends closure in XSUITE (resolve() calls it).
-toolstack_closure() {
-	local todo="xen-utils-$XEN xenstore-utils" seen='' got p d
+# closure SUITE STOP SEED...: "pkg=ver ..." of the seeds' Depends closure in SUITE, first
+# alternatives only, not following the packages that match the pattern STOP.
+closure() {
+	local suite=$1 stop=$2 todo seen='' got p d
+	shift 2
+	todo="$*"
 	while [ -n "$todo" ]; do
 		# shellcheck disable=SC2086
-		got=$(show "$XSUITE" $todo)
+		got=$(show "$suite" $todo)
 		seen="$seen $todo"
 		todo=$(awk '{ n = split($3, d, ","); for (i = 1; i <= n; i++) {
 				sub(/\|.*/, "", d[i]); sub(/\(.*/, "", d[i]); sub(/:any$/, "", d[i])
-				print d[i] } }' <<<"$got" | sort -u | grep -Ev "$TOOLSTACK_STOP" |
+				print d[i] } }' <<<"$got" | sort -u | grep -Ev "$stop" |
 			while read -r d; do
 				case " $seen " in *" $d "*) ;; *) echo "$d" ;; esac
 			done | tr '\n' ' ')
@@ -460,6 +466,8 @@ toolstack_closure() {
 		done
 	done
 }
+# toolstack_closure: the toolstack's packages in XSUITE (resolve() calls it).
+toolstack_closure() { closure "$XSUITE" "$TOOLSTACK_STOP" "xen-utils-$XEN" xenstore-utils; }
 
 # The unpacked closure, flattened for an initramfs: bin/ the programs, lib/ every shared
 # library and the loader (one directory, so that the loader finds them with --library-path).
@@ -490,6 +498,70 @@ part_toolstack() {
 	FIXUP=fixup_toolstack unpack "$XSUITE" "$dir" $TOOLSTACK_PKGS
 	out TOOLSTACK "$dir"
 }
+
+# ---- qemu-<v> (QEMU=<v>: the emulator the test bed boots in; README.md here, "QEMU") ----
+# qemu-host: the machine's own qemu-system-x86_64 (HOST_PACKAGES). qemu-<v>, for a QEMU_SOURCE_<v>
+# of kernels.mk: qemu-system-x86 of that suite with the firmware it depends on (seabios, the option
+# ROMs of qemu-system-data) and its shared-library closure down to libc and its loader, flattened
+# like the toolstack's: bin/, lib/ (run with lib/'s loader and --library-path, never with the
+# machine's libc) and share/qemu/ (its firmware, -L).
+# qemu-system-common (helpers, audio and braille libraries) and the packaging tools are not
+# followed: a QEMU with -nographic, -vga none and -nic none needs none of them.
+QEMU_STOP='^(qemu-system-common|qemu-system-gui|python3.*|debconf.*|perl.*|dpkg|tar|adduser|lsb-base|init-system-helpers|udev|systemd.*)$'
+
+fixup_qemu() {
+	local f t
+	mkdir -p "$1/bin" "$1/lib" "$1/share/qemu"
+	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
+		[ ! -d "$1/root/$d" ] || find "$1/root/$d" -maxdepth 1 -name '*.so*' \
+			-exec cp -a {} "$1/lib/" \;
+	done
+	[ -e "$1/lib/ld-linux-x86-64.so.2" ] || die "no loader in the closure of QEMU $QEMU_V"
+	cp "$1/root/usr/bin/qemu-system-x86_64" "$1/bin/"
+	# Its firmware path (/usr/share/qemu, /usr/share/seabios, ipxe's) as one -L directory; the
+	# links point into other packages, relative or absolute: followed inside the unpacked root,
+	# never into the machine's.
+	for f in "$1/root/usr/share/qemu"/* "$1/root/usr/share/seabios"/* \
+		"$1/root/usr/lib/ipxe/qemu"/*; do
+		t=$f
+		while [ -L "$t" ]; do
+			case $(readlink "$t") in
+			/*) t=$1/root$(readlink "$t") ;;
+			*) t=$(dirname "$t")/$(readlink "$t") ;;
+			esac
+		done
+		[ ! -e "$t" ] || cp -a --dereference "$t" "$1/share/qemu/$(basename "$f")"
+	done
+	[ -e "$1/share/qemu/bios-256k.bin" ] || die "no bios-256k.bin in the closure of QEMU $QEMU_V"
+	rm -rf "$1/root"
+}
+
+part_qemu() {
+	local v=$1 suite pkgs dir
+	if [ "$v" = host ]; then
+		out QEMU_ROOT ""
+		return
+	fi
+	read -r suite <<<"$(row "QEMU_SOURCE_$v")" || :
+	[ -n "${suite:-}" ] || die "QEMU=$v is not in kernels.mk (known: host $(known QEMU_SOURCE))"
+	private_apt "${suite%-backports}"
+	pkgs=$(closure "$suite" "$QEMU_STOP" qemu-system-x86)
+	case " $pkgs" in
+	*" qemu-system-x86=1:$v".*) ;;
+	*) die "qemu-system-x86 of $suite is not $v: $pkgs" ;;
+	esac
+	dir=$CACHE/qemu-$v-$(echo "$pkgs" | md5sum | cut -c1-8)
+	# shellcheck disable=SC2086
+	QEMU_V=$v FIXUP=fixup_qemu unpack "$suite" "$dir" $pkgs
+	# QEMU finds its modules and data under the directory of /proc/self/exe, here lib/ (the
+	# loader), + qemu-bundle/ + the built-in path if that directory exists, else at the built-in
+	# path itself: where the machine's QEMU keeps its own modules (10.0 tries to load them). An
+	# empty qemu-bundle: no modules (none is needed), the firmware from -L.
+	mkdir -p "$dir/lib/qemu-bundle"
+	out QEMU_ROOT "$dir"
+	need "$dir/bin/qemu-system-x86_64"
+}
+# ---- end of qemu
 
 # The kselftest framework files (harness, lib.mk, runner) of linux-source-$KSFT_KERNEL. Only
 # these members of the 140 MB source tarball are needed: stream it once, keep them.
@@ -625,7 +697,7 @@ part_pristine() {
 }
 # ---- end of pristine
 
-[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|ksft|checkpatch|source|stocksrc|pristine..."
+[ $# -gt 0 ] || die "usage: $0 [-o FILE] host|headers|kernel|xen|libxen|busybox|toolstack|qemu-<v>|ksft|checkpatch|source|stocksrc|pristine..."
 
 if [ -z "${PROVISION_INNER:-}" ]; then
 	rc=0
@@ -663,6 +735,7 @@ for part in "$@"; do
 		[ -n "${ABI:-}" ] || resolve
 		"part_$part"
 		;;
+	qemu-*) part_qemu "${part#qemu-}" ;;
 	pristine)
 		[ -n "${ABI:-}" ] || resolve
 		part_source

@@ -34,6 +34,10 @@ GUEST_ROLE     = $(BUILD)/selftests/gntalloc_xdomain_guest
 QEMU_CPU      ?= max,-smap,-smep$(if $(filter 1,$(XDOMAIN)),$(XDOMAIN_CPU))
 XDOMAIN_CPU   := ,-fsgsbase
 
+# QEMU: the emulator, host (the machine's, Debian 12's 7.2) or a QEMU_SOURCE_<v> of kernels.mk
+# (10.0, 11.1: Debian 13's, from the cache with its own libraries; qemu/README.md, "Which QEMU").
+QEMU          ?= host
+
 # $(call vm,MODE): boot the test bed in MODE (check | run | vm-run); vm.sh judges the run.
 # VM_FILES, VM_LOG and QEMU_ACCEL (default tcg,thread=multi) pass through the environment
 # (bench and stress set the first two per boot).
@@ -44,7 +48,8 @@ vm = MODE=$(1) DRIVER=$(DRIVER) BUILD=$(BUILD) KABI=$(KABI) VMLINUZ=$(VMLINUZ) \
 	VM_MEM='$(VM_MEM)' DOM0_MEM='$(DOM0_MEM)' VM_TIMEOUT='$(VM_TIMEOUT)' \
 	SHELL_TIMEOUT='$(SHELL_TIMEOUT)' XEN_EXTRA='$(XEN_EXTRA)' DOM0_EXTRA='$(DOM0_EXTRA)' \
 	LOG_TAIL='$(LOG_TAIL)' QEMU_CPU='$(QEMU_CPU)' VM_FILES="$(GNTSTAT) $${VM_FILES:-}" \
-	XDOMAIN=$(XDOMAIN) TOOLSTACK=$(P_TOOLSTACK) GUEST_ROLE=$(GUEST_ROLE) $(QEMU_DIR)/vm.sh
+	XDOMAIN=$(XDOMAIN) TOOLSTACK=$(P_TOOLSTACK) GUEST_ROLE=$(GUEST_ROLE) \
+	QEMU_ROOT='$(P_QEMU_ROOT)' $(QEMU_DIR)/vm.sh
 
 # ---- make check-stock STOCK=patched / STOCK_UNSAFE=1 (issue 19, tools/xen/stock-gntalloc-fix) ----
 # STOCK=patched runs the suite on the stock driver with the fix for its use-after-free: KERNEL's
@@ -70,7 +75,7 @@ stock-patched-module: ## (used by check-stock STOCK=patched) the stock driver wi
 PARTS_stock-patched-module := host headers stocksrc
 # ---- end of check-stock STOCK= ----
 
-TESTBED_PARTS := host headers kernel xen libxen busybox ksft toolstack $(STOCK_PARTS)
+TESTBED_PARTS := host headers kernel xen libxen busybox ksft toolstack qemu-$(QEMU) $(STOCK_PARTS)
 OUR_MODULE    := $(if $(filter ours,$(DRIVER)),modules)$(STOCK_MODULE_GOAL)
 
 check: $(OUR_MODULE) selftests demo gntstat ## build all, boot Xen + dom0 in QEMU, run the selftests (XDOMAIN=1: and the cross-domain test)
@@ -161,7 +166,7 @@ endif
 
 provision: ## fetch everything for KERNEL now, and show where it is
 	@$(foreach v,KDIR BUILDROOT SPARSE KABI VMLINUZ KMODROOT XEN_IMAGE BUSYBOX LIBXEN_INC LIBXEN_LIB \
-		KSFT_FROM, \
+		KSFT_FROM QEMU_ROOT, \
 		echo '$(v)=$(P_$(v))';)
 
 PARTS_check        := $(TESTBED_PARTS)
@@ -169,7 +174,7 @@ PARTS_run          := $(TESTBED_PARTS)
 PARTS_vm-run       := $(TESTBED_PARTS)
 PARTS_stress       := $(TESTBED_PARTS)
 PARTS_provision    := $(TESTBED_PARTS)
-PARTS_check-debug     := host xen busybox libxen ksft debug-kernel
+PARTS_check-debug     := host xen busybox libxen ksft debug-kernel qemu-$(QEMU)
 PARTS_vm-run-debug    := $(PARTS_check-debug)
 PARTS_debug-module    := $(PARTS_check-debug)
 PARTS_debug-selftests := $(PARTS_check-debug)

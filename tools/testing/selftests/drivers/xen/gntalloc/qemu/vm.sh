@@ -8,8 +8,8 @@
 # The top Makefile sets the environment: MODE (check | run | vm-run), DRIVER (ours | stock),
 # BUILD, KABI, VMLINUZ, KMODROOT, XEN_IMAGE, BUSYBOX, MODULE, KSFT, DEMO, PAYLOAD, VM_CPUS,
 # VM_MEM, DOM0_MEM, VM_TIMEOUT, SHELL_TIMEOUT, XEN_EXTRA, DOM0_EXTRA, LOG_TAIL; optionally
-# VM_LOG (where the console log goes; default BUILD/MODE-DRIVER.log) and VM_FILES (more files
-# for dom0's /usr/bin, see mkinitramfs.sh).
+# VM_LOG (where the console log goes; default BUILD/MODE-DRIVER.log), VM_FILES (more files
+# for dom0's /usr/bin, see mkinitramfs.sh) and QEMU_ROOT (below).
 #
 # A run fails if the guest's verdict line is missing or not PASS: that covers hangs (timeout),
 # panics, oopses and WARNs (dom0 runs with panic_on_warn=1 oops=panic panic=-1). For MODE=check
@@ -55,7 +55,16 @@ dom0_args="$dom0_args $DOM0_EXTRA"
 # inside the arguments must be doubled).
 # QEMU_CPU comes from testbed.mk (no FSGSBASE when guest domains run: qemu/README.md, "Guest
 # domains"); QEMU_ACCEL is for experiments.
-qemu=(qemu-system-x86_64 -accel "${QEMU_ACCEL:-tcg,thread=multi}" -machine q35
+# QEMU_ROOT: a QEMU of another Debian release, flattened with its own libraries and firmware
+# (provision.sh qemu-<v>); empty: the machine's.
+qemu=(qemu-system-x86_64)
+if [ -n "${QEMU_ROOT:-}" ]; then
+	qemu=("$QEMU_ROOT/lib/ld-linux-x86-64.so.2" --library-path "$QEMU_ROOT/lib"
+		"$QEMU_ROOT/bin/qemu-system-x86_64" -L "$QEMU_ROOT/share/qemu")
+fi
+qemu_version=$("${qemu[@]}" -version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
+[ -n "$qemu_version" ] || die "${qemu[*]} does not run"
+qemu+=(-accel "${QEMU_ACCEL:-tcg,thread=multi}" -machine q35
 	-cpu "${QEMU_CPU:-max,-smap,-smep}"
 	-smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -vga none -nic none
 	-serial mon:stdio -kernel "$XEN_IMAGE" -append "$xen_args"
@@ -76,8 +85,8 @@ fi
 [ "$MODE" != check ] || rm -f "$BUILD/summary"
 "$here/mkinitramfs.sh" "$initrd"
 
-say "booting $KABI + $(basename "$XEN_IMAGE") (MODE=$MODE DRIVER=$DRIVER, limit ${limit}s," \
-	"log $log)"
+say "booting $KABI + $(basename "$XEN_IMAGE") in QEMU $qemu_version" \
+	"(MODE=$MODE DRIVER=$DRIVER, limit ${limit}s, log $log)"
 [ $INTERACTIVE = 0 ] || say "QEMU owns this terminal: Ctrl-A x quits, Ctrl-A h for help"
 start=$SECONDS
 set +e
