@@ -297,10 +297,16 @@ if grep -q '^[^,]*,[^,]*,base,' "$out/bench.csv"; then
 fi
 
 # The plot: N = 0 cannot sit on a log axis; it is drawn at N = 100 and labelled 0.
+# points DRIVER WORKLOAD [OP]: a plot's points from the CSV, "x median p10 p90" sorted by x (N=0
+# drawn at 100 on the log scale).
+points() {
+	awk -F, -v d="$1" -v w="$2" -v op="${3:-}" 'NR > 1 && $3 == d && $4 == w &&
+		(op == "" || $6 == op) { print ($5 == 0 ? 100 : $5), $8, $9, $10 }' "$out/bench.csv" |
+		sort -n
+}
 for d in ours stock; do
 	for w in w1 w2; do
-		awk -F, -v d=$d -v w=$w 'NR > 1 && $3 == d && $4 == w {
-			print ($5 == 0 ? 100 : $5), $8, $9, $10 }' "$out/bench.csv" | sort -n >"$out/.$w-$d.dat"
+		points $d $w >"$out/.$w-$d.dat"
 	done
 done
 fio=$(awk -F, '$3 == "ours" && $4 == "floor" && $6 == "rejected-ioctl" { print $8 }' "$out/bench.csv")
@@ -331,11 +337,9 @@ rm -f "$out"/.w?-*.dat
 
 # W8 per page against the window's size, both drivers and the anonymous floor (ours' phase).
 for d in ours stock; do
-	awk -F, -v d=$d 'NR > 1 && $3 == d && $4 == "w8" && $6 == "share+write+unshare-per-page" {
-		print $5, $8, $9, $10 }' "$out/bench.csv" | sort -n >"$out/.w8-$d.dat"
+	points $d w8 share+write+unshare-per-page >"$out/.w8-$d.dat"
 done
-awk -F, 'NR > 1 && $3 == "ours" && $4 == "w8" && $6 == "anon-floor-per-page" {
-	print $5, $8, $9, $10 }' "$out/bench.csv" | sort -n >"$out/.w8-floor.dat"
+points ours w8 anon-floor-per-page >"$out/.w8-floor.dat"
 rm -f "$out/w8.png"
 if command -v gnuplot >/dev/null && [ -s "$out/.w8-ours.dat" ] && [ -s "$out/.w8-stock.dat" ]; then
 	(cd "$out" && gnuplot) <<-EOF
