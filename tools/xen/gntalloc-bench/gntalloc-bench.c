@@ -748,7 +748,9 @@ static void run_windows(void)
 
 	if (!w.xgs)
 		die("xengntshr_open");
-	w.refs = calloc(window_pages[3], sizeof(*w.refs));
+	/* window_pages[] grows: its last is the largest */
+	w.refs = calloc(window_pages[sizeof(window_pages) / sizeof(window_pages[0]) - 1],
+			sizeof(*w.refs));
 	if (!w.refs)
 		die("calloc");
 	for (i = 0; i < sizeof(window_pages) / sizeof(window_pages[0]); i++) {
@@ -844,7 +846,7 @@ static void run_buffers_of(int nbufs)
 	struct w9 s = { .fd = dev_open(), .op = alloc_buf(W9_MAX_PAGES),
 			.rng = 0x9e3779b97f4a7c15ull };
 	int samples = scaled(31, 11), frames = scaled(W9_FRAMES, samples), made, i, k;
-	double cap = W9_SETUP_S * scale, per_frame, *v;
+	double cap = W9_SETUP_S * scale, per_frame, fit, *v;
 	uint64_t t0 = now_ns();
 	long batch;
 
@@ -871,8 +873,9 @@ static void run_buffers_of(int nbufs)
 		op_frame(&s, nbufs);
 	per_frame = (now_ns() - t0) / 1e9 / 3;
 	batch = frames / samples;
-	if (batch > W9_FRAMES_S * scale / rounds / samples / per_frame)
-		batch = W9_FRAMES_S * scale / rounds / samples / per_frame;
+	fit = W9_FRAMES_S * scale / rounds / samples / per_frame;
+	if (batch > fit)
+		batch = fit;
 	if (batch < 1)
 		batch = 1;
 	for (k = 0; k < samples; k++)
