@@ -475,14 +475,20 @@ toolstack_closure() { closure "$XSUITE" "$TOOLSTACK_STOP" "xen-utils-$XEN" xenst
 # loader of their own release, never with anything of the machine or the dom0 initramfs.
 TOOLSTACK_BINS="xl xenstored xenconsoled xen-init-dom0 vchan-socket-proxy xenstore-read
 	xenstore-write xenstore-ls xenstore-rm xenstore-list xenstore-watch xenstore-exists xenstore-chmod"
-fixup_toolstack() {
-	local b f
+# flatten_libs DIR WHAT: every shared library of DIR/root, and its loader, into DIR/lib.
+flatten_libs() {
+	local d
 	mkdir -p "$1/bin" "$1/lib"
 	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
 		[ ! -d "$1/root/$d" ] || find "$1/root/$d" -maxdepth 1 -name '*.so*' \
 			-exec cp -a {} "$1/lib/" \;
 	done
-	[ -e "$1/lib/ld-linux-x86-64.so.2" ] || die "no loader in the toolstack of Xen $XEN"
+	[ -e "$1/lib/ld-linux-x86-64.so.2" ] || die "no loader in the closure of $2"
+}
+
+fixup_toolstack() {
+	local b f
+	flatten_libs "$1" "the toolstack of Xen $XEN"
 	for b in $TOOLSTACK_BINS; do
 		f=$(find "$1/root/usr/lib/xen-$XEN/bin" "$1/root/usr/bin" "$1/root/usr/sbin" \
 			-maxdepth 1 -name "$b" 2>/dev/null | head -n 1)
@@ -511,12 +517,8 @@ QEMU_STOP='^(qemu-system-common|qemu-system-gui|python3.*|debconf.*|perl.*|dpkg|
 
 fixup_qemu() {
 	local f t
-	mkdir -p "$1/bin" "$1/lib" "$1/share/qemu"
-	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu; do
-		[ ! -d "$1/root/$d" ] || find "$1/root/$d" -maxdepth 1 -name '*.so*' \
-			-exec cp -a {} "$1/lib/" \;
-	done
-	[ -e "$1/lib/ld-linux-x86-64.so.2" ] || die "no loader in the closure of QEMU $QEMU_V"
+	flatten_libs "$1" "QEMU $QEMU_V"
+	mkdir -p "$1/share/qemu"
 	cp "$1/root/usr/bin/qemu-system-x86_64" "$1/bin/"
 	# Its firmware path (/usr/share/qemu, /usr/share/seabios, ipxe's) as one -L directory; the
 	# links point into other packages, relative or absolute: followed inside the unpacked root,
