@@ -23,7 +23,9 @@
  *       cross-checked with the free pages of /proc/zoneinfo)
  *   w8  a window: xengntshr_share_pages() of 64 to 8,100 pages (a 1080p window is 2,025, 4K
  *       8,100) + a write to every page + xengntshr_unshare(), per page; beside it the floor of
- *       as many anonymous zeroed pages mapped (MAP_POPULATE), written and unmapped
+ *       as many anonymous zeroed pages mapped (MAP_POPULATE), written and unmapped; for 2,025
+ *       and 8,100 pages, a diagnostic split of the window into its steps (ALLOC, mmap, DEALLOC,
+ *       write, munmap), timed one by one
  *   w9  buffers: one file holding 5,000 buffers of 16 to 512 pages (seeded random sizes), each
  *       ALLOCed, mmapped and written; a frame frees one (munmap + DEALLOC) and makes another;
  *       10,000 frames (scaled), or what fits a minute; 500 buffers first (see W9_SETUP_S)
@@ -741,6 +743,60 @@ static void op_window(void *ctx)
 		die("xengntshr_unshare of %zu pages", w->pages);
 }
 
+/*
+ * w8 diagnostics: where a window's time goes, per page. The steps of xengntshr_share_pages()
+ * and xengntshr_unshare() (libxengnttab's Linux code: ALLOC, mmap of the grants, DEALLOC at
+ * once so that the munmap frees them), done here by hand and timed one by one, with the
+ * write to every page between them. mmap and munmap include the core's page-table work, which
+ * neither driver can avoid; munmap includes the driver's release of the grants.
+ */
+enum { PH_ALLOC, PH_MMAP, PH_DEALLOC, PH_WRITE, PH_MUNMAP, PH_N };
+static const char *const phase_names[PH_N] = {
+	"alloc-ioctl-per-page", "mmap-per-page", "dealloc-ioctl-per-page", "write-per-page",
+	"munmap-per-page",
+};
+
+static void run_window_phases(size_t pages)
+{
+	struct ioctl_gntalloc_alloc_gref *op = alloc_buf(pages);
+	int fd = dev_open(), n = scaled(31, 11), s, ph;
+	double *v[PH_N];
+	uint64_t t[PH_N + 1], index;
+	volatile uint8_t *p;
+	size_t i;
+
+	for (ph = 0; ph < PH_N; ph++) {
+		v[ph] = calloc(n, sizeof(double));
+		if (!v[ph])
+			die("calloc");
+	}
+	for (s = -2; s < n; s++) { /* two warm-ups */
+		GUARDED(t[0] = now_ns();
+			index = gnt_alloc(fd, op, pages);
+			t[1] = now_ns();
+			p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, index);
+			if (p == MAP_FAILED)
+				die("mmap of %zu grants", pages);
+			t[2] = now_ns();
+			gnt_dealloc(fd, index, pages);
+			t[3] = now_ns();
+			for (i = 0; i < pages; i++)
+				p[i * PAGE] = 1;
+			t[4] = now_ns();
+			if (munmap((void *)p, pages * PAGE))
+				die("munmap");
+			t[5] = now_ns());
+		for (ph = 0; s >= 0 && ph < PH_N; ph++)
+			v[ph][s] = (t[ph + 1] - t[ph]) / 1e3 / pages;
+	}
+	for (ph = 0; ph < PH_N; ph++) {
+		emit("w8diag", pages, phase_names[ph], "us", v[ph], n, 1);
+		free(v[ph]);
+	}
+	close(fd);
+	free(op);
+}
+
 static void run_windows(void)
 {
 	struct window w = { .xgs = xengntshr_open(NULL, 0) };
@@ -760,6 +816,8 @@ static void run_windows(void)
 			scaled(31, 11), pages);
 		measure("w8", pages, "anon-floor-per-page", op_anon, &pages, 40, scaled(31, 11),
 			pages);
+		if (pages >= 2025)
+			run_window_phases(pages);
 	}
 	free(w.refs);
 	xengntshr_close(w.xgs);

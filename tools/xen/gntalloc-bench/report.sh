@@ -236,6 +236,12 @@ END {
 			m["stock", "w8", n, k] / m["stock", "w8", n, "anon-floor-per-page"]) : "", "",
 			"<= 1.0", judge(r <= 1.0)
 	}
+	split("alloc-ioctl mmap dealloc-ioctl write munmap", phs, " ")
+	split("ALLOC ioctl|mmap|DEALLOC ioctl|write|munmap+release", phn, "|")
+	for (i = 3; i <= 4; i++)
+		for (j = 1; j <= 5; j++)
+			row("W8 diag " ws[i] ": " phn[j], "w8diag", ws[i], phs[j] "-per-page", "", "",
+				"")
 	row("W9 500 buffers: us per frame", "w9", 500, "frame", "", "", "")
 	row("W9 5000 buffers: us per frame", "w9", 5000, "frame", "", ">= 1.5x",
 		speedup("w9", 5000, "frame", 1.5))
