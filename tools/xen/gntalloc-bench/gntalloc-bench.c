@@ -8,7 +8,8 @@
  *   -f MHZ	the TSC frequency (the kernel's "tsc: Detected" line); default: measured
  *   -r ROUNDS	this run is one of ROUNDS whose samples are pooled: repetitions / ROUNDS
  *   -s SCALE	multiply repetition counts and time budgets (default 1; 0.2 for a quick look)
- *   -w LIST	only these workloads, comma-separated: floor,w1,w3,w4,w5,w6,w8,w9 (w1 includes w2)
+ *   -w LIST	only these workloads, comma-separated: floor,w1,w3,w4,w5,w6,w8,w9 (w1 includes w2),
+ *		w1n0 (w1 and w2 at N=0 only, with w1's diagnostics: the quick look at N=0)
  *		or profiles: p1, p3, p4 (a fixed count of the W1, W3, W4 operation)
  *   -t		turn ftrace on (tracing_on) around the operations of a profile only
  *
@@ -408,7 +409,8 @@ static void op_share(void *ctx)
 		die("xengntshr_unshare");
 }
 
-static void run_sweep(void)
+/* W1 and W2 at the first @points values of sweep[] */
+static void run_sweep(size_t points)
 {
 	int holder = dev_open(), fd = dev_open();
 	xengntshr_handle *xgs = xengntshr_open(NULL, 0);
@@ -418,7 +420,7 @@ static void run_sweep(void)
 
 	if (!xgs)
 		die("xengntshr_open");
-	for (i = 0; i < sizeof(sweep) / sizeof(sweep[0]); i++) {
+	for (i = 0; i < points; i++) {
 		t0 = now_ns();
 		hold(holder, &held, sweep[i]);
 		note("w1/w2 at N=%ld (growing the holder took %.1f s)", held,
@@ -1030,7 +1032,7 @@ static void run_profile_w4(void)
 
 static void usage(const char *argv0)
 {
-	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-r ROUNDS] [-s SCALE] [-t] [-w floor,w1,w3,w4,w5,w6,w8,w9,p1,p3,p4] LABEL\n", argv0);
+	fprintf(stderr, "usage: %s [-f TSC-MHZ] [-r ROUNDS] [-s SCALE] [-t] [-w floor,w1,w1n0,w3,w4,w5,w6,w8,w9,p1,p3,p4] LABEL\n", argv0);
 	exit(2);
 }
 
@@ -1085,12 +1087,14 @@ int main(int argc, char **argv)
 		run_floors();
 	if (wanted("w3"))
 		run_bulk();
-	if (wanted("w1"))
+	if (wanted("w1") || wanted("w1n0"))
 		run_offset_diag();
 	if (wanted("w5"))
 		run_parallel();
 	if (wanted("w1") || wanted("w2"))
-		run_sweep();
+		run_sweep(sizeof(sweep) / sizeof(sweep[0]));
+	else if (wanted("w1n0"))
+		run_sweep(1);
 	if (wanted("w4"))
 		run_close();
 	if (wanted("w6"))
