@@ -48,9 +48,15 @@ struct attribute_group;
  * covered by the file's lock.  Once released it belongs to whoever released
  * it: it is freed at once, or, if the peer still maps it, it moves to the
  * global pending list (gntalloc-grant.c) until the peer lets go.  When the
- * peer's access has ended and quarantine is on, the page is freed but the
- * grant keeps its reference on the quarantine list (gntalloc-quarantine.c):
- * @released replaces @page there.
+ * peer's access has ended and quarantine is on, the page is freed and the
+ * grant waits on its batch's list until the batch's references are taken
+ * back (gntalloc-quarantine.c); then the first grant of those up to
+ * GNTALLOC_QUARANTINE_BATCH becomes the batch's quarantine record and the
+ * others are freed.  A record holds the references as the grant table gave
+ * them back: a private chain from @chain, linked by the grant table itself
+ * up to GNTTAB_LIST_END, of @chain_count references (in place of @gref and
+ * @notify_port), and the time they were taken back (in place of @page);
+ * the rest of it is stale.
  *
  * Kept at 40 bytes on purpose: it is the driver's whole cost per grant
  * beyond the page itself (the xarray slot adds about 9 bytes).
@@ -59,10 +65,18 @@ struct gntalloc_grant {
 	struct list_head node;		/* on a batch, pending or quarantine list */
 	union {
 		struct page *page;
-		unsigned long released;	/* jiffies, on the quarantine list */
+		unsigned long released;	/* jiffies, of a quarantine record */
 	};
-	grant_ref_t gref;
-	evtchn_port_t notify_port;	/* valid with UNMAP_NOTIFY_SEND_EVENT */
+	union {
+		struct {			/* a grant */
+			grant_ref_t gref;
+			evtchn_port_t notify_port; /* ..._SEND_EVENT */
+		};
+		struct {			/* a quarantine record */
+			grant_ref_t chain;	/* first held reference */
+			unsigned int chain_count;
+		};
+	};
 	u32 file_id;			/* gntalloc_file.id of its file */
 	u32 domid : 16;			/* the peer, a domid_t */
 	u32 notify_offset : PAGE_SHIFT;	/* byte to clear, with ..._CLEAR_BYTE */
@@ -162,8 +176,8 @@ int gntalloc_quota_set_grant_reserve(unsigned int reserve);
 struct gntalloc_ended {
 	struct list_head ending;	/* ended, reference still to take back */
 	unsigned int ending_count;
-	struct list_head held;		/* grants whose reference is held */
-	unsigned long held_count;
+	struct list_head held;		/* quarantine records, one a retake */
+	unsigned long held_count;	/* references on their chains */
 	unsigned long entries;		/* given back to the grant table */
 	unsigned long shortened;	/* quarantine_shortened */
 	domid_t domid;			/* the run of one domain's pages */

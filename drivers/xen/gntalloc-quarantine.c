@@ -8,7 +8,7 @@
  * map a stranger's page.  So an ended reference is held back for
  * quarantine_ms: while it is held, the entry grants nothing and a late
  * mapper fails cleanly.  The page itself is freed as soon as the peer has
- * let go; only the reference (and our 40-byte record of it) waits.
+ * let go; only the reference waits.
  *
  * How the reference is held.  The kernel has no silent way to end a peer's
  * access without freeing the reference: gnttab_end_foreign_access_ref()
@@ -25,6 +25,18 @@
  * quarantine_shortened: the counter says how often the guarantee was not
  * kept, for whatever reason.
  *
+ * What a retake got is held as the grant table gave it: a private chain of
+ * n references, linked through the grant table's own free-list entries up
+ * to GNTTAB_LIST_END, which nobody but its holder reads or writes.  One of
+ * the n ended grants becomes the chain's quarantine record (its head, n and
+ * the time of the retake: struct gntalloc_grant), the other n - 1 are freed
+ * with the pages, and when the time is served the whole chain goes back
+ * with one gnttab_free_grant_references(): one trip through the grant
+ * table's lock per n references on the way out too, and one 40-byte record
+ * per up to GNTALLOC_QUARANTINE_BATCH references while they wait (2.5 bytes
+ * a reference in a release of many pages, 40 for a lone one).  No memory is
+ * allocated to hold them, so holding them cannot fail.
+ *
  * That window, where an ended reference sits on the free list, lasts
  * from the first of those n ends to their retake: at most
  * GNTALLOC_QUARANTINE_BATCH ends of access (each one trip through the grant
@@ -35,13 +47,15 @@
  * retaken before its caller yields the CPU (gntalloc_ended_flush()).  One
  * retake per n pages rather than per page is what keeps the quarantine
  * from slowing DEALLOC down: the grant table's lock is taken once per page,
- * as without it, and once more per n.
+ * as without it, and twice more per n (the retake and the giving back).
  *
  * The quarantine gives way rather than fail an ALLOC: when the grant-table
  * reserve or a full table stands in the way, the oldest references go back
- * early (gntalloc_quarantine_shorten(), counted in quarantine_shortened).
- * Held references count as grant entries against the reserve, not as pages
- * against the limit (they hold no memory).  Module exit gives them all back.
+ * early (gntalloc_quarantine_shorten(), counted in quarantine_shortened):
+ * whole chains, and the head of one more split off to make up exactly the
+ * number asked for (those few one at a time).  Held references count as grant entries against the
+ * reserve, not as pages against the limit (they hold no page).  Module exit
+ * gives them all back.
  *
  * Releases come in batches (a DEALLOC, a close, a reclaim walk), and
  * what ends is accounted per batch (struct gntalloc_ended): the shared
@@ -69,7 +83,7 @@ unsigned int gntalloc_quarantine_ms = 2000;
  */
 #define GNTALLOC_QUARANTINE_BATCH	16
 
-/* Oldest first: released times only grow along it */
+/* Records, oldest first: released times only grow along it */
 static DEFINE_SPINLOCK(gntalloc_quarantine_lock);
 static LIST_HEAD(gntalloc_quarantine_list);	/* under the spinlock */
 
@@ -77,44 +91,90 @@ static void gntalloc_quarantine_work_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(gntalloc_quarantine_work,
 			    gntalloc_quarantine_work_fn);
 
-/* Give the references of @batch back to the grant table. */
+/* @count held references went back to the grant table. */
+static void gntalloc_quarantine_given_back(unsigned long count)
+{
+	atomic_long_sub(count, &gntalloc_stats.quarantined);
+	atomic_long_sub(count, &gntalloc_stats.entries);
+}
+
+/*
+ * Give the chains of the records on @batch back to the grant table, one
+ * trip through its lock each, and free the records.  Returns how many
+ * references went back.
+ */
 static unsigned long gntalloc_quarantine_free(struct list_head *batch)
 {
-	struct gntalloc_grant *grant, *next;
+	struct gntalloc_grant *record, *next;
 	unsigned long freed = 0;
 
-	list_for_each_entry_safe(grant, next, batch, node) {
-		gnttab_free_grant_reference(grant->gref);
-		kmem_cache_free(gntalloc_grant_cache, grant);
-		if (!(++freed % GNTALLOC_RESCHED_BATCH))
-			cond_resched();
+	list_for_each_entry_safe(record, next, batch, node) {
+		gnttab_free_grant_references(record->chain);
+		freed += record->chain_count;
+		kmem_cache_free(gntalloc_grant_cache, record);
+		cond_resched();
 	}
-	atomic_long_sub(freed, &gntalloc_stats.quarantined);
-	atomic_long_sub(freed, &gntalloc_stats.entries);
+	gntalloc_quarantine_given_back(freed);
 	return freed;
 }
 
 /*
- * Move to @batch the references released before @before (all of them if
- * @all), at most @max.  Returns how many.
+ * Move to @batch the records of references released before @before (all
+ * of them if @all), whole, with at most @max references in all.  Under
+ * the spinlock.  Returns how many references they hold.
  */
 static unsigned long gntalloc_quarantine_take(struct list_head *batch,
 					      unsigned long max, bool all,
 					      unsigned long before)
 {
-	struct gntalloc_grant *grant, *next;
+	struct gntalloc_grant *record, *next;
 	unsigned long taken = 0;
 
-	spin_lock(&gntalloc_quarantine_lock);
-	list_for_each_entry_safe(grant, next, &gntalloc_quarantine_list, node) {
-		if (taken >= max ||
-		    (!all && time_after(grant->released, before)))
+	lockdep_assert_held(&gntalloc_quarantine_lock);
+	list_for_each_entry_safe(record, next, &gntalloc_quarantine_list,
+				 node) {
+		if (record->chain_count > max - taken ||
+		    (!all && time_after(record->released, before)))
 			break;
-		list_move_tail(&grant->node, batch);
-		taken++;
+		list_move_tail(&record->node, batch);
+		taken += record->chain_count;
 	}
-	spin_unlock(&gntalloc_quarantine_lock);
 	return taken;
+}
+
+/*
+ * Split the first @count references off the chain of @record, which holds
+ * more: @record keeps the rest, and the return value leads to the @count
+ * split off, for gntalloc_quarantine_free_part().  Under the spinlock.
+ */
+static grant_ref_t gntalloc_quarantine_split(struct gntalloc_grant *record,
+					     unsigned int count)
+{
+	grant_ref_t part = record->chain;
+	unsigned int i;
+
+	lockdep_assert_held(&gntalloc_quarantine_lock);
+	for (i = 0; i < count; i++)
+		gnttab_claim_grant_reference(&record->chain);
+	record->chain_count -= count;
+	return part;
+}
+
+/*
+ * Give back the @count references from @part, split off a chain.  They
+ * do not end in the grant table's end mark (private to grant-table.c, so
+ * we cannot write it), so they go back one at a time, fewer than
+ * GNTALLOC_QUARANTINE_BATCH: each is read off the chain before it is
+ * freed, since freeing it relinks it.
+ */
+static void gntalloc_quarantine_free_part(grant_ref_t part,
+					  unsigned int count)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++)
+		gnttab_free_grant_reference(gnttab_claim_grant_reference(&part));
+	gntalloc_quarantine_given_back(count);
 }
 
 /*
@@ -128,8 +188,10 @@ static void gntalloc_quarantine_work_fn(struct work_struct *work)
 	struct gntalloc_grant *oldest;
 	LIST_HEAD(batch);
 
+	spin_lock(&gntalloc_quarantine_lock);
 	gntalloc_quarantine_take(&batch, ULONG_MAX, false,
 				 now - msecs_to_jiffies(ms));
+	spin_unlock(&gntalloc_quarantine_lock);
 	gntalloc_quarantine_free(&batch);
 
 	spin_lock(&gntalloc_quarantine_lock);
@@ -202,40 +264,42 @@ slow:
 
 /*
  * Take back the references that the grants on @ended's ending list gave
- * to the free list (see the top of this file), free their pages, and move
- * them to its held list.
+ * to the free list (see the top of this file), free their pages, and put
+ * the first grant, now the record of the chain taken back, on its held
+ * list; the other grants are freed.
  */
 static void gntalloc_quarantine_retake(struct gntalloc_ended *ended)
 {
 	unsigned int count = ended->ending_count;
-	struct gntalloc_grant *grant, *next;
-	unsigned long now = jiffies;
+	struct gntalloc_grant *grant, *next, *record = NULL;
 	grant_ref_t head;
 
 	if (!count)
 		return;
 	if (gnttab_alloc_grant_references(count, &head)) {
 		/* Others took some and the table is full: none is held */
-		list_for_each_entry_safe(grant, next, &ended->ending, node) {
-			__free_page(grant->page);
-			kmem_cache_free(gntalloc_grant_cache, grant);
-		}
 		ended->entries += count;
 		ended->shortened += count;
-		INIT_LIST_HEAD(&ended->ending);
-		ended->ending_count = 0;
-		return;
+	} else {
+		ended->shortened += count -
+			gntalloc_quarantine_ours(&ended->ending, count, head);
+		record = list_first_entry(&ended->ending,
+					  struct gntalloc_grant, node);
 	}
-	ended->shortened += count -
-		gntalloc_quarantine_ours(&ended->ending, count, head);
-	list_for_each_entry(grant, &ended->ending, node) {
+	list_for_each_entry_safe(grant, next, &ended->ending, node) {
 		__free_page(grant->page);
-		grant->gref = gnttab_claim_grant_reference(&head);
-		grant->released = now;
+		if (grant != record)
+			kmem_cache_free(gntalloc_grant_cache, grant);
 	}
-	list_splice_tail_init(&ended->ending, &ended->held);
-	ended->held_count += count;
+	INIT_LIST_HEAD(&ended->ending);
 	ended->ending_count = 0;
+	if (!record)
+		return;
+	record->released = jiffies;
+	record->chain = head;
+	record->chain_count = count;
+	list_add_tail(&record->node, &ended->held);
+	ended->held_count += count;
 }
 
 /**
@@ -281,11 +345,12 @@ void gntalloc_ended_flush(struct gntalloc_ended *ended)
  * @ended: the batch it ends in, accounted by gntalloc_ended_flush()
  *
  * If the peer no longer maps the page, the page is freed and the grant is
- * freed too, or, with quarantine on, kept by @ended holding its reference
- * (the page is then freed when the batch's references are taken back, at
- * the latest by the flush).  The grant is no longer counted in_use by the
- * caller either way; its entry still is while quarantined, and its domain
- * is charged until the flush.
+ * freed too, or, with quarantine on, both wait in @ended until the batch's
+ * references are taken back (at the latest by the flush): then the page is
+ * freed, and the grant too unless it becomes the record of the references
+ * held.  The grant is no longer counted in_use by the caller either way;
+ * its entry still is while quarantined, and its domain is charged until
+ * the flush.
  *
  * Return: false, with nothing done, while the peer still maps the page.
  */
@@ -312,21 +377,35 @@ bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
  * gntalloc_quarantine_shorten() - give back up to @count references early
  * @count: how many an ALLOC needs
  *
- * The oldest go first; each counts in quarantine_shortened.
+ * The oldest go first: whole chains, and the head of the next one split
+ * off to make up @count; each reference counts in quarantine_shortened.
  *
  * Return: how many were given back.
  */
 unsigned long gntalloc_quarantine_shorten(unsigned long count)
 {
-	unsigned long freed;
+	struct gntalloc_grant *record;
+	unsigned long taken, split = 0;
+	grant_ref_t part = 0;
 	LIST_HEAD(batch);
 
 	if (!atomic_long_read(&gntalloc_stats.quarantined))
 		return 0;
-	gntalloc_quarantine_take(&batch, count, true, 0);
-	freed = gntalloc_quarantine_free(&batch);
-	atomic_long_add(freed, &gntalloc_stats.quarantine_shortened);
-	return freed;
+	spin_lock(&gntalloc_quarantine_lock);
+	taken = gntalloc_quarantine_take(&batch, count, true, 0);
+	record = list_first_entry_or_null(&gntalloc_quarantine_list,
+					  struct gntalloc_grant, node);
+	if (record && taken < count) {
+		/* It holds more than count - taken, or it would be taken */
+		split = count - taken;
+		part = gntalloc_quarantine_split(record, split);
+	}
+	spin_unlock(&gntalloc_quarantine_lock);
+	if (split)
+		gntalloc_quarantine_free_part(part, split);
+	taken = gntalloc_quarantine_free(&batch) + split;
+	atomic_long_add(taken, &gntalloc_stats.quarantine_shortened);
+	return taken;
 }
 
 /* quarantine_ms changed: look at the list again now. */
@@ -341,6 +420,8 @@ void gntalloc_quarantine_exit(void)
 	LIST_HEAD(batch);
 
 	cancel_delayed_work_sync(&gntalloc_quarantine_work);
+	spin_lock(&gntalloc_quarantine_lock);
 	gntalloc_quarantine_take(&batch, ULONG_MAX, true, 0);
+	spin_unlock(&gntalloc_quarantine_lock);
 	gntalloc_quarantine_free(&batch);
 }

@@ -644,6 +644,55 @@ TEST_F(quota, quarantine_gives_way_to_the_reserve)
 	ASSERT_EQ(0, quarantine_off());
 }
 
+/*
+ * What a release holds goes back whole and exactly once, across the
+ * batches it was taken back in (16 at a time, held together): an ALLOC at
+ * the reserve gets exactly as many as it needs, part of a batch included,
+ * each counted in quarantine_shortened; the rest go back after
+ * quarantine_ms and not before; then the entries they held are free for
+ * ALLOCs again, to the last one.
+ */
+TEST_F(quota, released_references_go_back_exactly_as_needed_then_on_time)
+{
+	enum { N = 40, NEED = 20, MS = 1500 };	/* 16 + 16 + 8; 16 + 4 */
+	struct gntalloc_counters before;
+	__u64 size = self->fx.env.base.grant_table_size, index, held, start;
+
+	ASSERT_EQ(0, set_limit(BIG_LIMIT));
+	ASSERT_EQ(0, quarantine_off());
+	held = entries_held();
+	ASSERT_EQ(0, set_tunable("grant_reserve", size - held - N));
+	ASSERT_EQ(0, set_tunable("quarantine_ms", MS));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], N, &index, NULL));
+	ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, N));
+	start = now_ms();
+	EXPECT_EQ((__u64)N, counter("quarantined"));
+
+	/* Early, to an ALLOC at the reserve: exactly what it needs */
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[1], NEED, NULL, NULL));
+	expect_causes(_metadata, &before, NULL, 0);
+	EXPECT_EQ(before.quarantine_shortened + NEED,
+		  counter("quarantine_shortened"));
+	EXPECT_EQ((__u64)N - NEED, counter("quarantined"));
+	ASSERT_GT(start + MS, now_ms()) TH_LOG("too slow to tell");
+
+	/* The rest on time, not before */
+	ASSERT_EQ(0, wait_quarantine_empty());
+	EXPECT_LE(start + MS, now_ms());
+	EXPECT_EQ(before.quarantine_shortened + NEED,
+		  counter("quarantine_shortened"));
+
+	/* Every entry held came back, and no more */
+	ASSERT_EQ(0, read_counters(&before));
+	ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[1], N - NEED, NULL, NULL));
+	ASSERT_EQ(-1, gntalloc_alloc_rw(self->fds[1], 1, NULL, NULL));
+	ASSERT_EQ(ENOSPC, errno);
+	expect_causes(_metadata, &before, "reserve_hits", 1);
+	EXPECT_EQ(before.quarantine_shortened, counter("quarantine_shortened"));
+	EXPECT_EQ(size - counter("grant_reserve"), entries_held());
+}
+
 /* ---------------------------------------------------------------------- */
 /* Each cause moves its own counter                                         */
 /* ---------------------------------------------------------------------- */
