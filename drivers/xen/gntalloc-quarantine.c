@@ -53,9 +53,9 @@
  * reserve or a full table stands in the way, the oldest references go back
  * early (gntalloc_quarantine_shorten(), counted in quarantine_shortened):
  * whole chains, and the head of one more split off to make up exactly the
- * number asked for (those few one at a time).  Held references count as grant entries against the
- * reserve, not as pages against the limit (they hold no page).  Module exit
- * gives them all back.
+ * number asked for (those few one at a time).  Held references count as
+ * grant entries against the reserve, not as pages against the limit (they
+ * hold no page).  Module exit gives them all back.
  *
  * Releases come in batches (a DEALLOC, a close, a reclaim walk), and
  * what ends is accounted per batch (struct gntalloc_ended): the shared
