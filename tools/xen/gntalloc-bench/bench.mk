@@ -23,6 +23,10 @@ BENCH_GNTTAB_FRAMES ?= 4096
 BENCH_VM_MEM        ?= 9216
 BENCH_DOM0_MEM      ?= 7168M
 BENCH_VM_TIMEOUT    ?= 3000
+# QEMU's -icount for the benchmark boots (e.g. shift=0: one instruction, one nanosecond): every
+# timing then counts the instructions executed, and the host's load cannot move it; boots take
+# about twice as long (README.md here). Empty: the host's time.
+BENCH_ICOUNT        ?=
 # The driver measured: drivers/xen and include/uapi as committed at this revision (colleagues
 # edit the checkout while a run goes on), or `worktree` for the checkout as it is.
 BENCH_DRIVER_REV    ?= HEAD
@@ -41,8 +45,8 @@ BENCH_BUILD = $(BUILD)/bench
 # the VM_FILES of the benchmark boot (run) and of the profile boot (profile)
 bench_files = $(BENCH_BUILD)/gntalloc-bench $(CURDIR)/$(BENCH_DIR)/gntalloc-bench-guest.sh $(BENCH_BUILD)/$(1)/gntalloc-bench.env \
 	$(if $(BENCH_BASE_REV),$(BENCH_BUILD)/xen-gntalloc-base.ko)
-bench_env = printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s BENCH_ROUNDS=%s\n' \
-	'$(BENCH_SCALE)' '$(1)' '$(BENCH_DRIVERS)' $(2) '$(BENCH_ROUNDS)' >$(BENCH_BUILD)/$(3)/gntalloc-bench.env
+bench_env = printf 'export BENCH_SCALE=%s BENCH_ONLY=%s BENCH_DRIVERS="%s" BENCH_PROFILE=%s BENCH_ROUNDS=%s BENCH_ICOUNT=%s\n' \
+	'$(BENCH_SCALE)' '$(1)' '$(BENCH_DRIVERS)' $(2) '$(BENCH_ROUNDS)' '$(BENCH_ICOUNT)' >$(BENCH_BUILD)/$(3)/gntalloc-bench.env
 # bench_build REV,DIR,KO: build drivers/xen as committed at REV in DIR, copy the module to KO
 bench_build = rm -rf $(2) && mkdir -p $(2) && \
 	git archive '$(1)' drivers/xen include/uapi | tar -x -C $(2) && \
@@ -75,9 +79,9 @@ bench-one: $(if $(filter worktree,$(BENCH_DRIVER_REV)),modules) demo gntstat ## 
 	@# The benchmark boot, then (BENCH_PROFILE=1) a boot for the ftrace profiles: tracing
 	@# patches kernel text, which this test bed does not always survive. The report uses both.
 	@rm -f $(BENCH_BUILD)/console.log $(BENCH_BUILD)/profile.log; \
-	VM_FILES='$(call bench_files,run)' VM_LOG=$(BENCH_BUILD)/console.log $(call vm,vm-run); rc=$$?; \
+	VM_FILES='$(call bench_files,run)' VM_LOG=$(BENCH_BUILD)/console.log QEMU_ICOUNT='$(BENCH_ICOUNT)' $(call vm,vm-run); rc=$$?; \
 	if [ $$rc = 0 ] && [ '$(BENCH_PROFILE)' = 1 ]; then \
-		VM_FILES='$(call bench_files,profile)' VM_LOG=$(BENCH_BUILD)/profile.log $(call vm,vm-run) || \
+		VM_FILES='$(call bench_files,profile)' VM_LOG=$(BENCH_BUILD)/profile.log QEMU_ICOUNT='$(BENCH_ICOUNT)' $(call vm,vm-run) || \
 			echo "bench: WARNING: the profile boot failed; no profile.txt ($(BENCH_BUILD)/profile.log)"; \
 	fi; \
 	cat $(BENCH_BUILD)/console.log $$(ls $(BENCH_BUILD)/profile.log 2>/dev/null) >$(BENCH_BUILD)/all.log; \

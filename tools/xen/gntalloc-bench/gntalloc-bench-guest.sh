@@ -33,6 +33,8 @@ echo "BENCH-INFO,memtotal-kb,$(sed -n 's/^MemTotal: *\([0-9]*\).*/\1/p' /proc/me
 echo "BENCH-INFO,clocksource,$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
 echo "BENCH-INFO,scale,$SCALE"
 echo "BENCH-INFO,rounds,${BENCH_ROUNDS:-2}"
+# BENCH_ICOUNT: the boot runs under QEMU's -icount, and every timing counts instructions
+echo "BENCH-INFO,icount,$(echo "${BENCH_ICOUNT:-}" | sed 's/,/;/g')"
 # gntalloc-bench times with the TSC (see there); the kernel knows its rate from Xen.
 MHZ=$(dmesg | sed -n 's/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | head -n 1)
 

@@ -95,7 +95,7 @@ done
 awk -F, -v kernel="$kernel" -v kver="$(info kernel-version)" -v date="$date" -v xen="$(info xen)" \
 	-v cpus="$(info cpus)" -v mem="$(info memtotal-kb)" -v clk="$(info clocksource)" \
 	-v version="$version" -v stockv="$(info driver-stock)" -v oursv="$(info driver-ours)" \
-	-v scale="$(info scale)" -v rounds="$(info rounds)" '
+	-v scale="$(info scale)" -v rounds="$(info rounds)" -v icount="$(info icount)" '
 function f(x) {
 	if (x == "") return "-"
 	x += 0
@@ -146,6 +146,8 @@ END {
 	printf "ours = %s (%s); stock = Debian xen-gntalloc (%s); same boot; scale %s\n",
 		version, oursv, stockv, scale
 	printf "rounds: %s (the drivers take turns: stock, ours, ours, stock...; samples pooled)\n", rounds
+	if (icount != "")
+		printf "time: QEMU -icount %s: every timing counts instructions executed (one takes 2^shift ns), not the host'"'"'s time\n", icount
 	if (has("ours", "canary", 0, "slowdown") && has("stock", "canary", 0, "slowdown")) {
 		printf "host interference (canary slowdown against its best, median/p90): ours %.2f/%.2f, stock %.2f/%.2f\n",
 			m["ours", "canary", 0, "slowdown"], hi["ours", "canary", 0, "slowdown"],

@@ -54,7 +54,9 @@ dom0_args="$dom0_args $DOM0_EXTRA"
 # multiboot kernel; dom0's kernel, its arguments and the initramfs are its modules (a comma
 # inside the arguments must be doubled).
 # QEMU_CPU comes from testbed.mk (no FSGSBASE when guest domains run: qemu/README.md, "Guest
-# domains"); QEMU_ACCEL is for experiments.
+# domains"); QEMU_ACCEL is for experiments. QEMU_ICOUNT (e.g. shift=0): QEMU's -icount, the
+# guest's clocks (its TSC too) advance by instructions executed, not host time, so that the
+# host's load cannot move a timing (make bench BENCH_CLOCK=icount); it wants one TCG thread.
 # QEMU_ROOT: a QEMU of another Debian release, flattened with its own libraries and firmware
 # (provision.sh qemu-<v>); empty: the machine's.
 qemu=(qemu-system-x86_64)
@@ -64,6 +66,10 @@ if [ -n "${QEMU_ROOT:-}" ]; then
 fi
 qemu_version=$("${qemu[@]}" -version | sed -n '1s/.*version \([^ ]*\).*/\1/p')
 [ -n "$qemu_version" ] || die "${qemu[*]} does not run"
+if [ -n "${QEMU_ICOUNT:-}" ]; then
+	qemu+=(-icount "$QEMU_ICOUNT")
+	QEMU_ACCEL=${QEMU_ACCEL:-tcg,thread=single}
+fi
 qemu+=(-accel "${QEMU_ACCEL:-tcg,thread=multi}" -machine q35
 	-cpu "${QEMU_CPU:-max,-smap,-smep}"
 	-smp "$VM_CPUS" -m "$VM_MEM" -nographic -no-reboot -vga none -nic none
@@ -86,7 +92,7 @@ fi
 "$here/mkinitramfs.sh" "$initrd"
 
 say "booting $KABI + $(basename "$XEN_IMAGE") in QEMU $qemu_version" \
-	"(MODE=$MODE DRIVER=$DRIVER, limit ${limit}s, log $log)"
+	"(MODE=$MODE DRIVER=$DRIVER${QEMU_ICOUNT:+, icount $QEMU_ICOUNT}, limit ${limit}s, log $log)"
 [ $INTERACTIVE = 0 ] || say "QEMU owns this terminal: Ctrl-A x quits, Ctrl-A h for help"
 start=$SECONDS
 set +e
