@@ -15,9 +15,11 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/xarray.h>
 #include <xen/grant_table.h>
 #include <xen/interface/event_channel.h>
@@ -184,11 +186,18 @@ struct gntalloc_ended {
 	unsigned int domain_count;
 };
 
+/*
+ * Ended references taken back at once, at most: the window where they sit
+ * on the grant table's free list grows with it, the cost of the retake per
+ * page shrinks with it (gntalloc-quarantine.c).
+ */
+#define GNTALLOC_QUARANTINE_BATCH	16
+
 void gntalloc_ended_init(struct gntalloc_ended *ended);
 void gntalloc_ended_flush(struct gntalloc_ended *ended);
-bool gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
-				    struct gntalloc_ended *ended);
+void gntalloc_quarantine_retake(struct gntalloc_ended *ended);
 unsigned long gntalloc_quarantine_shorten(unsigned long count);
+bool gntalloc_quarantine_reuse(unsigned int wanted, struct gntalloc_refs *refs);
 void gntalloc_quarantine_kick(void);
 void gntalloc_quarantine_exit(void);
 
@@ -211,6 +220,53 @@ void gntalloc_pending_for_each(void (*fn)(const struct gntalloc_grant *grant,
 					  void *arg), void *arg);
 int gntalloc_grants_init(void);
 void gntalloc_grants_exit(void);
+
+/* gntalloc-quarantine.c, the part that runs once per page */
+/* @domid has one page fewer: counted in runs of one domain */
+static inline void gntalloc_ended_domain(struct gntalloc_ended *ended, domid_t domid)
+{
+	if (ended->domain_count && ended->domid != domid) {
+		gntalloc_quota_domain_put(ended->domid, ended->domain_count);
+		ended->domain_count = 0;
+	}
+	ended->domid = domid;
+	ended->domain_count++;
+}
+
+/**
+ * gntalloc_quarantine_end_access() - end the peer's access to @grant
+ * @grant: a released grant, on no list
+ * @ended: the batch it ends in, accounted by gntalloc_ended_flush()
+ *
+ * If the peer no longer maps the page, the page is freed and the grant is
+ * freed too, or, with quarantine on, both wait in @ended until the batch's
+ * references are taken back (at the latest by the flush): then the page is
+ * freed, and the grant too unless it becomes the record of the references
+ * held.  The grant is no longer counted in_use by the caller either way;
+ * its entry still is while quarantined, and its domain is charged until
+ * the flush.  Inline: it runs once per page of every release.
+ *
+ * Return: false, with nothing done, while the peer still maps the page.
+ */
+static inline bool
+gntalloc_quarantine_end_access(struct gntalloc_grant *grant,
+			       struct gntalloc_ended *ended)
+{
+	if (!gnttab_try_end_foreign_access(grant->gref))
+		return false;
+	gntalloc_ended_domain(ended, grant->domid);
+	if (!READ_ONCE(gntalloc_quarantine_ms)) {
+		__free_page(grant->page);
+		kmem_cache_free(gntalloc_grant_cache, grant);
+		ended->entries++;
+		return true;
+	}
+	/* Last ended first, the order of the free list's head */
+	list_add(&grant->node, &ended->ending);
+	if (++ended->ending_count == GNTALLOC_QUARANTINE_BATCH)
+		gntalloc_quarantine_retake(ended);
+	return true;
+}
 
 /* gntalloc-file.c: open files and their ioctls */
 extern const struct file_operations gntalloc_fops;

@@ -258,9 +258,11 @@ void gntalloc_grants_uncharge(struct gntalloc_file *file, domid_t domid,
  * The page was charged with gntalloc_grants_charge(), and is charged to the
  * caller's memory cgroup, but not yet to allocated_total: the caller
  * commits or aborts it, and counts a failure by its cause (an ALLOC stops
- * at its first one).  When @refs runs out, it is refilled for up to @wanted
- * pages, with quarantined references given back early if the grant table
- * is full; the caller gives back what is left with gntalloc_refs_put().
+ * at its first one).  When @refs runs out, it is refilled with references
+ * that have served their quarantine, or from the grant table for up to
+ * @wanted pages, with quarantined references given back early if the
+ * table is full; the caller gives back what is left with
+ * gntalloc_refs_put().
  *
  * Return: the grant, or ERR_PTR(-ENOSPC) when Xen's grant table is full,
  * ERR_PTR(-ENOMEM).
@@ -271,7 +273,7 @@ struct gntalloc_grant *gntalloc_grant_new(domid_t domid, bool readonly,
 {
 	struct gntalloc_grant *grant;
 
-	if (!refs->left) {
+	if (!refs->left && !gntalloc_quarantine_reuse(wanted, refs)) {
 		wanted = min(wanted, GNTALLOC_REFS_BATCH);
 		if (gnttab_alloc_grant_references(wanted, &refs->head) &&
 		    (!gntalloc_quarantine_shorten(wanted) ||

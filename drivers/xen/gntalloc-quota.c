@@ -91,8 +91,9 @@ static const struct {
 };
 
 /* Add @count to @used unless that takes it beyond @bound. */
-static bool gntalloc_charge_long(atomic_long_t *used, unsigned long count,
-				 unsigned long bound)
+static __always_inline bool gntalloc_charge_long(atomic_long_t *used,
+						 unsigned long count,
+						 unsigned long bound)
 {
 	long old = atomic_long_read(used);
 
@@ -103,8 +104,9 @@ static bool gntalloc_charge_long(atomic_long_t *used, unsigned long count,
 	return true;
 }
 
-static bool gntalloc_charge_domain(domid_t domid, unsigned int count,
-				   unsigned int bound)
+static __always_inline bool gntalloc_charge_domain(domid_t domid,
+						   unsigned int count,
+						   unsigned int bound)
 {
 	atomic_t *used = &gntalloc_domain_used[domid];
 	int old = atomic_read(used);

@@ -553,6 +553,50 @@ TEST_F(quota, released_reference_is_not_reused_before_quarantine_ms)
 	EXPECT_EQ(ref, again[0]);
 }
 
+/*
+ * A program that keeps allocating and releasing one page gets its served
+ * references back (the driver hands them to its ALLOCs itself, or its work
+ * gives them to the grant table first), each no sooner than quarantine_ms
+ * after its release, and every counter ends where it began.
+ */
+TEST_F(quota, stream_of_allocs_gets_references_back_never_early)
+{
+	enum { MS = 300, RUN_MS = 4 * MS };
+	__u64 size = self->fx.env.base.grant_table_size;
+	__u64 base_q, shortened, start, before, index, *released;
+	unsigned int again = 0, early = 0;
+	uint32_t ref;
+
+	ASSERT_EQ(0, quarantine_off());
+	base_q = counter("quarantined");
+	shortened = counter("quarantine_shortened");
+	released = calloc(size, sizeof(*released));
+	ASSERT_NE(NULL, released);
+	ASSERT_EQ(0, set_tunable("quarantine_ms", MS));
+	start = now_ms();
+	while (now_ms() < start + RUN_MS) {
+		ASSERT_EQ(0, gntalloc_alloc_rw(self->fds[0], 1, &index, &ref));
+		ASSERT_GT(size, ref);
+		if (released[ref]) {
+			again++;
+			/* released[] is taken before the DEALLOC: an upper bound */
+			if (now_ms() - released[ref] < MS)
+				early++;
+		}
+		before = now_ms();
+		ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, 1));
+		released[ref] = before;
+	}
+	free(released);
+	TH_LOG("%u ALLOCs got a reference back, %u of them early", again, early);
+	EXPECT_EQ(0U, early);
+	EXPECT_LT(0U, again);
+	ASSERT_EQ(0, wait_quarantine_empty());
+	EXPECT_EQ(base_q, counter("quarantined"));
+	EXPECT_EQ(shortened, counter("quarantine_shortened"));
+	EXPECT_EQ(self->fx.env.base.in_use, counter("in_use"));
+}
+
 /* quarantine_ms 0: a reference goes back at once, as upstream does. */
 TEST_F(quota, quarantine_zero_gives_references_back_at_once)
 {
