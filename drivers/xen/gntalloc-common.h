@@ -221,9 +221,12 @@ void gntalloc_pending_for_each(void (*fn)(const struct gntalloc_grant *grant,
 int gntalloc_grants_init(void);
 void gntalloc_grants_exit(void);
 
-/* gntalloc-quarantine.c, the part that runs once per page */
-/* @domid has one page fewer: counted in runs of one domain */
-static inline void gntalloc_ended_domain(struct gntalloc_ended *ended, domid_t domid)
+/*
+ * gntalloc-quarantine.c, the part that runs once per page of a release.
+ * @domid has one page fewer: counted in runs of one domain.
+ */
+static inline void gntalloc_ended_domain(struct gntalloc_ended *ended,
+					 domid_t domid)
 {
 	if (ended->domain_count && ended->domid != domid) {
 		gntalloc_quota_domain_put(ended->domid, ended->domain_count);

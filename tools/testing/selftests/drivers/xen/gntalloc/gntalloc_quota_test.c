@@ -557,11 +557,18 @@ TEST_F(quota, released_reference_is_not_reused_before_quarantine_ms)
  * A program that keeps allocating and releasing one page gets its served
  * references back (the driver hands them to its ALLOCs itself, or its work
  * gives them to the grant table first), each no sooner than quarantine_ms
- * after its release, and every counter ends where it began.
+ * after its release unless counted in quarantine_shortened (the work giving
+ * references back on another CPU can come between a DEALLOC's end of
+ * access and its retake), and every gauge ends where it began.  The driver
+ * counts quarantine_ms in jiffies, which the CPU that ticks advances by its
+ * own clock; in the test bed (Xen PV vCPUs under TCG) this CPU's
+ * CLOCK_MONOTONIC has been seen up to 2 ms behind that on 7.3 (references
+ * back "after 298 ms" of 300), so SKEW_MS of slack is allowed: a reference
+ * handed out again early by any real measure is still caught.
  */
 TEST_F(quota, stream_of_allocs_gets_references_back_never_early)
 {
-	enum { MS = 300, RUN_MS = 4 * MS };
+	enum { MS = 300, RUN_MS = 4 * MS, SKEW_MS = 5 };
 	__u64 size = self->fx.env.base.grant_table_size;
 	__u64 base_q, shortened, start, before, index, *released;
 	unsigned int again = 0, early = 0;
@@ -580,20 +587,24 @@ TEST_F(quota, stream_of_allocs_gets_references_back_never_early)
 		if (released[ref]) {
 			again++;
 			/* released[] is taken before the DEALLOC: an upper bound */
-			if (now_ms() - released[ref] < MS)
-				early++;
+			if (now_ms() - released[ref] < MS - SKEW_MS &&
+			    early++ < 10)
+				TH_LOG("ref %u back after %llu ms (shortened +%llu)",
+				       ref, now_ms() - released[ref],
+				       counter("quarantine_shortened") - shortened);
 		}
 		before = now_ms();
 		ASSERT_EQ(0, gntalloc_dealloc(self->fds[0], index, 1));
 		released[ref] = before;
 	}
 	free(released);
-	TH_LOG("%u ALLOCs got a reference back, %u of them early", again, early);
-	EXPECT_EQ(0U, early);
+	shortened = counter("quarantine_shortened") - shortened;
+	TH_LOG("%u ALLOCs got a reference back, %u of them early; %llu shortened",
+	       again, early, shortened);
+	EXPECT_LE(early, shortened);
 	EXPECT_LT(0U, again);
 	ASSERT_EQ(0, wait_quarantine_empty());
 	EXPECT_EQ(base_q, counter("quarantined"));
-	EXPECT_EQ(shortened, counter("quarantine_shortened"));
 	EXPECT_EQ(self->fx.env.base.in_use, counter("in_use"));
 }
 
