@@ -267,10 +267,10 @@ slow:
 }
 
 /*
- * Take back the references that the grants on @ended's ending list gave
- * to the free list (see the top of this file), free their pages, and put
- * the first grant, now the record of the chain taken back, on its held
- * list; the other grants are freed.
+ * Take back the references that the grants on @ended's ending list (at
+ * least one) gave to the free list (see the top of this file), free their
+ * pages, and put the first grant, now the record of the chain taken back,
+ * on its held list; the other grants are freed.
  */
 void gntalloc_quarantine_retake(struct gntalloc_ended *ended)
 {
@@ -278,8 +278,6 @@ void gntalloc_quarantine_retake(struct gntalloc_ended *ended)
 	struct gntalloc_grant *grant, *next, *record = NULL;
 	grant_ref_t head;
 
-	if (!count)
-		return;
 	if (gnttab_alloc_grant_references(count, &head)) {
 		/* Others took some and the table is full: none is held */
 		ended->entries += count;

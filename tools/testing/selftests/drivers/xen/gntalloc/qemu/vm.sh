@@ -56,7 +56,7 @@ dom0_args="$dom0_args $DOM0_EXTRA"
 # QEMU_CPU comes from testbed.mk (no FSGSBASE when guest domains run: qemu/README.md, "Guest
 # domains"); QEMU_ACCEL is for experiments. QEMU_ICOUNT (e.g. shift=0): QEMU's -icount, the
 # guest's clocks (its TSC too) advance by instructions executed, not host time, so that the
-# host's load cannot move a timing (make bench BENCH_CLOCK=icount); it wants one TCG thread.
+# host's load cannot move a timing (make bench BENCH_ICOUNT=shift=0); it wants one TCG thread.
 # QEMU_ROOT: a QEMU of another Debian release, flattened with its own libraries and firmware
 # (provision.sh qemu-<v>); empty: the machine's.
 qemu=(qemu-system-x86_64)
